@@ -1,0 +1,52 @@
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from unfold.decorators import display
+
+from backoffice.admin_filters import DayRangeFilter
+from backoffice.admin_mixins import ServiceModelAdmin
+
+from .models import Customer
+from .selectors import customer_list
+from .services import CUSTOMER_UPDATE_FIELDS, customer_create, customer_delete, customer_update
+
+
+@admin.register(Customer)
+class CustomerAdmin(ServiceModelAdmin):
+    list_display = ("full_name_display", "phone_number", "order_count_display", "date_created")
+    search_fields = ("first_name", "last_name", "phone_number", "=uuid")
+    list_filter = (("date_created", DayRangeFilter),)
+    list_filter_submit = True
+    readonly_fields = ("uuid", "date_created", "date_modified")
+    fields = ("first_name", "last_name", "phone_number", "uuid", "date_created", "date_modified")
+    ordering = ("-date_created", "-id")
+    show_full_result_count = False
+    protected_by = "orders"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Customer]:
+        return customer_list(with_order_count=True)
+
+    @display(description="name", ordering="last_name")
+    def full_name_display(self, obj: Customer) -> str:
+        return obj.full_name
+
+    @display(description="orders", ordering="order_count")
+    def order_count_display(self, obj: Customer) -> int:
+        return obj.order_count
+
+    def service_create(self, request: HttpRequest, data: dict[str, Any]) -> Customer:
+        return customer_create(
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            phone_number=data["phone_number"],
+            actor=request.user,
+        )
+
+    def service_update(self, request: HttpRequest, obj: Customer, data: dict[str, Any]) -> Customer:
+        changes = {k: v for k, v in data.items() if k in CUSTOMER_UPDATE_FIELDS}
+        return customer_update(customer=obj, data=changes, actor=request.user)
+
+    def service_delete(self, request: HttpRequest, obj: Customer) -> None:
+        customer_delete(customer=obj, actor=request.user)

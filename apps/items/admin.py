@@ -1,0 +1,40 @@
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeNumericFilter
+from unfold.decorators import display
+
+from backoffice.admin_mixins import ServiceModelAdmin
+from backoffice.money import format_money
+
+from .models import Item
+from .services import ITEM_UPDATE_FIELDS, item_create, item_delete, item_update
+
+
+@admin.register(Item)
+class ItemAdmin(ServiceModelAdmin):
+    list_display = ("name", "size", "price_display", "date_created")
+    search_fields = ("name", "=uuid")
+    list_filter = (("size", ChoicesDropdownFilter), ("price", RangeNumericFilter))
+    list_filter_submit = True
+    readonly_fields = ("uuid", "date_created", "date_modified")
+    fields = ("name", "size", "price", "uuid", "date_created", "date_modified")
+    ordering = ("name", "size")
+    protected_by = "orders"
+
+    @display(description="price", ordering="price")
+    def price_display(self, obj: Item) -> str:
+        return format_money(obj.price)
+
+    def service_create(self, request: HttpRequest, data: dict[str, Any]) -> Item:
+        return item_create(
+            name=data["name"], size=data["size"], price=data["price"], actor=request.user
+        )
+
+    def service_update(self, request: HttpRequest, obj: Item, data: dict[str, Any]) -> Item:
+        changes = {k: v for k, v in data.items() if k in ITEM_UPDATE_FIELDS}
+        return item_update(item=obj, data=changes, actor=request.user)
+
+    def service_delete(self, request: HttpRequest, obj: Item) -> None:
+        item_delete(item=obj, actor=request.user)

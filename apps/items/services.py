@@ -1,0 +1,50 @@
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from django.db import transaction
+
+from apps.customers.services import Actor
+from backoffice.errors import DeleteBlockedError
+from backoffice.services import model_full_save, model_update
+
+from .models import Item
+
+ITEM_UPDATE_FIELDS = ("name", "size", "price")
+
+
+@transaction.atomic
+def item_create(
+    *,
+    name: str,
+    size: str,
+    price: Decimal | str | int,
+    uuid: UUID | None = None,
+    actor: Actor = None,
+) -> Item:
+    item = Item(name=name.strip(), size=size, price=price)
+    if uuid is not None:
+        item.uuid = uuid
+    return model_full_save(item)
+
+
+@transaction.atomic
+def item_update(*, item: Item, data: Mapping[str, Any], actor: Actor = None) -> Item:
+    cleaned = {k: v.strip() if k == "name" and isinstance(v, str) else v for k, v in data.items()}
+    if "price" in cleaned and cleaned["price"] is not None:
+        cleaned["price"] = Decimal(str(cleaned["price"]))
+    item, _ = model_update(instance=item, fields=ITEM_UPDATE_FIELDS, data=cleaned)
+    return item
+
+
+@transaction.atomic
+def item_delete(*, item: Item, actor: Actor = None) -> None:
+    blocking = item.orders.count()
+    if blocking:
+        raise DeleteBlockedError(
+            f"Cannot delete item {item}: {blocking} order{'s' if blocking != 1 else ''} "
+            "use it. Delete those orders first.",
+            blocking_count=blocking,
+        )
+    item.delete()

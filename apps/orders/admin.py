@@ -1,0 +1,107 @@
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from unfold.contrib.filters.admin import (
+    AutocompleteSelectFilter,
+    ChoicesDropdownFilter,
+    RangeNumericListFilter,
+)
+from unfold.decorators import display
+from unfold.paginator import InfinitePaginator
+
+from backoffice.admin_filters import DayRangeFilter
+from backoffice.admin_mixins import ServiceModelAdmin
+from backoffice.money import format_money
+
+from .models import Order
+from .selectors import order_list
+from .services import ORDER_UPDATE_FIELDS, order_create, order_delete, order_update
+
+
+class TotalRangeFilter(RangeNumericListFilter):
+    title = "total"
+    parameter_name = "total"
+
+
+@admin.register(Order)
+class OrderAdmin(ServiceModelAdmin):
+    list_display = (
+        "reference_display",
+        "customer_display",
+        "item_display",
+        "quantity",
+        "unit_price_display",
+        "total_display",
+        "date_created",
+    )
+    list_select_related = ("customer", "item")
+    search_fields = (
+        "customer__first_name",
+        "customer__last_name",
+        "customer__phone_number",
+        "item__name",
+        "=uuid",
+    )
+    list_filter = (
+        ("item__size", ChoicesDropdownFilter),
+        ("date_created", DayRangeFilter),
+        TotalRangeFilter,
+        ("customer", AutocompleteSelectFilter),
+        ("item", AutocompleteSelectFilter),
+    )
+    list_filter_submit = True
+    autocomplete_fields = ("customer", "item")
+    fields = (
+        "customer",
+        "item",
+        "quantity",
+        "unit_price",
+        "uuid",
+        "date_created",
+        "date_modified",
+    )
+    readonly_fields = ("unit_price", "uuid", "date_created", "date_modified")
+    ordering = ("-date_created", "-id")
+    paginator = InfinitePaginator
+    show_full_result_count = False
+    list_per_page = 50
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
+        return order_list()
+
+    @display(description="order", ordering="uuid")
+    def reference_display(self, obj: Order) -> str:
+        return obj.reference
+
+    @display(description="customer", ordering="customer__last_name", header=True)
+    def customer_display(self, obj: Order) -> tuple[str, str]:
+        return obj.customer.full_name, str(obj.customer.phone_number)
+
+    @display(description="item", ordering="item__name")
+    def item_display(self, obj: Order) -> str:
+        return str(obj.item)
+
+    @display(description="unit price", ordering="unit_price")
+    def unit_price_display(self, obj: Order) -> str:
+        return format_money(obj.unit_price)
+
+    @display(description="total", ordering="total")
+    def total_display(self, obj: Order) -> str:
+        return format_money(obj.total)
+
+    def service_create(self, request: HttpRequest, data: dict[str, Any]) -> Order:
+        return order_create(
+            customer=data["customer"],
+            item=data["item"],
+            quantity=data["quantity"],
+            actor=request.user,
+        )
+
+    def service_update(self, request: HttpRequest, obj: Order, data: dict[str, Any]) -> Order:
+        changes = {k: v for k, v in data.items() if k in ORDER_UPDATE_FIELDS}
+        return order_update(order=obj, data=changes, actor=request.user)
+
+    def service_delete(self, request: HttpRequest, obj: Order) -> None:
+        order_delete(order=obj, actor=request.user)

@@ -1,0 +1,139 @@
+"""Load the demo data set (idempotent) and optionally generate synthetic orders in bulk."""
+
+import json
+import random
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+from django.utils import timezone
+
+from apps.customers.models import Customer
+from apps.customers.services import customer_create
+from apps.items.models import Item, Size
+from apps.items.services import item_create
+from apps.orders.models import Order
+from apps.orders.services import order_create
+
+DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
+
+
+class Command(BaseCommand):
+    help = (
+        "Load fixtures/demo.json (skips rows that exist) and generate --orders N synthetic orders."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--orders", type=int, default=0, help="synthetic orders to add")
+        parser.add_argument("--customers", type=int, default=None, help="synthetic customers")
+        parser.add_argument("--batch-size", type=int, default=10_000)
+        parser.add_argument("--no-demo", action="store_true", help="skip the demo data set")
+        parser.add_argument("--seed", type=int, default=1)
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        if not opts["no_demo"]:
+            created = self.load_demo()
+            self.stdout.write(f"demo data: {created} rows created")
+        if opts["orders"]:
+            self.generate(
+                orders=opts["orders"],
+                customers=opts["customers"] or min(max(opts["orders"] // 50, 100), 20_000),
+                batch_size=opts["batch_size"],
+                seed=opts["seed"],
+            )
+
+    @transaction.atomic
+    def load_demo(self) -> int:
+        data = json.loads(DEMO_FILE.read_text())
+        created = 0
+        customers = {}
+        for row in data["customers"]:
+            obj = Customer.objects.filter(uuid=row["uuid"]).first()
+            if obj is None:
+                obj = customer_create(
+                    first_name=row["first_name"],
+                    last_name=row["last_name"],
+                    phone_number=row["phone_number"],
+                    uuid=uuid.UUID(row["uuid"]),
+                )
+                created += 1
+            customers[row["uuid"]] = obj
+        items = {}
+        for row in data["items"]:
+            obj = Item.objects.filter(uuid=row["uuid"]).first()
+            if obj is None:
+                obj = item_create(
+                    name=row["name"],
+                    size=row["size"],
+                    price=row["price"],
+                    uuid=uuid.UUID(row["uuid"]),
+                )
+                created += 1
+            items[row["uuid"]] = obj
+        now = timezone.now()
+        existing = set(
+            Order.objects.filter(uuid__in=[r["uuid"] for r in data["orders"]]).values_list(
+                "uuid", flat=True
+            )
+        )
+        for row in data["orders"]:
+            if uuid.UUID(row["uuid"]) in existing:
+                continue
+            order_create(
+                customer=customers[row["customer"]],
+                item=items[row["item"]],
+                quantity=row["quantity"],
+                uuid=uuid.UUID(row["uuid"]),
+                date_created=now - timedelta(days=row["days_ago"], minutes=row["quantity"] * 7),
+            )
+            created += 1
+        return created
+
+    def generate(self, *, orders: int, customers: int, batch_size: int, seed: int) -> None:
+        """Bulk-insert synthetic rows for benchmarks; bypasses services on purpose (speed)."""
+        rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
+        now = timezone.now()
+        start = Customer.objects.count()
+        new_customers = [
+            Customer(
+                first_name=f"Synthetic{start + i}",
+                last_name=rng.choice(["Kamau", "Otieno", "Wanjiru", "Ali", "Mutua", "Achieng"]),
+                phone_number=f"+2547{(start + i) % 100_000_000:08d}"[:13],
+                date_created=now - timedelta(days=rng.randint(0, 365)),
+            )
+            for i in range(customers)
+        ]
+        Customer.objects.bulk_create(new_customers, batch_size=batch_size, ignore_conflicts=True)
+        names = ["Tee", "Hoodie", "Jacket", "Shorts", "Polo", "Cap", "Scarf", "Socks", "Dress"]
+        new_items = [
+            Item(name=f"{n} {k}", size=s, price=Decimal(rng.randint(300, 6000)))
+            for n in names
+            for k in range(2)
+            for s in Size.values
+        ]
+        Item.objects.bulk_create(new_items, ignore_conflicts=True)
+        customer_ids = list(Customer.objects.values_list("id", flat=True))
+        item_rows = list(Item.objects.values_list("id", "price"))
+        done = 0
+        while done < orders:
+            n = min(batch_size, orders - done)
+            batch = []
+            for _ in range(n):
+                item_id, price = rng.choice(item_rows)
+                batch.append(
+                    Order(
+                        customer_id=rng.choice(customer_ids),
+                        item_id=item_id,
+                        quantity=rng.randint(1, 5),
+                        unit_price=price,
+                        date_created=now - timedelta(seconds=rng.randint(0, 365 * 86400)),
+                    )
+                )
+            Order.objects.bulk_create(batch, batch_size=batch_size)
+            done += n
+            self.stdout.write(f"orders: {done}/{orders}")

@@ -1,0 +1,45 @@
+"""Helpers shared by the apps' service modules."""
+
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models
+
+M = TypeVar("M", bound=models.Model)
+
+
+def model_full_save(instance: M, *, update_fields: Iterable[str] | None = None) -> M:
+    """Validate the instance (fields, choices, uniqueness, constraints) and save it.
+
+    A uniqueness race that slips past ``full_clean`` surfaces as an ``IntegrityError``; it is
+    turned into the same ``ValidationError`` callers already handle, never a 500.
+    """
+    instance.full_clean()
+    try:
+        instance.save(update_fields=list(update_fields) if update_fields is not None else None)
+    except IntegrityError as exc:
+        raise ValidationError(f"Could not save {instance._meta.verbose_name}: {exc}") from exc
+    return instance
+
+
+def model_update(*, instance: M, fields: Iterable[str], data: Mapping[str, Any]) -> tuple[M, bool]:
+    """Apply the allowed ``fields`` present in ``data``; save only when something changed.
+
+    Returns the instance and whether it was changed. Unknown keys are a programming error.
+    """
+    allowed = set(fields)
+    unknown = set(data) - allowed
+    if unknown:
+        raise ValueError(f"cannot update {sorted(unknown)}; allowed: {sorted(allowed)}")
+    changed: list[str] = []
+    for field, value in data.items():
+        if getattr(instance, field) != value:
+            setattr(instance, field, value)
+            changed.append(field)
+    if not changed:
+        return instance, False
+    if any(f.name == "date_modified" for f in instance._meta.get_fields()):
+        changed.append("date_modified")
+    model_full_save(instance, update_fields=changed)
+    return instance, True

@@ -1,0 +1,58 @@
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+
+from apps.customers.models import Customer
+from apps.items.models import Item, Size
+from apps.orders.models import Order
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    phone_number = factory.Sequence(lambda n: f"+2547{n:08d}")
+
+
+class ItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Item
+
+    name = factory.Sequence(lambda n: f"Item {n}")
+    size = Size.M
+    price = Decimal("100.00")
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Order
+
+    customer = factory.SubFactory(CustomerFactory)
+    item = factory.SubFactory(ItemFactory)
+    quantity = 1
+    unit_price = factory.LazyAttribute(lambda o: o.item.price)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.django.Password("pw-test-12345")
+
+    @factory.post_generation
+    def perms(self, create, extracted, **kwargs):
+        """``perms=["orders.view_order", ...]`` grants model permissions by codename."""
+        if not extracted:
+            return
+        for dotted in extracted:
+            app_label, codename = dotted.split(".")
+            self.user_permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )

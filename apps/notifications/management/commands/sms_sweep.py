@@ -1,0 +1,27 @@
+"""Housekeeping for the SMS queue; run it every minute (cron, systemd timer, scheduled task)."""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from apps.notifications.services import sms_reconcile_stuck, sms_requeue_lost
+
+
+class Command(BaseCommand):
+    help = (
+        "Mark messages stuck in 'sending' as failed (unknown outcome, never resent "
+        "automatically) and enqueue again queued messages whose task was lost."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--requeue-after",
+            type=int,
+            default=600,
+            help="seconds a queued message may wait past its due time before it is re-enqueued",
+        )
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        stuck = sms_reconcile_stuck()
+        requeued = sms_requeue_lost(older_than_seconds=opts["requeue_after"])
+        self.stdout.write(f"sms sweep: {stuck} stuck marked failed, {requeued} re-enqueued")

@@ -1,0 +1,79 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class SmsStatus(models.TextChoices):
+    QUEUED = "queued", "queued"
+    SENDING = "sending", "sending"
+    SENT = "sent", "sent"
+    FAILED = "failed", "failed"
+    DELIVERED = "delivered", "delivered"
+    REJECTED = "rejected", "rejected"
+
+
+class SmsMessage(models.Model):
+    """One SMS to one phone number; a resend is a new row, never a second send of this one.
+
+    Life cycle: ``queued`` -> ``sending`` (claimed by one worker, ``attempts`` + 1) -> ``sent``
+    (provider accepted it) -> ``delivered``/``failed``/``rejected`` (delivery report). A
+    transient failure puts the row back to ``queued`` with ``next_attempt_at``; a permanent one
+    ends in ``failed`` or ``rejected`` with ``error``.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="sms_messages")
+    phone = models.CharField("phone", max_length=32, help_text="E.164, copied when queued.")
+    text = models.TextField("text")
+    status = models.CharField(
+        "status", max_length=16, choices=SmsStatus.choices, default=SmsStatus.QUEUED
+    )
+    provider_message_id = models.CharField("provider message id", max_length=100, blank=True)
+    provider_status_code = models.CharField("provider status code", max_length=16, blank=True)
+    delivery_status = models.CharField(
+        "delivery status", max_length=32, blank=True, help_text="As reported by the provider."
+    )
+    network_code = models.CharField("network code", max_length=16, blank=True)
+    cost = models.CharField("cost", max_length=32, blank=True, help_text="As reported.")
+    error = models.TextField("error", blank=True)
+    attempts = models.PositiveIntegerField("attempts", default=0)
+    next_attempt_at = models.DateTimeField("next attempt at", null=True, blank=True)
+    claimed_at = models.DateTimeField("claimed at", null=True, blank=True)
+    sent_at = models.DateTimeField("sent at", null=True, blank=True)
+    delivered_at = models.DateTimeField("delivered at", null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who asked for a resend; empty for automatic confirmations.",
+    )
+    date_created = models.DateTimeField("date created", default=timezone.now, editable=False)
+    date_modified = models.DateTimeField("date modified", default=timezone.now)
+
+    class Meta:
+        verbose_name = "SMS message"
+        verbose_name_plural = "SMS messages"
+        ordering = ["-date_created", "-id"]
+        permissions = [("resend_sms", "Can resend SMS confirmations")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=SmsStatus.values), name="sms_status_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["provider_message_id"],
+                condition=~models.Q(provider_message_id=""),
+                name="sms_provider_message_id_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["order", "-date_created", "-id"], name="sms_order_created_idx"),
+            models.Index(fields=["status", "next_attempt_at"], name="sms_status_next_idx"),
+            models.Index(fields=["-date_created", "-id"], name="sms_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"SMS to {self.phone} ({self.status})"

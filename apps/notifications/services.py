@@ -1,0 +1,455 @@
+"""SMS confirmations: queue, send exactly once, retry, reconcile, record delivery reports.
+
+Exactly-once rule (docs/sms.md): a worker first *claims* a message with a conditional UPDATE
+(``queued`` -> ``sending``, ``attempts`` + 1, committed before the provider is called), then
+calls the provider, then records the outcome. Only the worker whose UPDATE matched may send, so
+a task that runs twice, or two workers on the same row, send once. A row left in ``sending``
+(the worker died between the claim and the record) is never sent again automatically: the
+sweep marks it ``failed`` with :data:`UNKNOWN_OUTCOME` and a person decides whether to resend.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, F, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from apps.customers.services import Actor
+from apps.orders.models import Order
+from backoffice.errors import DomainError
+from backoffice.money import format_money
+
+from .backends import (
+    SmsPermanentError,
+    SmsTransientError,
+    SmsUnknownOutcomeError,
+    get_backend,
+)
+from .models import SmsMessage, SmsStatus
+
+logger = logging.getLogger(__name__)
+
+RESEND_PERMISSION = "notifications.resend_sms"
+UNKNOWN_OUTCOME = "unknown outcome — check provider/delivery report before resending"
+BULK_BATCH_SIZE = 1000
+TASK_BATCH_SIZE = 100
+
+# Delivery-report statuses (Africa's Talking) and what they make of a message.
+DELIVERY_STATUS_MAP = {
+    "Success": SmsStatus.DELIVERED,
+    "Rejected": SmsStatus.REJECTED,
+    "Failed": SmsStatus.FAILED,
+    "AbsentSubscriber": SmsStatus.FAILED,
+    "Expired": SmsStatus.FAILED,
+    "Sent": SmsStatus.SENT,
+    "Submitted": SmsStatus.SENT,
+    "Buffered": SmsStatus.SENT,
+}
+FINAL_STATUSES = {SmsStatus.DELIVERED, SmsStatus.REJECTED, SmsStatus.FAILED}
+
+
+class SmsError(DomainError):
+    pass
+
+
+class SmsCapExceededError(SmsError):
+    """A cost cap refused the send; ``retry_after`` says when it may succeed (seconds)."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+cap_logger = logging.getLogger("apps.notifications.caps")
+
+
+def _hourly_count(now: datetime) -> int:
+    return SmsMessage.objects.filter(date_created__gte=now - timedelta(hours=1)).count()
+
+
+def sms_caps_check(*, orders: Sequence[Order], actor: Actor = None) -> None:
+    """Refuse resends over ``SMS_RESEND_MAX_PER_ORDER_PER_DAY`` for any order, or that would take
+    the system past ``SMS_MAX_PER_HOUR`` messages in the last hour. Two queries. Refusals are
+    logged (logger ``apps.notifications.caps``) with who asked."""
+    now = timezone.now()
+    per_order = settings.SMS_RESEND_MAX_PER_ORDER_PER_DAY
+    hourly = settings.SMS_MAX_PER_HOUR
+    who = getattr(actor, "username", None) or "system"
+    if per_order:
+        rows = (
+            SmsMessage.objects.filter(
+                order__in=[o.pk for o in orders],
+                requested_by__isnull=False,
+                date_created__gte=now - timedelta(days=1),
+            )
+            .values("order_id")
+            .annotate(n=Count("id"))
+            .filter(n__gte=per_order)
+            .values_list("order_id", flat=True)
+        )
+        over = set(rows)
+        if over:
+            refs = ", ".join(o.reference for o in orders if o.pk in over)
+            cap_logger.warning(
+                "SMS resend refused: per-order daily cap %s reached for %s (asked by %s)",
+                per_order,
+                refs,
+                who,
+            )
+            raise SmsCapExceededError(
+                f"Not sent: order {refs} already had {per_order} resends in the last 24 hours "
+                "(daily resend cap).",
+                retry_after=3600,
+            )
+    if hourly and _hourly_count(now) + len(orders) > hourly:
+        cap_logger.warning(
+            "SMS refused: hourly cap %s reached (%s more asked by %s)", hourly, len(orders), who
+        )
+        raise SmsCapExceededError(
+            f"Not sent: the system-wide cap of {hourly} SMS per hour has been reached. "
+            "Try again later.",
+            retry_after=600,
+        )
+
+
+# --- queueing ---------------------------------------------------------------------------------
+
+
+def sms_confirmation_text(*, order: Order) -> str:
+    """The confirmation text for ``order`` from ``SMS_CONFIRMATION_TEMPLATE``.
+
+    Uses the order's cached customer and item (no query when they are already loaded).
+    """
+    customer, item = order.customer, order.item
+    total = Decimal(order.unit_price) * order.quantity
+    values = {
+        "first_name": customer.first_name,
+        "last_name": customer.last_name,
+        "reference": order.reference,
+        "item": str(item),
+        "item_name": item.name,
+        "size": item.size,
+        "quantity": order.quantity,
+        "total": format_money(total),
+        "currency": settings.CURRENCY,
+    }
+    return settings.SMS_CONFIRMATION_TEMPLATE.format_map(values)
+
+
+def _new_message(order: Order, *, requested_by: Actor = None) -> SmsMessage:
+    now = timezone.now()
+    user = requested_by if getattr(requested_by, "is_authenticated", False) else None
+    return SmsMessage(
+        order=order,
+        phone=str(order.customer.phone_number),
+        text=sms_confirmation_text(order=order),
+        status=SmsStatus.QUEUED,
+        requested_by=user,
+        date_created=now,
+        date_modified=now,
+    )
+
+
+def _enqueue_on_commit(message_ids: Sequence[int], *, run_after: datetime | None = None) -> None:
+    """Enqueue the send once the caller's transaction commits; nothing if it rolls back."""
+    from .tasks import enqueue_send
+
+    ids = list(message_ids)
+    if ids:
+        transaction.on_commit(lambda: enqueue_send(ids, run_after=run_after))
+
+
+@transaction.atomic
+def sms_confirmation_queue(*, order: Order, actor: Actor = None) -> SmsMessage:
+    """Write the order's confirmation (``queued``) in the caller's transaction; send on commit.
+
+    Over the hourly cap the order still goes through: the message is recorded as ``failed``
+    with the reason, so staff can resend it later.
+    """
+    message = _new_message(order)
+    hourly = settings.SMS_MAX_PER_HOUR
+    if hourly and _hourly_count(timezone.now()) >= hourly:
+        cap_logger.warning("SMS confirmation for order %s not sent: hourly cap", order.reference)
+        message.status = SmsStatus.FAILED
+        message.error = f"Not sent: the system-wide cap of {hourly} SMS per hour was reached."
+        message.save()
+        return message
+    message.save()
+    _enqueue_on_commit([message.pk])
+    return message
+
+
+def _with_relations(orders: Iterable[Order]) -> list[Order]:
+    """The orders with customer and item loaded, fetching the missing ones in one query."""
+    orders = list(orders)
+    missing = [
+        o.pk
+        for o in orders
+        if not (Order.customer.is_cached(o) and Order.item.is_cached(o))  # type: ignore[attr-defined]
+    ]
+    if missing:
+        loaded = Order.objects.select_related("customer", "item").in_bulk(missing)
+        orders = [loaded.get(o.pk, o) for o in orders]
+    return orders
+
+
+@transaction.atomic
+def _queue_many(orders: Iterable[Order], *, requested_by: Actor = None) -> int:
+    messages = [_new_message(o, requested_by=requested_by) for o in _with_relations(orders)]
+    created = SmsMessage.objects.bulk_create(messages, batch_size=BULK_BATCH_SIZE)
+    ids = [m.pk for m in created if m.pk is not None]
+    if len(ids) != len(created):  # a database that does not return ids from bulk inserts
+        ids = list(
+            SmsMessage.objects.filter(uuid__in=[m.uuid for m in created]).values_list(
+                "pk", flat=True
+            )
+        )
+    for start in range(0, len(ids), TASK_BATCH_SIZE):
+        _enqueue_on_commit(ids[start : start + TASK_BATCH_SIZE])
+    return len(created)
+
+
+def sms_confirmations_queue_bulk(*, orders: Iterable[Order]) -> int:
+    """Queue one confirmation per order with bulk inserts (imports); returns how many.
+
+    Orders should come with ``customer`` and ``item`` loaded; those that do not are fetched in
+    a single query. Sends are enqueued in batches of ``TASK_BATCH_SIZE`` after commit.
+    """
+    return _queue_many(orders)
+
+
+def _check_resend_permission(actor: Actor) -> None:
+    if actor is not None and not actor.has_perm(RESEND_PERMISSION):  # type: ignore[union-attr]
+        raise SmsError("You do not have permission to resend SMS confirmations.")
+
+
+@transaction.atomic
+def sms_resend(*, order: Order, actor: Actor) -> SmsMessage:
+    """A new confirmation for ``order`` (to the customer's current number); earlier messages
+    are left as they are."""
+    _check_resend_permission(actor)
+    if not (Order.customer.is_cached(order) and Order.item.is_cached(order)):  # type: ignore[attr-defined]
+        order = Order.objects.select_related("customer", "item").get(pk=order.pk)
+    sms_caps_check(orders=[order], actor=actor)
+    message = _new_message(order, requested_by=actor)
+    message.save()
+    _enqueue_on_commit([message.pk])
+    return message
+
+
+def sms_resend_bulk(*, orders: Iterable[Order], actor: Actor) -> int:
+    """``sms_resend`` for many orders with bulk inserts; returns how many were queued."""
+    _check_resend_permission(actor)
+    orders = _with_relations(orders)
+    sms_caps_check(orders=orders, actor=actor)
+    return _queue_many(orders, requested_by=actor)
+
+
+# --- sending ----------------------------------------------------------------------------------
+
+
+def _retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff with jitter: half the step fixed, half random (no thundering herd)."""
+    base = float(settings.SMS_RETRY_BASE_SECONDS)
+    step = min(float(settings.SMS_RETRY_MAX_SECONDS), base * (2 ** max(attempts - 1, 0)))
+    return timedelta(seconds=step / 2 + random.uniform(0, step / 2))  # noqa: S311
+
+
+def _claim(message_id: int, now: datetime) -> SmsMessage | None:
+    claimed = (
+        SmsMessage.objects.filter(pk=message_id, status=SmsStatus.QUEUED)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .update(
+            status=SmsStatus.SENDING,
+            attempts=F("attempts") + 1,
+            claimed_at=now,
+            date_modified=now,
+        )
+    )
+    if not claimed:
+        return None
+    return SmsMessage.objects.get(pk=message_id)
+
+
+def _record(message: SmsMessage, **fields: Any) -> bool:
+    """Store the outcome of the attempt this worker claimed (matched by its attempt number)."""
+    fields["date_modified"] = timezone.now()
+    return bool(
+        SmsMessage.objects.filter(
+            pk=message.pk,
+            attempts=message.attempts,
+            status__in=[SmsStatus.SENDING, SmsStatus.FAILED],
+        ).update(**fields)
+    )
+
+
+def sms_send(*, message_id: int) -> str:
+    """Send one queued message if this call wins the claim; returns what happened.
+
+    Must run outside any transaction: the claim has to be committed before the provider is
+    called, so that no other worker (and no later run of the same task) can claim it again.
+    """
+    # Built before the claim: a misconfigured backend leaves the message queued (the task
+    # fails visibly and the sweep enqueues it again once the configuration is fixed).
+    backend = get_backend()
+    message = _claim(message_id, timezone.now())
+    if message is None:
+        return "skipped"
+    try:
+        result = backend.send(phone=message.phone, text=message.text)
+    except SmsTransientError as exc:
+        if message.attempts >= settings.SMS_MAX_ATTEMPTS:
+            _record(
+                message,
+                status=SmsStatus.FAILED,
+                provider_status_code=exc.status_code,
+                error=f"gave up after {message.attempts} attempts: {exc.message}",
+                next_attempt_at=None,
+            )
+            logger.warning("SMS %s failed for good: %s", message.uuid, exc.message)
+            return "failed"
+        run_after = timezone.now() + _retry_delay(message.attempts)
+        with transaction.atomic():
+            _record(
+                message,
+                status=SmsStatus.QUEUED,
+                provider_status_code=exc.status_code,
+                error=f"attempt {message.attempts}: {exc.message}",
+                next_attempt_at=run_after,
+            )
+            _enqueue_on_commit([message.pk], run_after=run_after)
+        logger.info("SMS %s will be retried at %s: %s", message.uuid, run_after, exc.message)
+        return "retry"
+    except SmsPermanentError as exc:
+        _record(
+            message,
+            status=SmsStatus.FAILED,
+            provider_status_code=exc.status_code,
+            error=exc.message,
+            next_attempt_at=None,
+        )
+        logger.warning("SMS %s refused: %s", message.uuid, exc.message)
+        return "failed"
+    except SmsUnknownOutcomeError as exc:
+        _record(
+            message,
+            status=SmsStatus.FAILED,
+            error=f"{UNKNOWN_OUTCOME} ({exc.message})",
+            next_attempt_at=None,
+        )
+        logger.error("SMS %s: %s (%s)", message.uuid, UNKNOWN_OUTCOME, exc.message)
+        return "unknown"
+    except Exception as exc:
+        # A bug or misconfiguration in the backend: the provider may or may not have been
+        # called, so the row is treated like any other unknown outcome.
+        _record(
+            message,
+            status=SmsStatus.FAILED,
+            error=f"{UNKNOWN_OUTCOME} ({type(exc).__name__}: {exc})",
+            next_attempt_at=None,
+        )
+        logger.exception("SMS %s: backend error", message.uuid)
+        return "unknown"
+    _record(
+        message,
+        status=SmsStatus.SENT,
+        provider_message_id=result.provider_message_id,
+        provider_status_code=result.status_code,
+        cost=result.cost,
+        error="",
+        next_attempt_at=None,
+        sent_at=timezone.now(),
+    )
+    return "sent"
+
+
+# --- housekeeping -----------------------------------------------------------------------------
+
+
+def sms_reconcile_stuck(*, now: datetime | None = None) -> int:
+    """Mark messages stuck in ``sending`` past ``SMS_SENDING_TIMEOUT_SECONDS`` as failed.
+
+    They are not resent: the provider may have sent them before the worker died.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.SMS_SENDING_TIMEOUT_SECONDS)
+    return SmsMessage.objects.filter(status=SmsStatus.SENDING, claimed_at__lt=cutoff).update(
+        status=SmsStatus.FAILED, error=UNKNOWN_OUTCOME, next_attempt_at=None, date_modified=now
+    )
+
+
+def sms_requeue_lost(*, now: datetime | None = None, older_than_seconds: int = 600) -> int:
+    """Enqueue again ``queued`` messages whose send should have run long ago.
+
+    Covers a process that died between its commit and the enqueue. A duplicate task is
+    harmless: only one run wins the claim.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=older_than_seconds)
+    with transaction.atomic():
+        ids = list(
+            SmsMessage.objects.filter(status=SmsStatus.QUEUED)
+            .alias(due=Coalesce("next_attempt_at", "date_modified"))
+            .filter(due__lt=cutoff)
+            .order_by("pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:10_000]
+        )
+        # Due now; the next sweep leaves them alone for another ``older_than_seconds``.
+        SmsMessage.objects.filter(pk__in=ids).update(next_attempt_at=None, date_modified=now)
+        for start in range(0, len(ids), TASK_BATCH_SIZE):
+            _enqueue_on_commit(ids[start : start + TASK_BATCH_SIZE])
+    return len(ids)
+
+
+# --- delivery reports -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def sms_delivery_report_record(
+    *,
+    provider_message_id: str,
+    status: str,
+    network_code: str = "",
+    failure_reason: str = "",
+) -> SmsMessage | None:
+    """Apply a provider delivery report; ``None`` when no message has that id.
+
+    Reports may arrive out of order: an intermediate status never overwrites a final one.
+    """
+    if not provider_message_id:
+        return None
+    message = (
+        SmsMessage.objects.select_for_update()
+        .filter(provider_message_id=provider_message_id)
+        .first()
+    )
+    if message is None:
+        return None
+    new_status = DELIVERY_STATUS_MAP.get(status)
+    if message.status in FINAL_STATUSES and new_status not in FINAL_STATUSES:
+        return message
+    now = timezone.now()
+    fields: dict[str, Any] = {"delivery_status": status[:32], "date_modified": now}
+    if network_code:
+        fields["network_code"] = network_code[:16]
+    if new_status is not None:
+        fields["status"] = new_status
+        if new_status == SmsStatus.DELIVERED:
+            fields["delivered_at"] = now
+        if new_status in (SmsStatus.FAILED, SmsStatus.REJECTED):
+            reason = f" ({failure_reason})" if failure_reason else ""
+            fields["error"] = f"delivery report: {status}{reason}"
+    for name, value in fields.items():
+        setattr(message, name, value)
+    message.save(update_fields=list(fields))
+    return message

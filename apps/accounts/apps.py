@@ -5,3 +5,18 @@ class AccountsConfig(AppConfig):
     name = "apps.accounts"
     label = "accounts"
     verbose_name = "Access"
+
+    def ready(self) -> None:
+        from allauth.account.signals import user_logged_in
+
+        from . import checks  # noqa: F401  (registers the system checks)
+        from .sso import mark_sso_session
+
+        user_logged_in.connect(mark_sso_session, dispatch_uid="accounts.mark_sso_session")
+
+        from django.db.models.signals import post_migrate
+
+        from .roles import roles_sync
+
+        # Runs after every app's migrations (each app's permissions exist by the last one).
+        post_migrate.connect(roles_sync, dispatch_uid="accounts.roles_sync")

@@ -1,0 +1,34 @@
+from django.conf import settings
+from django.db import models
+
+
+class ServiceAccount(models.Model):
+    """A machine client allowed to call the API with client-credentials tokens.
+
+    The linked user carries the permissions (through its groups) and is never used to sign in
+    interactively: it has no usable password and no SSO identity.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="service_account"
+    )
+    client_id = models.CharField(
+        max_length=255, unique=True, help_text="The client id registered at the identity provider."
+    )
+    subject = models.CharField(
+        max_length=255,
+        unique=True,
+        help_text=(
+            "The 'sub' of the client's access tokens. Equal to the client id on most IdPs "
+            "(Okta, Auth0, oidc-provider); the service-account user id on Keycloak; the service "
+            "principal object id on Microsoft Entra ID."
+        ),
+    )
+    description = models.CharField(max_length=255, blank=True)
+    date_created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["client_id"]
+
+    def __str__(self) -> str:
+        return self.client_id

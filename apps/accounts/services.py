@@ -1,0 +1,152 @@
+"""Writes for users that come from the IdP: claim sync on sign-in and service accounts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser, Group
+from django.db import transaction
+from django.utils.text import slugify
+
+from backoffice.errors import DomainError
+
+from .models import ServiceAccount
+
+User = get_user_model()
+
+
+def parse_group_map(value: str) -> dict[str, list[str]]:
+    """``"idp-a=Ops,idp-b=Ops,idp-c=Finance"`` -> ``{"idp-a": ["Ops"], ...}``.
+
+    One IdP group may feed several Django groups and the other way round.
+    """
+    mapping: dict[str, list[str]] = {}
+    for pair in value.split(","):
+        if not pair.strip():
+            continue
+        idp_group, sep, django_group = pair.partition("=")
+        if not sep or not idp_group.strip() or not django_group.strip():
+            raise ValueError(f"OIDC_GROUP_MAP entry {pair!r} is not 'idp-group=Django group'")
+        mapping.setdefault(idp_group.strip(), []).append(django_group.strip())
+    return mapping
+
+
+def claim_groups(claims: Mapping[str, Any]) -> set[str]:
+    """The IdP groups named in the configured claim (a list, or one string)."""
+    value = claims.get(settings.OIDC_GROUPS_CLAIM) or []
+    if isinstance(value, str):
+        value = [value]
+    return {str(group) for group in value}
+
+
+@transaction.atomic
+def user_sync_from_claims(*, user: AbstractUser, claims: Mapping[str, Any]) -> AbstractUser:
+    """Make staff/superuser flags and the mapped Django groups match the IdP's claims.
+
+    Runs on every SSO sign-in, so a group removed at the IdP is removed here at the next login.
+    Only the Django groups named in ``OIDC_GROUP_MAP`` are managed: groups given by hand in the
+    admin to an SSO user are left alone. The user never gets a usable password.
+    """
+    groups = claim_groups(claims)
+    user.is_superuser = bool(groups & set(settings.OIDC_SUPERUSER_GROUPS))
+    user.is_staff = user.is_superuser or bool(groups & set(settings.OIDC_STAFF_GROUPS))
+    for field, claim in (
+        ("email", "email"),
+        ("first_name", "given_name"),
+        ("last_name", "family_name"),
+    ):
+        value = claims.get(claim)
+        if isinstance(value, str) and value:
+            max_length = user._meta.get_field(field).max_length
+            setattr(user, field, value[:max_length])
+    user.set_unusable_password()
+    user.save()
+
+    group_map = parse_group_map(settings.OIDC_GROUP_MAP)
+    managed = {name for names in group_map.values() for name in names}
+    wanted = {name for idp_group in groups for name in group_map.get(idp_group, [])}
+    for name in wanted:
+        Group.objects.get_or_create(name=name)
+    user.groups.remove(*user.groups.filter(name__in=managed - wanted))
+    user.groups.add(*Group.objects.filter(name__in=wanted))
+    return user
+
+
+def _unique_username(base: str) -> str:
+    base = (slugify(base) or "service")[:130]
+    candidate = f"svc-{base}"
+    suffix = 1
+    while User.objects.filter(username=candidate).exists():
+        suffix += 1
+        candidate = f"svc-{base}-{suffix}"
+    return candidate
+
+
+@transaction.atomic
+def service_account_create(
+    *,
+    client_id: str,
+    subject: str = "",
+    description: str = "",
+    groups: Iterable[Group] = (),
+    actor: AbstractUser | None = None,
+) -> ServiceAccount:
+    """A machine client's API identity: a user without password or admin access."""
+    client_id = client_id.strip()
+    subject = (subject or client_id).strip()
+    if not client_id:
+        raise DomainError("A service account needs the client id registered at the IdP.")
+    if ServiceAccount.objects.filter(client_id=client_id).exists():
+        raise DomainError(f"A service account for client {client_id!r} already exists.")
+    if ServiceAccount.objects.filter(subject=subject).exists():
+        raise DomainError(f"A service account with subject {subject!r} already exists.")
+    user = User(username=_unique_username(client_id), is_staff=False, is_superuser=False)
+    user.set_unusable_password()
+    user.save()
+    user.groups.set(list(groups))
+    account = ServiceAccount(
+        user=user, client_id=client_id, subject=subject, description=description
+    )
+    account.full_clean()
+    account.save()
+    return account
+
+
+@transaction.atomic
+def service_account_update(
+    *,
+    service_account: ServiceAccount,
+    subject: str | None = None,
+    description: str | None = None,
+    groups: Iterable[Group] | None = None,
+    is_active: bool | None = None,
+    actor: AbstractUser | None = None,
+) -> ServiceAccount:
+    if subject is not None:
+        subject = subject.strip() or service_account.client_id
+        clash = ServiceAccount.objects.filter(subject=subject).exclude(pk=service_account.pk)
+        if clash.exists():
+            raise DomainError(f"A service account with subject {subject!r} already exists.")
+        service_account.subject = subject
+    if description is not None:
+        service_account.description = description
+    service_account.full_clean()
+    service_account.save()
+    user = service_account.user
+    if groups is not None:
+        user.groups.set(list(groups))
+    if is_active is not None and user.is_active != is_active:
+        user.is_active = is_active
+        user.save(update_fields=["is_active"])
+    return service_account
+
+
+@transaction.atomic
+def service_account_delete(
+    *, service_account: ServiceAccount, actor: AbstractUser | None = None
+) -> None:
+    """Deleting the account deletes its user: its tokens stop working at once."""
+    service_account.user.delete()

@@ -1,0 +1,196 @@
+"""One error body for every /v1 error, the handler that produces it and its OpenAPI description.
+
+Every error answers ``{"status": int, "code": str, "detail": str, "errors": {field: [str]}}``;
+``errors`` is empty unless the request had field-level problems (400).
+"""
+
+import logging
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.openapi import AutoSchema
+from rest_framework import exceptions, serializers, status
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from backoffice.errors import DeleteBlockedError, DomainError
+
+logger = logging.getLogger("django.request")
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state of the resource."
+    default_code = "conflict"
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error response."""
+
+    status = serializers.IntegerField(help_text="The HTTP status code, repeated.")
+    code = serializers.CharField(
+        help_text="Machine-readable reason: `invalid`, `parse_error`, `not_authenticated`, "
+        "`authentication_failed`, `permission_denied`, `not_found`, `method_not_allowed`, "
+        "`not_acceptable`, `unsupported_media_type`, `delete_blocked`, `conflict`, "
+        "`throttled`, `server_error`."
+    )
+    detail = serializers.CharField(help_text="A human-readable message.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Field name → messages; `non_field_errors` for the whole body. Empty unless "
+        "the input was invalid.",
+    )
+
+
+def error_body(*, status_code: int, code: str, detail: str, errors: dict | None = None) -> dict:
+    return {"status": status_code, "code": code, "detail": detail, "errors": errors or {}}
+
+
+def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested error details → ``{"field": [messages]}`` (nested keys joined with dots)."""
+    non_field = api_settings.NON_FIELD_ERRORS_KEY
+    out: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = non_field if key in (NON_FIELD_ERRORS, non_field) and not prefix else str(key)
+            for field, messages in _flatten(value, f"{prefix}.{name}" if prefix else name).items():
+                out.setdefault(field, []).extend(messages)
+    elif isinstance(detail, list):
+        for index, value in enumerate(detail):
+            if isinstance(value, dict | list):
+                for field, messages in _flatten(
+                    value, f"{prefix}.{index}" if prefix else str(index)
+                ).items():
+                    out.setdefault(field, []).extend(messages)
+            else:
+                out.setdefault(prefix or non_field, []).append(str(value))
+    else:
+        out.setdefault(prefix or non_field, []).append(str(detail))
+    return out
+
+
+def _django_validation_detail(exc: DjangoValidationError) -> dict[str, list[str]]:
+    if hasattr(exc, "error_dict"):
+        return {
+            (api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field): messages
+            for field, messages in exc.message_dict.items()
+        }
+    return {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
+
+
+def _first_code(codes: Any) -> str | None:
+    if isinstance(codes, str):
+        return codes
+    if isinstance(codes, dict):
+        codes = list(codes.values())
+    if isinstance(codes, list):
+        for value in codes:
+            found = _first_code(value)
+            if found:
+                return found
+    return None
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    """DRF ``EXCEPTION_HANDLER``: map domain and Django errors, then reshape the body."""
+    from apps.notifications.services import SmsCapExceededError
+
+    if isinstance(exc, SmsCapExceededError):
+        exc = exceptions.Throttled(wait=exc.retry_after, detail=exc.message)
+    elif isinstance(exc, DeleteBlockedError):
+        exc = Conflict(exc.message, code="delete_blocked")
+    elif isinstance(exc, DomainError):
+        exc = Conflict(exc.message)
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(_django_validation_detail(exc))
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        # An unexpected error still answers in the documented shape; the traceback is logged
+        # exactly as Django would log it.
+        request = context.get("request")
+        logger.error(
+            "Internal Server Error: %s",
+            getattr(request, "path", "?"),
+            exc_info=(type(exc), exc, exc.__traceback__),
+            extra={"status_code": 500, "request": getattr(request, "_request", request)},
+        )
+        return Response(
+            error_body(status_code=500, code="server_error", detail="Internal server error."),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+
+    assert isinstance(exc, exceptions.APIException)
+    if isinstance(exc, exceptions.ValidationError):
+        # Field-level codes (required, max_length...) stay implicit in the messages.
+        body = error_body(
+            status_code=response.status_code,
+            code="invalid",
+            detail="Invalid input.",
+            errors=_flatten(exc.detail),
+        )
+    else:
+        body = error_body(
+            status_code=response.status_code,
+            code=str(_first_code(exc.get_codes()) or exc.default_code),
+            detail=str(exc.detail) if not isinstance(exc.detail, dict | list) else str(exc),
+        )
+    response.data = body
+    return response
+
+
+@csrf_exempt
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Unknown paths under /v1 answer the same JSON shape as every other error."""
+    return JsonResponse(
+        error_body(status_code=404, code="not_found", detail="Not found."), status=404
+    )
+
+
+# --- OpenAPI -----------------------------------------------------------------------------------
+
+_ERROR_DESCRIPTIONS = {
+    "400": "Invalid input: field-keyed messages in `errors`.",
+    "401": "Missing or invalid credentials (the response carries `WWW-Authenticate: Bearer`).",
+    "403": "Authenticated, but without the model permission this method needs.",
+    "404": "No object with this id (or a malformed id).",
+    "405": "Method not allowed (PUT is not supported: use PATCH).",
+    "409": "The object cannot be deleted while orders refer to it.",
+    "415": "The body is not JSON (`Content-Type: application/json` is required).",
+    "429": "Too many requests for this user; retry after `Retry-After` seconds.",
+}
+
+
+class ApiAutoSchema(AutoSchema):
+    """Adds the shared error responses to every operation, so the schema lists what can happen."""
+
+    def _error_codes(self) -> list[str]:
+        codes = ["401", "403", "429"]
+        is_detail = "{" in self.path
+        if self.method in ("POST", "PATCH", "PUT"):
+            codes += ["400", "415"]
+        elif self.method == "GET" and not is_detail:
+            codes.append("400")  # bad filter, ordering cursor or search values
+        if is_detail:
+            codes.append("404")
+        if self.method == "DELETE" and getattr(self.view, "delete_may_conflict", False):
+            codes.append("409")
+        return sorted(codes)
+
+    def _get_response_bodies(self, direction: str = "response") -> dict:
+        responses = super()._get_response_bodies(direction)
+        for code in self._error_codes():
+            if code not in responses:
+                response = self._get_response_for_code(ErrorSerializer, code, direction=direction)
+                response["description"] = _ERROR_DESCRIPTIONS[code]
+                responses[code] = response
+        return responses

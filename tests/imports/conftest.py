@@ -1,0 +1,89 @@
+import io
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from openpyxl import Workbook, load_workbook
+
+from tests.conftest import ALL_DOMAIN_PERMS
+from tests.factories import UserFactory
+
+IMPORT_EXPORT_PERMS = [
+    f"{app}.{action}_{model}"
+    for app, model in (("customers", "customer"), ("items", "item"), ("orders", "order"))
+    for action in ("import", "export")
+]
+
+
+@pytest.fixture
+def importer(db):
+    """Staff with the model permissions plus import/export on the three models."""
+    return UserFactory(is_staff=True, perms=ALL_DOMAIN_PERMS + IMPORT_EXPORT_PERMS)
+
+
+@pytest.fixture
+def importer_client(importer) -> Client:
+    client = Client()
+    client.force_login(importer)
+    return client
+
+
+def csv_file(text: str, name: str = "data.csv", encoding: str = "utf-8") -> io.BytesIO:
+    f = io.BytesIO(text.encode(encoding))
+    f.name = name
+    return f
+
+
+def xlsx_file(rows: list[list], name: str = "data.xlsx") -> io.BytesIO:
+    workbook = Workbook()
+    sheet = workbook.active
+    for row in rows:
+        sheet.append(row)
+    f = io.BytesIO()
+    workbook.save(f)
+    f.seek(0)
+    f.name = name
+    return f
+
+
+def xlsx_rows(content: bytes) -> list[list]:
+    sheet = load_workbook(io.BytesIO(content), read_only=True).active
+    return [list(r) for r in sheet.iter_rows(values_only=True)]
+
+
+def import_url(model: str) -> str:
+    app = {"customer": "customers", "item": "items", "order": "orders"}[model]
+    return reverse(f"admin:{app}_{model}_import")
+
+
+def export_url(model: str, query: str = "") -> str:
+    app = {"customer": "customers", "item": "items", "order": "orders"}[model]
+    return reverse(f"admin:{app}_{model}_export") + (f"?{query}" if query else "")
+
+
+def upload(client: Client, model: str, f, **extra):
+    """Step 1: upload and preview. Format 0 is CSV, 1 is XLSX; the form picks it from the name."""
+    data = {"resource": "0", "format": "0", "import_file": f, **extra}
+    return client.post(import_url(model), data)
+
+
+def confirm(client: Client, model: str, preview_response):
+    """Step 2: post the confirm form rendered on the preview page."""
+    form = preview_response.context["confirm_form"]
+    assert form is not None, "no confirm form on the preview page"
+    data = {name: form.initial.get(name, "") for name in form.fields}
+    app = {"customer": "customers", "item": "items", "order": "orders"}[model]
+    return client.post(reverse(f"admin:{app}_{model}_process_import"), data)
+
+
+def export(client: Client, model: str, file_format: int, query: str = "") -> bytes:
+    response = client.post(export_url(model, query), {"resource": "0", "format": str(file_format)})
+    assert response.status_code == 200, response.content[:500]
+    if response.streaming:
+        return b"".join(response.streaming_content)
+    return response.content
+
+
+def page_text(response) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))

@@ -1,0 +1,80 @@
+"""Structured logging: one JSON object per line, carrying the id of the request being served.
+
+Imported by gunicorn's configuration before Django is set up, so nothing here may touch
+``django.conf.settings``.
+"""
+
+import json
+import logging
+from contextvars import ContextVar
+from datetime import UTC, datetime
+
+request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
+
+# Attributes every LogRecord has; anything else was passed through ``extra=`` and is emitted.
+_RESERVED = frozenset(
+    logging.LogRecord("", 0, "", 0, "", (), None).__dict__.keys()
+    | {"message", "asctime", "request_id", "taskName"}
+)
+
+
+class RequestIdFilter(logging.Filter):
+    """Stamp each record with the current request id ("-" outside a request)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = request_id_var.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """Render a record as one line of JSON that log collectors index without parsing rules."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", request_id_var.get()),
+        }
+        for key, value in record.__dict__.items():
+            if key not in _RESERVED and not key.startswith("_"):
+                payload[key] = value
+        if record.exc_info:
+            payload["exc_info"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            payload["stack_info"] = self.formatStack(record.stack_info)
+        return json.dumps(payload, default=str, ensure_ascii=False)
+
+
+def json_logging_config(level: str = "INFO") -> dict:
+    """A ``LOGGING`` dict sending everything to stderr as JSON lines."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {
+            "request_id": {"()": "backoffice.log.RequestIdFilter"},
+            # Phone numbers and secret values never reach the log collector.
+            "sensitive": {"()": "backoffice.log_masking.SensitiveDataFilter"},
+        },
+        "formatters": {"json": {"()": "backoffice.log.JsonFormatter"}},
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "filters": ["request_id", "sensitive"],
+            }
+        },
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {
+            "django.db.backends": {"level": "WARNING"},
+            # Django's own "Not Found"/"Bad Request" lines duplicate the access log below.
+            "django.request": {"level": "ERROR"},
+            "gunicorn.error": {"handlers": ["console"], "level": level, "propagate": False},
+            # The application writes its own access line (with the request id); drop gunicorn's.
+            "gunicorn.access": {"level": "WARNING", "propagate": False},
+        },
+    }

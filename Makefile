@@ -10,11 +10,12 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help run test venv migrate seed lint format sso worker bench clean
+.PHONY: help run test venv migrate seed lint format sso idp worker bench clean
 
 help:
 	@echo "make run    - SQLite, demo data, local superuser admin/admin, http://$(HOST):$(PORT)/admin/"
 	@echo "make test   - install test dependencies and run the whole suite"
+	@echo "make sso    - demo OIDC provider on :9000 for local SSO (then: make run SSO=1)"
 	@echo "make lint   - ruff check + format check"
 
 $(UV):
@@ -37,8 +38,29 @@ run: seed
 	DJANGO_SETTINGS_MODULE=backoffice.settings.local $(PY) manage.py ensure_local_superuser
 	DJANGO_SETTINGS_MODULE=backoffice.settings.local $(PY) manage.py runserver $(HOST):$(PORT)
 
-test: venv
+test: venv idp
 	DJANGO_SETTINGS_MODULE=backoffice.settings.test $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The test OpenID Connect provider (tests/idp, npm oidc-provider), reinstalled when its lock changes.
+IDP_DIR := tests/idp
+IDP_PORT ?= 9000
+
+$(IDP_DIR)/node_modules/.installed: $(IDP_DIR)/package.json $(IDP_DIR)/package-lock.json
+	cd $(IDP_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+idp: $(IDP_DIR)/node_modules/.installed
+
+# Demo IdP for local SSO (users alice/alice, bob/bob, carol/carol); then `make run SSO=1`.
+sso: idp
+	@echo "Demo IdP on http://127.0.0.1:$(IDP_PORT); in another terminal: make run SSO=1"
+	cd $(IDP_DIR) && node server.mjs --config demo.json --port $(IDP_PORT)
+
+ifdef SSO
+include $(IDP_DIR)/demo.env
+export OIDC_ISSUER OIDC_PROVIDER_ID OIDC_PROVIDER_NAME OIDC_CLIENT_ID OIDC_CLIENT_SECRET
+export OIDC_STAFF_GROUPS OIDC_SUPERUSER_GROUPS OIDC_GROUP_MAP OIDC_API_AUDIENCE
+endif
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -4,6 +4,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -11,14 +12,19 @@ from django.db.models import Count
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
-from unfold.admin import ModelAdmin
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from simple_history.admin import SimpleHistoryAdmin
+from unfold.admin import ModelAdmin, checkbox
+from unfold.decorators import display
 
 from backoffice.errors import DomainError
 
 
-class ServiceModelAdmin(ModelAdmin):
+class ServiceModelAdmin(SimpleHistoryAdmin, ModelAdmin):
     """A ModelAdmin whose save/delete call services instead of ``Model.save``/``delete``.
 
+    The object's history page lists every recorded change with its author and path.
     Subclasses implement ``service_create``, ``service_update`` and ``service_delete``; a
     ``protected_by`` name (reverse relation of PROTECT foreign keys) lets the delete pages say
     how many rows block a delete instead of listing every one of them.
@@ -26,6 +32,29 @@ class ServiceModelAdmin(ModelAdmin):
 
     protected_by: str | None = None
     protected_label: str = "orders"
+    # Filled in by the database or the services: meaningless on the add form.
+    hidden_on_add: tuple[str, ...] = ("uuid", "date_created", "date_modified", "unit_price")
+
+    _checkbox_html: str | None = None
+
+    @display(description=mark_safe(checkbox.render("action_toggle_all", 1)))  # noqa: S308
+    def action_checkbox(self, obj: models.Model) -> SafeString:
+        """unfold's row checkbox, rendered through the template engine once, not once per row
+        (a measurable share of a 50-row changelist's time)."""
+        html = ServiceModelAdmin._checkbox_html
+        if html is None:
+            html = checkbox.render(helpers.ACTION_CHECKBOX_NAME, "__pk__")
+            ServiceModelAdmin._checkbox_html = html
+        return mark_safe(html.replace("__pk__", escape(str(obj.pk))))  # noqa: S308
+
+    def get_fields(self, request: HttpRequest, obj: models.Model | None = None) -> list:
+        fields = list(super().get_fields(request, obj))
+        if obj is None:
+            fields = [f for f in fields if f not in self.hidden_on_add]
+        return fields
+
+    def get_inlines(self, request: HttpRequest, obj: models.Model | None) -> list:
+        return list(super().get_inlines(request, obj)) if obj is not None else []
 
     def service_create(self, request: HttpRequest, data: Mapping[str, Any]) -> models.Model:
         raise NotImplementedError

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.urls import reverse_lazy
 
 _BADGE_COLOURS = {"production": "danger", "staging": "warning", "local": "info"}
 
@@ -14,3 +15,97 @@ def environment_callback(request: HttpRequest) -> list[str]:
 def environment_title_prefix_callback(request: HttpRequest) -> str | None:
     name = settings.APP_ENVIRONMENT
     return None if name == "production" else f"[{name}]"
+
+
+def has_perm(codename: str):
+    """A sidebar permission callback: the item shows only to users holding ``codename``."""
+
+    def check(request: HttpRequest) -> bool:
+        return request.user.has_perm(codename)
+
+    check.__name__ = f"has_perm_{codename.replace('.', '_')}"
+    return check
+
+
+def _nav(title: str, icon: str, url_name: str, perm: str) -> dict:
+    return {
+        "title": title,
+        "icon": icon,
+        "link": reverse_lazy(url_name),
+        "permission": has_perm(perm),
+    }
+
+
+SIDEBAR_NAVIGATION = [
+    {
+        "title": "Sales",
+        "separator": True,
+        "items": [
+            {"title": "Dashboard", "icon": "dashboard", "link": reverse_lazy("admin:index")},
+            _nav("Orders", "shopping_cart", "admin:orders_order_changelist", "orders.view_order"),
+            _nav(
+                "Customers",
+                "group",
+                "admin:customers_customer_changelist",
+                "customers.view_customer",
+            ),
+            _nav("Items", "checkroom", "admin:items_item_changelist", "items.view_item"),
+        ],
+    },
+    {
+        "title": "Messaging",
+        "separator": True,
+        "items": [
+            _nav(
+                "SMS log",
+                "sms",
+                "admin:notifications_smsmessage_changelist",
+                "notifications.view_smsmessage",
+            ),
+        ],
+    },
+    {
+        "title": "Access",
+        "separator": True,
+        "collapsible": True,
+        "items": [
+            _nav("Users", "person", "admin:auth_user_changelist", "auth.view_user"),
+            _nav("Groups", "groups", "admin:auth_group_changelist", "auth.view_group"),
+            _nav(
+                "Service accounts",
+                "smart_toy",
+                "admin:accounts_serviceaccount_changelist",
+                "accounts.view_serviceaccount",
+            ),
+            _nav(
+                "Sign-in lockouts",
+                "lock",
+                "admin:axes_accessattempt_changelist",
+                "axes.view_accessattempt",
+            ),
+            _nav(
+                "SSO identities",
+                "badge",
+                "admin:socialaccount_socialaccount_changelist",
+                "socialaccount.view_socialaccount",
+            ),
+        ],
+    },
+    {
+        "title": "System",
+        "separator": True,
+        "collapsible": True,
+        "items": [
+            _nav(
+                "Background tasks",
+                "schedule",
+                "admin:django_tasks_database_dbtaskresult_changelist",
+                "django_tasks_database.view_dbtaskresult",
+            ),
+        ],
+    },
+]
+
+
+def sidebar_navigation(request: HttpRequest) -> list[dict]:
+    return SIDEBAR_NAVIGATION

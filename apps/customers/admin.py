@@ -9,12 +9,13 @@ from backoffice.admin_filters import DayRangeFilter
 from backoffice.admin_mixins import ServiceModelAdmin
 
 from .models import Customer
+from .resources import CustomerImportExportAdmin
 from .selectors import customer_list
 from .services import CUSTOMER_UPDATE_FIELDS, customer_create, customer_delete, customer_update
 
 
 @admin.register(Customer)
-class CustomerAdmin(ServiceModelAdmin):
+class CustomerAdmin(ServiceModelAdmin, CustomerImportExportAdmin):
     list_display = ("full_name_display", "phone_number", "order_count_display", "date_created")
     search_fields = ("first_name", "last_name", "phone_number", "=uuid")
     list_filter = (("date_created", DayRangeFilter),)

@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models.functions import Length
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
+from simple_history.models import HistoricalRecords
 
 models.CharField.register_lookup(Length)
 
@@ -21,8 +22,14 @@ class Customer(models.Model):
     date_created = models.DateTimeField("date created", default=timezone.now, editable=False)
     date_modified = models.DateTimeField("date modified", auto_now=True)
 
+    history = HistoricalRecords(excluded_fields=["date_modified"], cascade_delete_history=False)
+
     class Meta:
         ordering = ["-date_created", "-id"]
+        permissions = [
+            ("import_customer", "Can import customers from a spreadsheet"),
+            ("export_customer", "Can export customers to a spreadsheet"),
+        ]
         indexes = [
             models.Index(fields=["-date_created", "-id"], name="customer_created_idx"),
             models.Index(fields=["last_name", "first_name"], name="customer_name_idx"),

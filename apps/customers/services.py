@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 
 from backoffice.errors import DeleteBlockedError
+from backoffice.imports import ImportReport, Table, log_import
 from backoffice.services import model_full_save, model_update
 
 from .models import Customer
@@ -54,3 +55,22 @@ def customer_delete(*, customer: Customer, actor: Actor = None) -> None:
             blocking_count=blocking,
         )
     customer.delete()
+
+
+def customer_import_rows(
+    *,
+    table: Table,
+    dry_run: bool = False,
+    actor: Actor = None,
+    file_name: str | None = None,
+) -> ImportReport:
+    """Validate a spreadsheet of customers; unless ``dry_run`` or a row is invalid, write it.
+
+    Rows match existing customers by uuid, else by phone number. The write is one transaction
+    with bulk inserts/updates (apps/customers/imports.py).
+    """
+    from .imports import import_customers
+
+    report = import_customers(table=table, dry_run=dry_run, actor=actor, file_name=file_name)
+    log_import(report, model="customers", actor=actor, file_name=file_name)
+    return report

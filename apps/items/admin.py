@@ -9,11 +9,12 @@ from backoffice.admin_mixins import ServiceModelAdmin
 from backoffice.money import format_money
 
 from .models import Item
+from .resources import ItemImportExportAdmin
 from .services import ITEM_UPDATE_FIELDS, item_create, item_delete, item_update
 
 
 @admin.register(Item)
-class ItemAdmin(ServiceModelAdmin):
+class ItemAdmin(ServiceModelAdmin, ItemImportExportAdmin):
     list_display = ("name", "size", "price_display", "date_created")
     search_fields = ("name", "=uuid")
     list_filter = (("size", ChoicesDropdownFilter), ("price", RangeNumericFilter))

@@ -4,6 +4,7 @@ from decimal import Decimal
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 
 class Size(models.TextChoices):
@@ -24,8 +25,14 @@ class Item(models.Model):
     date_created = models.DateTimeField("date created", default=timezone.now, editable=False)
     date_modified = models.DateTimeField("date modified", auto_now=True)
 
+    history = HistoricalRecords(excluded_fields=["date_modified"], cascade_delete_history=False)
+
     class Meta:
         ordering = ["name", "size"]
+        permissions = [
+            ("import_item", "Can import items from a spreadsheet"),
+            ("export_item", "Can export items to a spreadsheet"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["name", "size"],

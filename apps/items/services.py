@@ -7,6 +7,7 @@ from django.db import transaction
 
 from apps.customers.services import Actor
 from backoffice.errors import DeleteBlockedError
+from backoffice.imports import ImportReport, Table, log_import
 from backoffice.services import model_full_save, model_update
 
 from .models import Item
@@ -48,3 +49,21 @@ def item_delete(*, item: Item, actor: Actor = None) -> None:
             blocking_count=blocking,
         )
     item.delete()
+
+
+def item_import_rows(
+    *,
+    table: Table,
+    dry_run: bool = False,
+    actor: Actor = None,
+    file_name: str | None = None,
+) -> ImportReport:
+    """Validate a spreadsheet of items; unless ``dry_run`` or a row is invalid, write it.
+
+    Rows match existing items by uuid, else by name and size (apps/items/imports.py).
+    """
+    from .imports import import_items
+
+    report = import_items(table=table, dry_run=dry_run, actor=actor, file_name=file_name)
+    log_import(report, model="items", actor=actor, file_name=file_name)
+    return report

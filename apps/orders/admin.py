@@ -11,11 +11,13 @@ from unfold.contrib.filters.admin import (
 from unfold.decorators import display
 from unfold.paginator import InfinitePaginator
 
+from apps.notifications.admin import OrderSmsAdminMixin
 from backoffice.admin_filters import DayRangeFilter
 from backoffice.admin_mixins import ServiceModelAdmin
 from backoffice.money import format_money
 
 from .models import Order
+from .resources import OrderImportExportAdmin
 from .selectors import order_list
 from .services import ORDER_UPDATE_FIELDS, order_create, order_delete, order_update
 
@@ -26,7 +28,7 @@ class TotalRangeFilter(RangeNumericListFilter):
 
 
 @admin.register(Order)
-class OrderAdmin(ServiceModelAdmin):
+class OrderAdmin(OrderSmsAdminMixin, ServiceModelAdmin, OrderImportExportAdmin):
     list_display = (
         "reference_display",
         "customer_display",
@@ -35,6 +37,7 @@ class OrderAdmin(ServiceModelAdmin):
         "unit_price_display",
         "total_display",
         "date_created",
+        "sms_status_display",
     )
     list_select_related = ("customer", "item")
     search_fields = (
@@ -69,7 +72,7 @@ class OrderAdmin(ServiceModelAdmin):
     list_per_page = 50
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
-        return order_list()
+        return order_list(with_sms_status=True)
 
     @display(description="order", ordering="uuid")
     def reference_display(self, obj: Order) -> str:

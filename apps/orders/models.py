@@ -4,6 +4,7 @@ from decimal import Decimal
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 
 class Order(models.Model):
@@ -26,6 +27,8 @@ class Order(models.Model):
     date_created = models.DateTimeField("date created", default=timezone.now, editable=False)
     date_modified = models.DateTimeField("date modified", auto_now=True)
 
+    history = HistoricalRecords(excluded_fields=["date_modified"], cascade_delete_history=False)
+
     class Meta:
         ordering = ["-date_created", "-id"]
         constraints = [
@@ -42,7 +45,10 @@ class Order(models.Model):
             models.Index(fields=["item", "-date_created"], name="order_item_created_idx"),
             models.Index(models.F("unit_price") * models.F("quantity"), name="order_total_idx"),
         ]
-        permissions = []
+        permissions = [
+            ("import_order", "Can import orders from a spreadsheet"),
+            ("export_order", "Can export orders to a spreadsheet"),
+        ]
 
     def __str__(self) -> str:
         return f"Order {self.reference}"

@@ -3,6 +3,8 @@ from typing import Any
 
 from django.db.models import DecimalField, ExpressionWrapper, F, QuerySet
 
+from apps.notifications.selectors import sms_latest_status
+
 from .models import Order
 
 TOTAL = ExpressionWrapper(
@@ -10,9 +12,16 @@ TOTAL = ExpressionWrapper(
 )
 
 
-def order_list(*, filters: Mapping[str, Any] | None = None) -> QuerySet[Order]:
-    """Orders with customer and item joined and ``total`` computed in SQL."""
+def order_list(
+    *, filters: Mapping[str, Any] | None = None, with_sms_status: bool = False
+) -> QuerySet[Order]:
+    """Orders with customer and item joined and ``total`` computed in SQL.
+
+    ``with_sms_status`` adds ``sms_status``, the status of the latest SMS (same query).
+    """
     qs = Order.objects.select_related("customer", "item").annotate(total=TOTAL)
+    if with_sms_status:
+        qs = qs.annotate(sms_status=sms_latest_status())
     if filters:
         qs = qs.filter(**filters)
     return qs

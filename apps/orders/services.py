@@ -9,6 +9,8 @@ from django.db import transaction
 from apps.customers.models import Customer
 from apps.customers.services import Actor
 from apps.items.models import Item
+from apps.notifications.services import sms_confirmation_queue
+from backoffice.imports import ImportReport, Table, log_import
 from backoffice.services import model_full_save, model_update
 
 from .models import Order
@@ -36,10 +38,13 @@ def order_create(
     uuid: UUID | None = None,
     date_created: datetime | None = None,
     actor: Actor = None,
+    send_confirmation: bool = True,
 ) -> Order:
     """Create an order, snapshotting the item's current price as ``unit_price``.
 
-    Later changes to the item's price never change this order's total.
+    Later changes to the item's price never change this order's total. With
+    ``send_confirmation`` the SMS confirmation is queued in the same transaction (sent after
+    commit, never if the order rolls back).
     """
     order = Order(
         customer=customer,
@@ -51,7 +56,10 @@ def order_create(
         order.uuid = uuid
     if date_created is not None:
         order.date_created = date_created
-    return model_full_save(order)
+    model_full_save(order)
+    if send_confirmation:
+        sms_confirmation_queue(order=order, actor=actor)
+    return order
 
 
 @transaction.atomic
@@ -74,3 +82,31 @@ def order_update(*, order: Order, data: Mapping[str, Any], actor: Actor = None) 
 @transaction.atomic
 def order_delete(*, order: Order, actor: Actor = None) -> None:
     order.delete()
+
+
+def order_import_rows(
+    *,
+    table: Table,
+    dry_run: bool = False,
+    send_confirmations: bool = False,
+    actor: Actor = None,
+    file_name: str | None = None,
+) -> ImportReport:
+    """Validate a spreadsheet of orders; unless ``dry_run`` or a row is invalid, write it.
+
+    Customers and items are resolved in batches and new orders written in bulk, in one
+    transaction, with ``unit_price`` copied from the item as in ``order_create``. SMS
+    confirmations are queued for the new orders only when ``send_confirmations`` is set
+    (apps/orders/imports.py).
+    """
+    from .imports import import_orders
+
+    report = import_orders(
+        table=table,
+        dry_run=dry_run,
+        send_confirmations=send_confirmations,
+        actor=actor,
+        file_name=file_name,
+    )
+    log_import(report, model="orders", actor=actor, file_name=file_name)
+    return report

@@ -26,6 +26,8 @@ INSTALLED_APPS = [
     "unfold.contrib.filters",
     "unfold.contrib.forms",
     "unfold.contrib.inlines",
+    "unfold.contrib.simple_history",
+    "unfold.contrib.import_export",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -34,21 +36,42 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "phonenumber_field",
+    "simple_history",
+    "axes",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "import_export",
     "apps.customers",
     "apps.items",
     "apps.orders",
+    "django_tasks",
+    "django_tasks_db",
+    "apps.notifications",
     "apps.accounts",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
 ]
 
 MIDDLEWARE = [
+    "backoffice.middleware.RequestIdMiddleware",
+    "backoffice.middleware.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "backoffice.security.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "backoffice.urls"
@@ -106,14 +129,135 @@ PHONENUMBER_DB_FORMAT = "E164"
 PHONENUMBER_DEFAULT_FORMAT = "E164"
 CURRENCY = env.str("CURRENCY", default="KES")
 
+# Spreadsheet import/export (docs/import.md)
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
+# One LogEntry per imported row would cost more than the import itself.
+IMPORT_EXPORT_SKIP_ADMIN_LOG = True
+# The uploaded file must survive between preview and confirm on any app instance: keep it in
+# the media storage (shared in production), not in the local /tmp.
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.MediaStorage"
+IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
+IMPORT_PREVIEW_ROWS = env.int("IMPORT_PREVIEW_ROWS", default=100)
+
+# Background tasks and SMS (docs/sms.md)
+TASKS = {
+    "default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}
+}
+SMS_BACKEND = env.str("SMS_BACKEND", default="console")
+AFRICASTALKING_USERNAME = env.str("AFRICASTALKING_USERNAME", default="sandbox")
+AFRICASTALKING_API_KEY = env.str("AFRICASTALKING_API_KEY", default="")
+AFRICASTALKING_SENDER_ID = env.str("AFRICASTALKING_SENDER_ID", default="")
+AFRICASTALKING_API_URL = env.str("AFRICASTALKING_API_URL", default="")
+SMS_DELIVERY_REPORT_SECRET = env.str("SMS_DELIVERY_REPORT_SECRET", default="")
+SMS_DELIVERY_REPORT_AUTH = env.str("SMS_DELIVERY_REPORT_AUTH", default="url")
+SMS_DELIVERY_REPORT_USERNAME = env.str("SMS_DELIVERY_REPORT_USERNAME", default="africastalking")
+SMS_CONFIRMATION_TEMPLATE = env.str(
+    "SMS_CONFIRMATION_TEMPLATE",
+    default=(
+        "Hi {first_name}, your order {reference} is confirmed: {quantity} x {item}, "
+        "total {total}. Thank you!"
+    ),
+)
+SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=5)
+# Cost guard: resends per order per rolling 24 h, and SMS of any kind per rolling hour (0 = off).
+SMS_RESEND_MAX_PER_ORDER_PER_DAY = env.int("SMS_RESEND_MAX_PER_ORDER_PER_DAY", default=3)
+SMS_MAX_PER_HOUR = env.int("SMS_MAX_PER_HOUR", default=1000)
+SMS_RETRY_BASE_SECONDS = env.float("SMS_RETRY_BASE_SECONDS", default=30.0)
+SMS_RETRY_MAX_SECONDS = env.float("SMS_RETRY_MAX_SECONDS", default=3600.0)
+SMS_RETRY_READ_TIMEOUTS = env.bool("SMS_RETRY_READ_TIMEOUTS", default=False)
+SMS_PROVIDER_TIMEOUT_SECONDS = env.float("SMS_PROVIDER_TIMEOUT_SECONDS", default=10.0)
+SMS_SENDING_TIMEOUT_SECONDS = env.int("SMS_SENDING_TIMEOUT_SECONDS", default=300)
+
 # Break-glass password login on the admin (SSO is the normal way in once configured).
 LOCAL_LOGIN_ENABLED = env.bool("LOCAL_LOGIN_ENABLED", default=True)
+
+# Staff SSO (django-allauth) and API bearer tokens (mozilla-django-oidc), docs/sso.md.
+# Everything is off while OIDC_ISSUER is unset.
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="")
+OIDC_PROVIDER_ID = env.str("OIDC_PROVIDER_ID", default="sso")
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="SSO")
+OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+OIDC_SCOPES = env.list("OIDC_SCOPES", default=["openid", "profile", "email", "groups"])
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
+# The claim that identifies a person for good: "sub"; "oid" on Microsoft Entra ID, whose "sub"
+# differs between app registrations.
+OIDC_SUBJECT_CLAIM = env.str("OIDC_SUBJECT_CLAIM", default="sub")
+OIDC_STAFF_GROUPS = env.list("OIDC_STAFF_GROUPS", default=[])
+OIDC_SUPERUSER_GROUPS = env.list("OIDC_SUPERUSER_GROUPS", default=[])
+# "idp-group=Django group,other-idp-group=Other group"; Django groups are created if missing.
+OIDC_GROUP_MAP = env.str("OIDC_GROUP_MAP", default="")
+OIDC_LOGOUT_AT_IDP = env.bool("OIDC_LOGOUT_AT_IDP", default=True)
+OIDC_API_AUDIENCE = env.str("OIDC_API_AUDIENCE", default="")
+OIDC_API_LEEWAY_SECONDS = env.int("OIDC_API_LEEWAY_SECONDS", default=30)
+OIDC_API_ACCEPT_OPAQUE_TOKENS = env.bool("OIDC_API_ACCEPT_OPAQUE_TOKENS", default=True)
+OIDC_USERINFO_CACHE_SECONDS = env.int("OIDC_USERINFO_CACHE_SECONDS", default=60)
+OIDC_JWKS_CACHE_SECONDS = env.int("OIDC_JWKS_CACHE_SECONDS", default=3600)
+OIDC_JWKS_MIN_REFRESH_SECONDS = env.int("OIDC_JWKS_MIN_REFRESH_SECONDS", default=30)
+OIDC_DISCOVERY_CACHE_SECONDS = env.int("OIDC_DISCOVERY_CACHE_SECONDS", default=86400)
+OIDC_HTTP_TIMEOUT = env.float("OIDC_HTTP_TIMEOUT", default=5.0)
+# mozilla-django-oidc: only its DRF class is used, with a backend that reads the IdP's endpoints
+# from discovery; it stays out of AUTHENTICATION_BACKENDS because allauth owns sessions.
+OIDC_DRF_AUTH_BACKEND = "apps.accounts.oidc.BearerTokenBackend"
+OIDC_RP_CLIENT_ID = OIDC_CLIENT_ID
+OIDC_RP_CLIENT_SECRET = OIDC_CLIENT_SECRET
+
+# allauth's backend (it also answers permission checks), with password login behind
+# LOCAL_LOGIN_ENABLED.
+AUTHENTICATION_BACKENDS = [
+    # First: refuses any password attempt while a username or address is locked out.
+    "axes.backends.AxesStandaloneBackend",
+    "apps.accounts.backends.AccountBackend",
+]
+# No local sign-up: people come from the IdP, break-glass superusers are made by operators.
+SOCIALACCOUNT_ONLY = True
+ACCOUNT_EMAIL_VERIFICATION = "none"
+# Identities are matched by the IdP subject only: an email address never links or merges users,
+# and two people may share one (aliases, shared mailboxes).
+ACCOUNT_UNIQUE_EMAIL = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_ADAPTER = "apps.accounts.adapters.SocialAccountAdapter"
+ACCOUNT_ADAPTER = "apps.accounts.adapters.AccountAdapter"
+ACCOUNT_LOGOUT_REDIRECT_URL = "admin:login"
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": [
+            {
+                "provider_id": OIDC_PROVIDER_ID,
+                "name": OIDC_PROVIDER_NAME,
+                "client_id": OIDC_CLIENT_ID,
+                "secret": OIDC_CLIENT_SECRET,
+                "settings": {
+                    "server_url": OIDC_ISSUER.rstrip("/"),
+                    "scope": OIDC_SCOPES,
+                    "oauth_pkce_enabled": True,
+                    "uid_field": OIDC_SUBJECT_CLAIM,
+                },
+            }
+        ]
+        if OIDC_ISSUER
+        else [],
+    }
+}
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"sensitive": {"()": "backoffice.log_masking.SensitiveDataFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["sensitive"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
@@ -124,11 +268,136 @@ UNFOLD = {
     "SITE_SUBHEADER": "Customers, items and orders",
     "SITE_SYMBOL": "storefront",
     "ENVIRONMENT": "backoffice.admin_site.environment_callback",
+    "DASHBOARD_CALLBACK": "backoffice.dashboard.dashboard_callback",
     "ENVIRONMENT_TITLE_PREFIX": "backoffice.admin_site.environment_title_prefix_callback",
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
     "SIDEBAR": {
         "show_search": True,
-        "show_all_applications": True,
+        "show_all_applications": False,
+        "navigation": "backoffice.admin_site.sidebar_navigation",
     },
 }
+
+# The /v1 API (docs/api.md)
+API_AUTHENTICATION_CLASSES = env.list(
+    "API_AUTHENTICATION_CLASSES",
+    default=[
+        # First: its WWW-Authenticate header is the one every 401 carries.
+        "apps.accounts.authentication.OIDCBearerAuthentication",
+        # For the browsable API and the docs pages, signed in through the admin.
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": API_AUTHENTICATION_CLASSES,
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["backoffice.api_support.UserThrottle"],
+    # Per-process unless CACHES points at a shared cache.
+    "DEFAULT_THROTTLE_RATES": {"user": env.str("API_THROTTLE_USER_RATE", default="1200/minute")},
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "backoffice.api_support.OrjsonRenderer",
+        *(
+            ["rest_framework.renderers.BrowsableAPIRenderer"]
+            if env.bool("API_BROWSABLE", default=True)
+            else []
+        ),
+    ],
+    "EXCEPTION_HANDLER": "backoffice.api_errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "backoffice.api_errors.ApiAutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CustOrder API",
+    "DESCRIPTION": (
+        "Customers, items and orders of the CustOrder back office. Every error answers "
+        "`{status, code, detail, errors}`; lists are cursor-paged `{next, previous, results}`. "
+        "See docs/api.md."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SCHEMA_PATH_PREFIX": "/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"SizeEnum": "apps.items.models.Size"},
+    # Served from drf-spectacular-sidecar's static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+DASHBOARD_HISTORY_CACHE_SECONDS = env.int("DASHBOARD_HISTORY_CACHE_SECONDS", default=300)
+
+# Audit history (django-simple-history): who changed what, and through which path.
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
+# Browser security headers. No inline scripts anywhere; unfold and ReDoc set inline styles,
+# hence style-src. The admin alone adds 'unsafe-eval' (backoffice.security): unfold's Alpine.js
+# evaluates its template expressions with `new Function`. Forms may post to the IdP (an SSO
+# redirect after a POST counts as form navigation).
+from csp.constants import NONE, SELF, UNSAFE_INLINE  # noqa: E402
+
+
+def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "worker-src": [SELF, "blob:"],
+        "frame-ancestors": [NONE],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [
+            SELF,
+            *[o for o in [_origin(env.str("OIDC_ISSUER", default=""))] if o],
+        ],
+    }
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Optional error reporting: nothing is initialised without SENTRY_DSN; no personal data is sent
+# (no user, IP, cookies or request bodies) unless SENTRY_SEND_DEFAULT_PII is set.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        integrations=[DjangoIntegration()],
+        environment=APP_ENVIRONMENT,
+        send_default_pii=env.bool("SENTRY_SEND_DEFAULT_PII", default=False),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        max_request_body_size="never",
+    )
+
+# Brute-force protection for the break-glass password form (django-axes). SSO sign-ins never
+# go through password authentication and are not counted. Locks apply per username and,
+# separately, per client address; a superuser lifts them in the admin (Access attempts) or
+# with `manage.py axes_reset`.
+from datetime import timedelta  # noqa: E402
+
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+AXES_SENSITIVE_PARAMETERS = ["password"]

@@ -10,3 +10,13 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# `make run` is one process: confirmations are sent (console backend) right after the order
+# commits. Set TASKS_BACKEND=django_tasks_db.DatabaseBackend and run `manage.py db_worker`
+# to use the real queue locally (docs/sms.md).
+TASKS = {
+    "default": {
+        "BACKEND": env.str(
+            "TASKS_BACKEND", default="django_tasks.backends.immediate.ImmediateBackend"
+        )
+    }
+}

@@ -2,6 +2,8 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
+from backoffice.log import json_logging_config
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -12,7 +14,22 @@ if env.bool("DJANGO_DEBUG", default=False):
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
-DATABASES = {"default": env.db("DATABASE_URL")}
+if env.str("DATABASE_URL", default="") or not env.str("DB_HOST", default=""):
+    DATABASES = {"default": env.db("DATABASE_URL")}
+else:
+    # On AWS the password is injected from Secrets Manager on its own: composing a URL would
+    # need escaping, so the parts are used as they are (see docs/deployment.md).
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "HOST": env.str("DB_HOST"),
+            "PORT": env.int("DB_PORT", default=5432),
+            "NAME": env.str("DB_NAME"),
+            "USER": env.str("DB_USER"),
+            "PASSWORD": env.str("DB_PASSWORD"),
+            "OPTIONS": {"sslmode": env.str("DB_SSLMODE", default="require")},
+        }
+    }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
@@ -29,6 +46,15 @@ CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+# Preloading is decided for the registrable domain, not by this app on its subdomain; the
+# switch above exists for whoever owns that decision.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# One JSON object per line on stderr, with the request id (CloudWatch Logs indexes the fields).
+# Per-logger levels set in base.py still apply.
+_base_loggers = LOGGING.get("loggers", {})  # noqa: F405
+LOGGING = json_logging_config(env.str("LOG_LEVEL", default="INFO"))
+LOGGING["loggers"] = {**_base_loggers, **LOGGING["loggers"]}

@@ -1,5 +1,7 @@
 """Test settings: PostgreSQL when DATABASE_URL points at one, else SQLite."""
 
+import tempfile
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -12,3 +14,16 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LOCAL_LOGIN_ENABLED = env.bool("LOCAL_LOGIN_ENABLED", default=True)
+# Import files kept between preview and confirm: InMemoryStorage would lose them (the import
+# storage is instantiated afresh for each step), so tests use a throwaway directory.
+STORAGES["import_export"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": tempfile.mkdtemp(prefix="custorder-test-imports-")},
+}
+# SMS: the console backend unless a test points the africastalking backend at its fake server;
+# retries run without waiting so a worker pass can exercise the whole retry policy.
+SMS_BACKEND = "console"
+SMS_RETRY_BASE_SECONDS = 0.0
+SMS_RETRY_MAX_SECONDS = 0.0
+SMS_DELIVERY_REPORT_SECRET = "test-delivery-secret"
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

@@ -90,6 +90,7 @@ class Command(BaseCommand):
                 quantity=row["quantity"],
                 uuid=uuid.UUID(row["uuid"]),
                 date_created=now - timedelta(days=row["days_ago"], minutes=row["quantity"] * 7),
+                send_confirmation=False,  # demo history, not new orders
             )
             created += 1
         return created

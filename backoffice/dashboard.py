@@ -1,0 +1,191 @@
+"""The admin index: KPI cards and charts built from aggregate selectors.
+
+Queries: a per-day aggregate over the current and previous month and a per-item aggregate over
+the last 30 days (each split into cached closed days and live today), one for new customers, one
+for SMS statuses — at most six whatever the data size, four when the history is cached.
+"""
+
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.orders.reports import (
+    DayTotals,
+    ItemRevenue,
+    customer_new_counts,
+    order_daily_totals,
+    order_item_revenue,
+    sms_status_counts,
+)
+from backoffice.money import format_money
+
+CHART_DAYS = 30
+TOP_ITEMS = 8
+
+
+def _history(key: str, compute: Any) -> Any:
+    """Closed days change only through back-dated imports or edits: cache them for a while.
+
+    Today's figures are always queried live; ``DASHBOARD_HISTORY_CACHE_SECONDS`` (0 disables)
+    bounds how stale earlier days can be.
+    """
+    ttl = getattr(settings, "DASHBOARD_HISTORY_CACHE_SECONDS", 300)
+    if ttl <= 0:
+        return compute()
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, ttl)
+    return value
+
+
+def _daily(since: date, today: date) -> list[DayTotals]:
+    yesterday = today - timedelta(days=1)
+    history = _history(
+        f"dashboard:days:{since}:{yesterday}",
+        lambda: order_daily_totals(since=since, until=yesterday),
+    )
+    return [*history, *order_daily_totals(since=today, until=today)]
+
+
+def _items(since: date, today: date) -> list[ItemRevenue]:
+    yesterday = today - timedelta(days=1)
+    history = _history(
+        f"dashboard:items:{since}:{yesterday}",
+        lambda: order_item_revenue(since=since, until=yesterday),
+    )
+    merged: dict[int, ItemRevenue] = {r.item_id: r for r in history}
+    for r in order_item_revenue(since=today, until=today):
+        old = merged.get(r.item_id)
+        merged[r.item_id] = (
+            r
+            if old is None
+            else ItemRevenue(
+                item_id=r.item_id,
+                name=r.name,
+                size=r.size,
+                orders=old.orders + r.orders,
+                quantity=old.quantity + r.quantity,
+                revenue=old.revenue + r.revenue,
+            )
+        )
+    return sorted(merged.values(), key=lambda r: r.revenue, reverse=True)
+
+
+def _sum(days: list[DayTotals], since: date, until: date) -> tuple[int, Decimal]:
+    picked = [d for d in days if since <= d.day <= until]
+    return sum(d.orders for d in picked), sum((d.revenue for d in picked), Decimal("0"))
+
+
+def _change(current: Decimal | int, previous: Decimal | int) -> dict[str, Any]:
+    if not previous:
+        return {"text": "new" if current else "—", "up": bool(current)}
+    pct = (Decimal(current) - Decimal(previous)) / Decimal(previous) * 100
+    return {"text": f"{pct:+.0f}% vs previous", "up": pct >= 0}
+
+
+def _periods(today: date) -> dict[str, tuple[tuple[date, date], tuple[date, date]]]:
+    """Current period so far and the same length of the previous period."""
+    week_start = today - timedelta(days=today.weekday())
+    month_start = today.replace(day=1)
+    prev_month_end = month_start - timedelta(days=1)
+    prev_month_start = prev_month_end.replace(day=1)
+    days_into_month = (today - month_start).days
+    prev_month_same = min(prev_month_start + timedelta(days=days_into_month), prev_month_end)
+    return {
+        "Today": ((today, today), (today - timedelta(days=1), today - timedelta(days=1))),
+        "This week": (
+            (week_start, today),
+            (week_start - timedelta(days=7), today - timedelta(days=7)),
+        ),
+        "This month": ((month_start, today), (prev_month_start, prev_month_same)),
+    }
+
+
+def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:
+    context["title"] = "Dashboard"
+    if not request.user.has_perm("orders.view_order"):
+        context["dashboard_hidden"] = True
+        return context
+    today = timezone.localdate()
+    periods = _periods(today)
+    earliest = min(prev[0] for _, prev in periods.values())
+    chart_start = today - timedelta(days=CHART_DAYS - 1)
+    days = _daily(min(earliest, chart_start), today)
+
+    kpis = []
+    for label, (current, previous) in periods.items():
+        orders, revenue = _sum(days, *current)
+        prev_orders, prev_revenue = _sum(days, *previous)
+        kpis.append(
+            {
+                "title": f"{label}",
+                "orders": f"{orders:,}",
+                "revenue": format_money(revenue),
+                "orders_change": _change(orders, prev_orders),
+                "revenue_change": _change(revenue, prev_revenue),
+            }
+        )
+
+    customers = customer_new_counts(
+        periods={
+            "last30": (today - timedelta(days=29), today),
+            "prev30": (today - timedelta(days=59), today - timedelta(days=30)),
+        }
+    )
+    sms = sms_status_counts(since=today - timedelta(days=6))
+    sms_sent = sms.get("sent", 0) + sms.get("delivered", 0)
+    sms_failed = sms.get("failed", 0) + sms.get("rejected", 0)
+    sms_pending = sms.get("queued", 0) + sms.get("sending", 0)
+
+    chart_days = [d for d in days if d.day >= chart_start]
+    labels = [d.day.strftime("%d %b") for d in chart_days]
+    orders_chart = {
+        "labels": labels,
+        "datasets": [{"label": "Orders", "data": [d.orders for d in chart_days]}],
+    }
+    revenue_chart = {
+        "labels": labels,
+        "datasets": [{"label": "Revenue", "data": [float(d.revenue) for d in chart_days]}],
+    }
+    items = _items(chart_start, today)
+    by_size: dict[str, Decimal] = {}
+    for row in items:
+        by_size[row.size] = by_size.get(row.size, Decimal("0")) + row.revenue
+    size_order = ["S", "M", "L", "XL", "XXL"]
+    size_chart = {
+        "labels": size_order,
+        "datasets": [{"label": "Revenue", "data": [float(by_size.get(s, 0)) for s in size_order]}],
+    }
+    top_items = {
+        "headers": ["Item", "Size", "Orders", "Quantity", "Revenue"],
+        "rows": [
+            [r.name, r.size, f"{r.orders:,}", f"{r.quantity:,}", format_money(r.revenue)]
+            for r in items[:TOP_ITEMS]
+        ],
+    }
+    failed_url = reverse("admin:notifications_smsmessage_changelist") + "?status__exact=failed"
+    context.update(
+        {
+            "kpis": kpis,
+            "customers_new": customers["last30"],
+            "customers_change": _change(customers["last30"], customers["prev30"]),
+            "sms_sent": sms_sent,
+            "sms_failed": sms_failed,
+            "sms_pending": sms_pending,
+            "sms_failed_url": failed_url,
+            "orders_chart": json.dumps(orders_chart),
+            "revenue_chart": json.dumps(revenue_chart),
+            "size_chart": json.dumps(size_chart),
+            "top_items": top_items,
+            "chart_days": CHART_DAYS,
+        }
+    )
+    return context

@@ -1,0 +1,125 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.orders.models import Order
+from apps.orders.reports import order_daily_totals, order_item_revenue, start_of_day
+from tests.factories import CustomerFactory, ItemFactory, OrderFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _order_at(when, *, price="10.00", quantity=1, size="M", item=None):
+    order = OrderFactory(
+        quantity=quantity, item=item or ItemFactory(price=Decimal(price), size=size)
+    )
+    Order.objects.filter(pk=order.pk).update(date_created=when)
+    return order
+
+
+def test_daily_totals_fill_gaps_and_use_local_days():
+    today = timezone.localdate()
+    noon = start_of_day(today) + timedelta(hours=12)
+    _order_at(noon, price="10.00", quantity=2)
+    _order_at(noon - timedelta(days=2), price="5.50", quantity=1)
+    _order_at(start_of_day(today) - timedelta(seconds=1), price="1.00")  # yesterday, 23:59:59
+    days = order_daily_totals(since=today - timedelta(days=2), until=today)
+    assert [(d.orders, d.revenue) for d in days] == [
+        (1, Decimal("5.50")),
+        (1, Decimal("1.00")),
+        (1, Decimal("20.00")),
+    ]
+
+
+def test_item_revenue_sorted_and_grouped():
+    today = timezone.localdate()
+    noon = start_of_day(today) + timedelta(hours=12)
+    hoodie = ItemFactory(name="Hoodie", size="L", price=Decimal("100"))
+    tee = ItemFactory(name="Tee", size="S", price=Decimal("10"))
+    _order_at(noon, item=hoodie, quantity=2)
+    _order_at(noon, item=tee, quantity=3)
+    _order_at(noon, item=tee, quantity=1)
+    rows = order_item_revenue(since=today, until=today)
+    assert [(r.name, r.orders, r.quantity, r.revenue) for r in rows] == [
+        ("Hoodie", 1, 2, Decimal("200.00")),
+        ("Tee", 2, 4, Decimal("40.00")),
+    ]
+
+
+def test_dashboard_shows_kpis_and_charts(staff_client):
+    now = timezone.now()
+    _order_at(now, price="1250.00", quantity=2)
+    CustomerFactory()
+    response = staff_client.get(reverse("admin:index"))
+    assert response.status_code == 200
+    ctx = response.context
+    today = next(k for k in ctx["kpis"] if k["title"] == "Today")
+    assert today["orders"] == "1"
+    assert today["revenue"] == "KES 2,500.00"
+    assert ctx["customers_new"] == 2
+    html = response.content.decode()
+    assert "Orders per day" in html and "Top items by revenue" in html
+    assert 'data-type="bar"' in html
+
+
+@pytest.mark.parametrize("n_orders", [3, 60])
+def test_dashboard_query_count_does_not_grow_with_data(
+    staff_client, n_orders, django_assert_max_num_queries
+):
+    now = timezone.now()
+    customers = CustomerFactory.create_batch(3)
+    items = ItemFactory.create_batch(3)
+    for i in range(n_orders):
+        order = OrderFactory(customer=customers[i % 3], item=items[i % 3])
+        Order.objects.filter(pk=order.pk).update(date_created=now - timedelta(days=i % 40))
+    staff_client.get(reverse("admin:index"))
+    cache.clear()
+    # session, user, 2 permission lookups, then 6 aggregates (days and items split into
+    # history and today, customers, SMS); with the history cached, 4.
+    with django_assert_max_num_queries(10):
+        response = staff_client.get(reverse("admin:index"))
+    assert response.status_code == 200
+    with django_assert_max_num_queries(8):
+        staff_client.get(reverse("admin:index"))
+
+
+def test_dashboard_today_is_live_and_history_cached(staff_client, settings):
+    settings.DASHBOARD_HISTORY_CACHE_SECONDS = 300
+    url = reverse("admin:index")
+    staff_client.get(url)
+    yesterday = timezone.now() - timedelta(days=1)
+    _order_at(yesterday, price="7.00")
+    _order_at(timezone.now(), price="3.00")
+    ctx = staff_client.get(url).context
+    today = next(k for k in ctx["kpis"] if k["title"] == "Today")
+    assert today["revenue"] == "KES 3.00"
+    week = next(k for k in ctx["kpis"] if k["title"] == "This week")
+    cache.clear()
+    ctx = staff_client.get(url).context
+    week_after = next(k for k in ctx["kpis"] if k["title"] == "This week")
+    if timezone.localdate().weekday() > 0:  # yesterday is in this week
+        assert week_after["revenue"] == "KES 10.00"
+        assert week["revenue"] == "KES 3.00"
+
+
+def test_dashboard_hides_figures_without_order_view_permission(client):
+    client.force_login(UserFactory(is_staff=True, perms=["customers.view_customer"]))
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 200
+    assert response.context.get("dashboard_hidden") is True
+    html = response.content.decode()
+    assert "Orders per day" not in html
+    # The sidebar only links what the role may open.
+    assert reverse("admin:customers_customer_changelist") in html
+    assert reverse("admin:orders_order_changelist") not in html

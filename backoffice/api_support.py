@@ -425,3 +425,35 @@ class ApiViewSetMixin:
         return Response(
             self.output_serializer(obj).data, status=201, headers={"Location": location}
         )
+
+
+def crud_schema(
+    *,
+    plural: str,
+    singular: str,
+    output: type[serializers.Serializer],
+    create_input: type[serializers.Serializer],
+    update_input: type[serializers.Serializer],
+    create_summary: str | None = None,
+    update_summary: str | None = None,
+    destroy_summary: str | None = None,
+) -> Callable[[type], type]:
+    """The OpenAPI descriptions of one resource's five CRUD operations (``singular`` carries
+    its article: "a customer")."""
+    from drf_spectacular.utils import extend_schema, extend_schema_view
+
+    return extend_schema_view(
+        list=extend_schema(summary=f"List {plural}", responses=output(many=True)),
+        retrieve=extend_schema(summary=f"Get {singular}", responses=output),
+        create=extend_schema(
+            summary=create_summary or f"Create {singular}",
+            request=create_input,
+            responses={201: output},
+        ),
+        partial_update=extend_schema(
+            summary=update_summary or f"Change {singular}",
+            request=update_input,
+            responses=output,
+        ),
+        destroy=extend_schema(summary=destroy_summary or f"Delete {singular}"),
+    )

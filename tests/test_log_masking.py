@@ -71,3 +71,18 @@ def test_production_json_logs_are_masked_too():
         logging.config.dictConfig(settings.LOGGING)
     line = json.loads(stream.getvalue().splitlines()[-1])
     assert line["message"] == "queued SMS for +254*******55"
+
+
+def test_delivery_report_secret_in_a_logged_path_is_redacted(settings):
+    settings.SMS_DELIVERY_REPORT_SECRET = "dr-secret-0123456789"
+    record = logging.LogRecord(
+        "backoffice.access",
+        logging.INFO,
+        __file__,
+        1,
+        "POST %s 200",
+        ("/sms/delivery-reports/dr-secret-0123456789/",),
+        None,
+    )
+    SensitiveDataFilter().filter(record)
+    assert record.getMessage() == "POST /sms/delivery-reports/[redacted]/ 200"

@@ -5,14 +5,13 @@ from typing import Any
 import django_filters
 from django.conf import settings
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema, extend_schema_view
 from phonenumber_field.phonenumber import to_python
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from backoffice.api_support import ApiViewSetMixin, iso
+from backoffice.api_support import ApiViewSetMixin, crud_schema, iso
 
 from .models import Customer
 from .selectors import customer_list
@@ -71,20 +70,13 @@ class CustomerFilter(django_filters.FilterSet):
         return queryset.filter(phone_number=number.as_e164)
 
 
-@extend_schema_view(
-    list=extend_schema(summary="List customers", responses=CustomerOutputSerializer(many=True)),
-    retrieve=extend_schema(summary="Get a customer", responses=CustomerOutputSerializer),
-    create=extend_schema(
-        summary="Create a customer",
-        request=CustomerCreateInputSerializer,
-        responses={201: CustomerOutputSerializer},
-    ),
-    partial_update=extend_schema(
-        summary="Change a customer",
-        request=CustomerUpdateInputSerializer,
-        responses=CustomerOutputSerializer,
-    ),
-    destroy=extend_schema(summary="Delete a customer (409 while orders refer to them)"),
+@crud_schema(
+    plural="customers",
+    singular="a customer",
+    output=CustomerOutputSerializer,
+    create_input=CustomerCreateInputSerializer,
+    update_input=CustomerUpdateInputSerializer,
+    destroy_summary="Delete a customer (409 while orders refer to them)",
 )
 class CustomerViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
     """Customers, addressed by uuid; phone numbers in E.164."""

@@ -5,12 +5,11 @@ from typing import Any
 
 import django_filters
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from backoffice.api_support import ApiViewSetMixin, iso, money
+from backoffice.api_support import ApiViewSetMixin, crud_schema, iso, money
 
 from .models import Item, Size
 from .selectors import item_list
@@ -60,20 +59,14 @@ class ItemFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-@extend_schema_view(
-    list=extend_schema(summary="List items", responses=ItemOutputSerializer(many=True)),
-    retrieve=extend_schema(summary="Get an item", responses=ItemOutputSerializer),
-    create=extend_schema(
-        summary="Create an item",
-        request=ItemCreateInputSerializer,
-        responses={201: ItemOutputSerializer},
-    ),
-    partial_update=extend_schema(
-        summary="Change an item (orders keep the price they were created with)",
-        request=ItemUpdateInputSerializer,
-        responses=ItemOutputSerializer,
-    ),
-    destroy=extend_schema(summary="Delete an item (409 while orders use it)"),
+@crud_schema(
+    plural="items",
+    singular="an item",
+    output=ItemOutputSerializer,
+    create_input=ItemCreateInputSerializer,
+    update_input=ItemUpdateInputSerializer,
+    update_summary="Change an item (orders keep the price they were created with)",
+    destroy_summary="Delete an item (409 while orders use it)",
 )
 class ItemViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
     """Items (name + size unique) with their current price."""

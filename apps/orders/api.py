@@ -4,7 +4,7 @@ from typing import Any
 
 import django_filters
 from django.db.models import CharField, ExpressionWrapper, F, QuerySet
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
@@ -21,6 +21,7 @@ from backoffice.api_support import (
     ApiViewSetMixin,
     UTCDateTimeFilter,
     UUIDRelatedField,
+    crud_schema,
     iso,
     money,
 )
@@ -163,20 +164,13 @@ class ResendSmsOutputSerializer(serializers.Serializer):
     phone = serializers.CharField()
 
 
-@extend_schema_view(
-    list=extend_schema(summary="List orders", responses=OrderOutputSerializer(many=True)),
-    retrieve=extend_schema(summary="Get an order", responses=OrderOutputSerializer),
-    create=extend_schema(
-        summary="Create an order (copies the item's price)",
-        request=OrderCreateInputSerializer,
-        responses={201: OrderOutputSerializer},
-    ),
-    partial_update=extend_schema(
-        summary="Change an order",
-        request=OrderUpdateInputSerializer,
-        responses=OrderOutputSerializer,
-    ),
-    destroy=extend_schema(summary="Delete an order"),
+@crud_schema(
+    plural="orders",
+    singular="an order",
+    output=OrderOutputSerializer,
+    create_input=OrderCreateInputSerializer,
+    update_input=OrderUpdateInputSerializer,
+    create_summary="Create an order (copies the item's price)",
 )
 class OrderViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
     """Orders with their customer and item embedded; `total` = `unit_price` times `quantity`."""

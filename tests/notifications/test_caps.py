@@ -87,3 +87,13 @@ def test_api_resend_needs_permission():
     api.force_authenticate(UserFactory(perms=["orders.view_order", "orders.add_order"]))
     assert api.post(f"/v1/orders/{order.uuid}/resend-sms").status_code == 403
     assert order.sms_messages.count() == 0
+
+
+def test_sms_sweep_runs_once_and_reports():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("sms_sweep", stdout=out)
+    assert out.getvalue().strip() == "sms sweep: 0 stuck marked failed, 0 re-enqueued"

@@ -1,5 +1,9 @@
-"""Housekeeping for the SMS queue; run it every minute (cron, systemd timer, scheduled task)."""
+"""Housekeeping for the SMS queue: once (cron, systemd timer) or in a loop (``--every``).
 
+The container's worker task runs ``sms_sweep --every 60`` beside ``db_worker``.
+"""
+
+import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -20,8 +24,18 @@ class Command(BaseCommand):
             default=600,
             help="seconds a queued message may wait past its due time before it is re-enqueued",
         )
+        parser.add_argument(
+            "--every",
+            type=int,
+            default=0,
+            help="repeat every N seconds until stopped (0 = run once)",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        stuck = sms_reconcile_stuck()
-        requeued = sms_requeue_lost(older_than_seconds=opts["requeue_after"])
-        self.stdout.write(f"sms sweep: {stuck} stuck marked failed, {requeued} re-enqueued")
+        while True:
+            stuck = sms_reconcile_stuck()
+            requeued = sms_requeue_lost(older_than_seconds=opts["requeue_after"])
+            self.stdout.write(f"sms sweep: {stuck} stuck marked failed, {requeued} re-enqueued")
+            if opts["every"] <= 0:
+                return
+            time.sleep(opts["every"])

@@ -171,6 +171,6 @@ def test_json_logging_config_sends_everything_through_the_json_formatter():
     config = json_logging_config("DEBUG")
     assert config["root"] == {"handlers": ["console"], "level": "DEBUG"}
     assert config["formatters"]["json"]["()"] == "backoffice.log.JsonFormatter"
-    assert config["handlers"]["console"]["filters"] == ["request_id"]
+    assert config["handlers"]["console"]["filters"] == ["request_id", "sensitive"]
     # gunicorn's own access lines are dropped: the application writes the access log.
     assert config["loggers"]["gunicorn.access"] == {"level": "WARNING", "propagate": False}

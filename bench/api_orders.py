@@ -71,7 +71,7 @@ user, _ = User.objects.get_or_create(username="bench-api")
 user.user_permissions.set([Permission.objects.get(codename="view_order")])
 session = SessionStore()
 session["_auth_user_id"] = str(user.pk)
-session["_auth_user_backend"] = settings.AUTHENTICATION_BACKENDS[0]
+session["_auth_user_backend"] = "apps.accounts.backends.AccountBackend"
 session["_auth_user_hash"] = user.get_session_auth_hash()
 session.create()
 print("BENCH", Order.objects.count(), session.session_key, settings.SESSION_COOKIE_NAME)

@@ -79,8 +79,10 @@ class OrderAdmin(OrderSmsAdminMixin, ServiceModelAdmin, OrderImportExportAdmin):
         return obj.reference
 
     @display(description="customer", ordering="customer__last_name", header=True)
-    def customer_display(self, obj: Order) -> tuple[str, str]:
-        return obj.customer.full_name, str(obj.customer.phone_number)
+    def customer_display(self, obj: Order) -> tuple[str, str, str, None]:
+        # unfold's header cell reads four positions (title, subtitle, initials, image); giving
+        # all four spares the template engine a failed lookup per row.
+        return obj.customer.full_name, str(obj.customer.phone_number), "", None
 
     @display(description="item", ordering="item__name")
     def item_display(self, obj: Order) -> str:

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.templatetags.static import static
 from django.urls import reverse_lazy
 
 _BADGE_COLOURS = {"production": "danger", "staging": "warning", "local": "info"}
@@ -109,3 +110,19 @@ SIDEBAR_NAVIGATION = [
 
 def sidebar_navigation(request: HttpRequest) -> list[dict]:
     return SIDEBAR_NAVIGATION
+
+
+def alpine_expressions_script(request: HttpRequest) -> str:
+    """unfold SCRIPTS: Alpine's expressions compiled ahead of time (backoffice/alpine_csp.py)."""
+    return static("backoffice/js/alpine-expressions.js")
+
+
+def alpine_csp_script(request: HttpRequest) -> str:
+    """unfold SCRIPTS: the Alpine evaluator that uses them instead of ``new Function``."""
+    return static("backoffice/js/alpine-csp.js")
+
+
+def unfold_scripts(request: HttpRequest) -> dict[str, list[str]]:
+    """Context processor: the same scripts for unfold pages rendered outside the admin site
+    (django-axes' lockout page), whose context lacks unfold's ``scripts``."""
+    return {"scripts": [alpine_expressions_script(request), alpine_csp_script(request)]}

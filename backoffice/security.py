@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 
-from csp.constants import SELF, UNSAFE_EVAL
+from csp.constants import SELF
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
@@ -14,8 +14,8 @@ DEFAULT_PERMISSIONS_POLICY = (
 
 class PermissionsPolicyMiddleware:
     """Adds ``Permissions-Policy`` (the back office needs no device APIs) to every response,
-    and relaxes the CSP for admin pages only: unfold's Alpine.js needs ``'unsafe-eval'`` and
-    its modals frame admin pages from the same origin.
+    and relaxes the CSP's ``frame-ancestors`` for admin pages only: unfold's modals frame admin
+    pages from the same origin.
 
     It sits after ``CSPMiddleware`` so that its per-response update is seen when the policy is
     built.
@@ -28,8 +28,7 @@ class PermissionsPolicyMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         response.headers.setdefault("Permissions-Policy", self.policy)
-        if request.path.startswith("/admin/") and not hasattr(response, "_csp_update"):
-            response._csp_update = {"script-src": [UNSAFE_EVAL]}
+        if request.path.startswith("/admin/") and not hasattr(response, "_csp_replace"):
             # unfold opens related-object forms in a same-origin iframe (X-Frame-Options
             # SAMEORIGIN on those views); everything else may not be framed at all.
             response._csp_replace = {"frame-ancestors": [SELF]}

@@ -87,6 +87,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "backoffice.admin_site.unfold_scripts",
             ],
         },
     },
@@ -112,6 +113,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "backoffice" / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 STORAGES = {
@@ -271,6 +273,12 @@ UNFOLD = {
     "DASHBOARD_CALLBACK": "backoffice.dashboard.dashboard_callback",
     "ENVIRONMENT_TITLE_PREFIX": "backoffice.admin_site.environment_title_prefix_callback",
     "SHOW_HISTORY": True,
+    # Loaded before Alpine starts: its expressions compiled ahead of time and an evaluator that
+    # uses them, so the admin needs no CSP 'unsafe-eval' (backoffice/alpine_csp.py).
+    "SCRIPTS": [
+        "backoffice.admin_site.alpine_expressions_script",
+        "backoffice.admin_site.alpine_csp_script",
+    ],
     "SHOW_VIEW_ON_SITE": False,
     "SIDEBAR": {
         "show_search": True,
@@ -333,9 +341,9 @@ SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # Browser security headers. No inline scripts anywhere; unfold and ReDoc set inline styles,
-# hence style-src. The admin alone adds 'unsafe-eval' (backoffice.security): unfold's Alpine.js
-# evaluates its template expressions with `new Function`. Forms may post to the IdP (an SSO
-# redirect after a POST counts as form navigation).
+# hence style-src. No 'unsafe-eval' either: unfold's Alpine.js expressions are compiled ahead of
+# time (backoffice/alpine_csp.py). Forms may post to the IdP (an SSO redirect after a POST counts
+# as form navigation).
 from csp.constants import NONE, SELF, UNSAFE_INLINE  # noqa: E402
 
 

@@ -64,6 +64,9 @@ class ConsoleWatch:
         # Failed loads are reported with their URL by _response; the console copy has none.
         if msg.type == "error" and not msg.text.startswith("Failed to load resource"):
             self.errors.append(f"console {msg.type}: {msg.text}")
+        # Alpine reports a failing expression as a warning (and rethrows it later).
+        elif msg.type == "warning" and msg.text.startswith("Alpine"):
+            self.errors.append(f"console {msg.type}: {msg.text}")
 
     def _response(self, response) -> None:
         if response.status >= 400 and not response.url.endswith("/favicon.ico"):

@@ -1,0 +1,26 @@
+"""Write (or, with --check, verify) backoffice/static/backoffice/js/alpine-expressions.js."""
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backoffice.settings.local")
+
+import django  # noqa: E402
+
+django.setup()
+
+from backoffice.alpine_csp import OUTPUT, build  # noqa: E402
+
+if __name__ == "__main__":
+    text = build()
+    if "--check" in sys.argv:
+        if not OUTPUT.exists() or OUTPUT.read_text() != text:
+            sys.exit(f"{OUTPUT.relative_to(ROOT)} is out of date: run python scripts/alpine_expressions.py")
+        print(f"{OUTPUT.relative_to(ROOT)} is up to date")
+    else:
+        OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+        OUTPUT.write_text(text)
+        print(f"wrote {OUTPUT.relative_to(ROOT)}")

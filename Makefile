@@ -10,13 +10,14 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help run test venv migrate seed lint format sso idp worker bench clean
+.PHONY: help run test venv migrate seed lint format alpine sso idp worker bench clean
 
 help:
 	@echo "make run    - SQLite, demo data, local superuser admin/admin, http://$(HOST):$(PORT)/admin/"
 	@echo "make test   - install test dependencies and run the whole suite"
 	@echo "make sso    - demo OIDC provider on :9000 for local SSO (then: make run SSO=1)"
 	@echo "make lint   - ruff check + format check"
+	@echo "make alpine - recompile the admin's Alpine.js expressions (after an unfold upgrade)"
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -69,6 +70,9 @@ lint: venv
 format: venv
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+alpine: venv
+	$(VENV)/bin/python scripts/alpine_expressions.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) db.sqlite3 staticfiles

@@ -48,7 +48,9 @@ ATTRIBUTE = re.compile(
     r"""(?<![\w:@.$-])(x-[a-z]+(?:[:.][\w:.-]*)?|[:@][a-zA-Z][\w:.-]*)\s*=\s*(?:"([^"]*)"|'([^']*)')"""
 )
 # Python sources: widget attrs dicts ({"x-model": "action"}).
-PY_ATTRIBUTE = re.compile(r"""["'](x-[a-z]+(?:[:.][\w:.-]*)?|@[a-zA-Z][\w:.-]*)["']\s*:\s*"([^"]*)\"""")
+PY_ATTRIBUTE = re.compile(
+    r"""["'](x-[a-z]+(?:[:.][\w:.-]*)?|@[a-zA-Z][\w:.-]*)["']\s*:\s*"([^"]*)\""""
+)
 IDENT = re.compile(r"[\w$]")
 # Alpine wraps these in an async arrow function so that they may be statements.
 STATEMENT = re.compile(r"^[\n\s]*if.*\(.*\)|^(let|const)\s")
@@ -113,9 +115,8 @@ def evaluated(name: str, value: list[str | Hole]) -> list[list[str | Hole]]:
         return []
     if directive == "data":
         return [value or ["{}"]]
-    if directive in ("init", "on") and not "".join(p for p in value if isinstance(p, str)).strip():
-        if not any(isinstance(p, Hole) for p in value):
-            return []
+    if directive in ("init", "on") and not "".join(map(str, value)).strip():
+        return []
     if directive == "for":
         text = "".join(p if isinstance(p, str) else "\x01" for p in value)
         found = FOR_ALIAS.search(text)
@@ -194,7 +195,7 @@ def _expand_until(
             continue
         if name in ("for", "with", "block", "endfor", "endwith"):
             raise Unsupported(f"{{% {name} %}} inside an Alpine expression")
-        results = [r + [part] for r in results]
+        results = [[*r, part] for r in results]
         i += 1
     if stops:
         raise Unsupported("unterminated {% if %}")
@@ -302,16 +303,15 @@ def to_pattern(parts: list[str | Hole], origin: str) -> Pattern:
         else:
             code.append(f"__scope[`{name}`]")
         i = right
-    regex = "".join(
-        _regex_escape(p) if isinstance(p, str) else HOLE_MARK for p in parts
-    )
+    regex = "".join(_regex_escape(p) if isinstance(p, str) else HOLE_MARK for p in parts)
     for kind in kinds:
         regex = regex.replace(HOLE_MARK, HOLE_PATTERNS[kind], 1)
     return Pattern(regex=f"^{regex}$", kinds="".join(kinds), code="".join(code))
 
 
 def _function(expression: str, params: str) -> str:
-    body = f"(async()=>{{ {expression} }})()" if STATEMENT.search(expression.strip()) else expression
+    statement = STATEMENT.search(expression.strip())
+    body = f"(async()=>{{ {expression} }})()" if statement else expression
     return (
         f"async function ({params}) {{ with (__scope) {{ __self.result = {body}\n}};"
         " __self.finished = true; return __self.result; }"
@@ -395,12 +395,40 @@ def sources() -> tuple[list[Path], list[Path], Path]:
     return templates, sorted(set(python)), root
 
 
-def build() -> str:
+# What alpine-csp.js reads without a compiled form: a name or dotted path, x-model's assignment
+# to one, and JSON data (unfold's conditional-field form data).
+PATH = re.compile(r"^\s*([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)\s*$")
+SET_PATH = re.compile(r"^\s*([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)\s*=\s*__placeholder\s*$")
+
+
+def covers(found: Catalogue, expression: str) -> bool:
+    """Whether alpine-csp.js can evaluate ``expression`` (the same checks, in the same order)."""
+    if expression in found.exact:
+        return True
+    if any(re.search(p.regex, expression) for p in found.patterns):
+        return True
+    if PATH.search(expression) or SET_PATH.search(expression):
+        return True
+    if re.match(r"\s*[{[]", expression):
+        try:
+            json.loads(expression)
+            return True
+        except ValueError:
+            return False
+    return False
+
+
+def catalogue() -> Catalogue:
+    """Every expression the admin's templates, Python widgets and ModelAdmins can produce."""
     from django.contrib import admin
 
     templates, python, root = sources()
-    catalogue = collect(templates, python, root)
+    found = collect(templates, python, root)
     for model, model_admin in admin.site._registry.items():
         for expression in (getattr(model_admin, "conditional_fields", None) or {}).values():
-            catalogue.exact.setdefault(expression, f"{model.__name__} conditional_fields")
-    return render(catalogue)
+            found.exact.setdefault(expression, f"{model.__name__} conditional_fields")
+    return found
+
+
+def build() -> str:
+    return render(catalogue())

@@ -18,7 +18,7 @@ if __name__ == "__main__":
     text = build()
     if "--check" in sys.argv:
         if not OUTPUT.exists() or OUTPUT.read_text() != text:
-            sys.exit(f"{OUTPUT.relative_to(ROOT)} is out of date: run python scripts/alpine_expressions.py")
+            sys.exit(f"{OUTPUT.relative_to(ROOT)} is out of date: run {sys.argv[0]}")
         print(f"{OUTPUT.relative_to(ROOT)} is up to date")
     else:
         OUTPUT.parent.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,4 @@
 import pytest
-from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +37,9 @@ def test_security_headers_on_every_kind_of_page(staff_client, url, status):
     assert "'unsafe-inline'" not in csp["script-src"]
 
 
-@pytest.mark.parametrize("url", ["/admin/login/", "/admin/", "/admin/orders/order/", "/v1/docs", "/v1/redoc"])
+@pytest.mark.parametrize(
+    "url", ["/admin/login/", "/admin/", "/admin/orders/order/", "/v1/docs", "/v1/redoc"]
+)
 def test_no_page_allows_eval_or_inline_scripts(client, staff_client, url):
     browser = client if url == "/admin/login/" else staff_client
     response = browser.get(url)

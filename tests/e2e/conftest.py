@@ -51,22 +51,35 @@ def browser_context_args(browser_context_args: dict) -> dict:
     return {**browser_context_args, "viewport": {"width": 1400, "height": 1000}}
 
 
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) => {
+    const where = `${e.blockedURI} ${e.sample} at ${e.documentURI}`;
+    window.__reportCspViolation(`${e.violatedDirective} ${where}`);
+});
+"""
+
+
 class ConsoleWatch:
     def __init__(self) -> None:
         self.errors: list[str] = []
 
     def attach(self, page) -> None:
+        # A CSP violation is also an event in the page: report it here whatever the console says.
+        page.expose_function("__reportCspViolation", self._csp_violation)
+        page.add_init_script(REPORT_CSP_VIOLATIONS)
         page.on("console", self._console)
-        page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
+        page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc} {exc.stack}"))
         page.on("response", self._response)
 
     def _console(self, msg) -> None:
         # Failed loads are reported with their URL by _response; the console copy has none.
-        if msg.type == "error" and not msg.text.startswith("Failed to load resource"):
-            self.errors.append(f"console {msg.type}: {msg.text}")
         # Alpine reports a failing expression as a warning (and rethrows it later).
-        elif msg.type == "warning" and msg.text.startswith("Alpine"):
+        error = msg.type == "error" and not msg.text.startswith("Failed to load resource")
+        if error or (msg.type == "warning" and msg.text.startswith("Alpine")):
             self.errors.append(f"console {msg.type}: {msg.text}")
+
+    def _csp_violation(self, text: str) -> None:
+        self.errors.append(f"CSP violation: {text}")
 
     def _response(self, response) -> None:
         if response.status >= 400 and not response.url.endswith("/favicon.ico"):
@@ -75,7 +88,8 @@ class ConsoleWatch:
 
 @pytest.fixture
 def watched_page(page) -> Iterator:
-    """A page whose console errors (CSP reports included) fail the test at teardown."""
+    """A page whose console errors, CSP violations and failed requests fail the test at
+    teardown."""
     watch = ConsoleWatch()
     watch.attach(page)
     page.console_watch = watch

@@ -122,7 +122,14 @@ def alpine_csp_script(request: HttpRequest) -> str:
     return static("backoffice/js/alpine-csp.js")
 
 
-def unfold_scripts(request: HttpRequest) -> dict[str, list[str]]:
-    """Context processor: the same scripts for unfold pages rendered outside the admin site
-    (django-axes' lockout page), whose context lacks unfold's ``scripts``."""
-    return {"scripts": [alpine_expressions_script(request), alpine_csp_script(request)]}
+def unfold_scripts(request: HttpRequest) -> dict[str, object]:
+    """Context processor: the same scripts (and icon) for unfold pages rendered outside the admin
+    site (django-axes' lockout page), whose context lacks unfold's ``scripts``."""
+    return {
+        "scripts": [alpine_expressions_script(request), alpine_csp_script(request)],
+        "site_favicons": [{"rel": "icon", "type": "image/svg+xml", "href": favicon_url(request)}],
+    }
+
+
+def favicon_url(request: HttpRequest) -> str:
+    return static("backoffice/favicon.svg")

@@ -1,5 +1,6 @@
 """Smoke tests for every ModelAdmin, run as a staff user with model permissions."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -242,3 +243,11 @@ def test_user_and_group_admin_use_unfold(superuser, client):
     for name in ("auth_user", "auth_group"):
         assert client.get(reverse(f"admin:{name}_changelist")).status_code == 200
         assert client.get(reverse(f"admin:{name}_add")).status_code == 200
+
+
+def test_admin_pages_declare_the_site_icon(client, staff_client):
+    for response in (client.get("/admin/login/"), staff_client.get("/admin/orders/order/")):
+        assert response.status_code == 200
+        links = re.findall(r"<link[^>]*rel=\"icon\"[^>]*>", response.content.decode())
+        assert len(links) == 1
+        assert 'href="/static/backoffice/favicon.svg"' in links[0]

@@ -269,6 +269,13 @@ UNFOLD = {
     "SITE_HEADER": "CustOrder",
     "SITE_SUBHEADER": "Customers, items and orders",
     "SITE_SYMBOL": "storefront",
+    "SITE_FAVICONS": [
+        {
+            "rel": "icon",
+            "type": "image/svg+xml",
+            "href": "backoffice.admin_site.favicon_url",
+        }
+    ],
     "ENVIRONMENT": "backoffice.admin_site.environment_callback",
     "DASHBOARD_CALLBACK": "backoffice.dashboard.dashboard_callback",
     "ENVIRONMENT_TITLE_PREFIX": "backoffice.admin_site.environment_title_prefix_callback",

@@ -37,6 +37,9 @@ def test_lockout_after_failures_even_with_right_password(breakglass, caplog):
         locked = _attempt(client, "root", "wrong")
     assert locked.status_code == 429
     assert "Too many failed sign-in attempts (3)" in " ".join(locked.content.decode().split())
+    # Rendered by django-axes, outside the admin site: the Alpine evaluator and icon still load.
+    assert "/static/backoffice/js/alpine-csp.js" in locked.content.decode()
+    assert "/static/backoffice/favicon.svg" in locked.content.decode()
     assert any("Locking out" in r.getMessage() and "root" in r.getMessage() for r in caplog.records)
     # The right password does not get through while locked.
     response = _attempt(client, "root", "pw-test-12345")

@@ -6,7 +6,7 @@ little memory per vCPU.
 
 import os
 
-from backoffice.log import json_logging_config
+from apps.observability.logs import json_logging_config
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("GUNICORN_WORKERS", os.environ.get("WEB_CONCURRENCY", "2")))

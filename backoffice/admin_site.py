@@ -114,12 +114,12 @@ def sidebar_navigation(request: HttpRequest) -> list[dict]:
 
 def alpine_expressions_script(request: HttpRequest) -> str:
     """unfold SCRIPTS: Alpine's expressions compiled ahead of time (backoffice/alpine_csp.py)."""
-    return static("backoffice/js/alpine-expressions.js")
+    return static("admin_toolkit/js/alpine-expressions.js")
 
 
 def alpine_csp_script(request: HttpRequest) -> str:
     """unfold SCRIPTS: the Alpine evaluator that uses them instead of ``new Function``."""
-    return static("backoffice/js/alpine-csp.js")
+    return static("admin_toolkit/js/alpine-csp.js")
 
 
 def unfold_scripts(request: HttpRequest) -> dict[str, object]:

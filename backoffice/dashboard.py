@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.core.money import format_money
 from apps.orders.reports import (
     DayTotals,
     ItemRevenue,
@@ -24,7 +25,6 @@ from apps.orders.reports import (
     order_item_revenue,
     sms_status_counts,
 )
-from backoffice.money import format_money
 
 CHART_DAYS = 30
 TOP_ITEMS = 8

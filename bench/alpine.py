@@ -90,7 +90,7 @@ def main() -> None:
     settings = "backoffice.settings.test"
     setup_django(settings)
     order_pk = prepare(args.orders)
-    from backoffice.alpine_csp import OUTPUT, catalogue
+    from apps.admin_toolkit.alpine_csp import OUTPUT, catalogue
 
     found = catalogue()
     compiled = OUTPUT.read_bytes()
@@ -137,7 +137,7 @@ def run(base: str, order_pk: int, loads: int) -> None:
             context.add_init_script(MARKS)
             # Both modes fetch admin pages through the same interception, so its cost is equal.
             if mode == "eval":
-                context.route("**/backoffice/js/alpine-csp.js", lambda r: r.fulfill(body=""))
+                context.route("**/admin_toolkit/js/alpine-csp.js", lambda r: r.fulfill(body=""))
                 context.route("**/admin/**", strip_csp)
             else:
                 context.route("**/admin/**", pass_through)

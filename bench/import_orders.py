@@ -136,7 +136,7 @@ def main() -> None:
     from apps.orders.models import Order
     from apps.orders.resources import OrderResource
     from apps.orders.selectors import order_list
-    from backoffice.import_admin import csv_chunks, xlsx_bytes
+    from apps.spreadsheets.admin import csv_chunks, xlsx_bytes
 
     assert connection.vendor == "postgresql", "run against PostgreSQL (DATABASE_URL)"
     seed(args.customers, args.items)

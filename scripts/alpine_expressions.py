@@ -1,4 +1,7 @@
-"""Write (or, with --check, verify) backoffice/static/backoffice/js/alpine-expressions.js."""
+"""Write (or, with --check, verify) the admin's precompiled Alpine expressions.
+
+The file is apps/admin_toolkit/static/admin_toolkit/js/alpine-expressions.js.
+"""
 
 import os
 import sys
@@ -12,7 +15,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from backoffice.alpine_csp import OUTPUT, build  # noqa: E402
+from apps.admin_toolkit.alpine_csp import OUTPUT, build  # noqa: E402
 
 if __name__ == "__main__":
     text = build()

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from django.template import Context, Template
 
-from backoffice import alpine_csp
-from backoffice.alpine_csp import Hole, Unsupported
+from apps.admin_toolkit import alpine_csp
+from apps.admin_toolkit.alpine_csp import Hole, Unsupported
 from tests.admin_pages import admin_fragment_urls, admin_page_urls, sample_objects
 
 

@@ -12,8 +12,13 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.recorder import MigrationRecorder
 
+from apps.observability.logs import (
+    JsonFormatter,
+    RequestIdFilter,
+    json_logging_config,
+    request_id_var,
+)
 from backoffice.health import migration_state
-from backoffice.log import JsonFormatter, RequestIdFilter, json_logging_config, request_id_var
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -170,7 +175,7 @@ def test_request_id_filter_stamps_records_with_the_current_request():
 def test_json_logging_config_sends_everything_through_the_json_formatter():
     config = json_logging_config("DEBUG")
     assert config["root"] == {"handlers": ["console"], "level": "DEBUG"}
-    assert config["formatters"]["json"]["()"] == "backoffice.log.JsonFormatter"
+    assert config["formatters"]["json"]["()"] == "apps.observability.logs.JsonFormatter"
     assert config["handlers"]["console"]["filters"] == ["request_id", "sensitive"]
     # gunicorn's own access lines are dropped: the application writes the access log.
     assert config["loggers"]["gunicorn.access"] == {"level": "WARNING", "propagate": False}

@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from backoffice.log_masking import SensitiveDataFilter, mask_phone_numbers
+from apps.observability.masking import SensitiveDataFilter, mask_phone_numbers
 
 
 @pytest.mark.parametrize(
@@ -55,7 +55,7 @@ def test_production_json_logs_are_masked_too():
     import logging.config
     from io import StringIO
 
-    from backoffice.log import json_logging_config
+    from apps.observability.logs import json_logging_config
 
     config = json_logging_config("INFO")
     logging.config.dictConfig(config)

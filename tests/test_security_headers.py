@@ -49,8 +49,8 @@ def test_no_page_allows_eval_or_inline_scripts(client, staff_client, url):
 
 def test_admin_pages_load_the_precompiled_alpine_evaluator_before_alpine(staff_client):
     html = staff_client.get("/admin/orders/order/").content.decode()
-    evaluator = html.index("/static/backoffice/js/alpine-csp.js")
-    assert html.index("/static/backoffice/js/alpine-expressions.js") < evaluator
+    evaluator = html.index("/static/admin_toolkit/js/alpine-csp.js")
+    assert html.index("/static/admin_toolkit/js/alpine-expressions.js") < evaluator
     # Alpine's scripts are deferred: they run after these two, so the evaluator is installed on
     # alpine:init before any attribute is read.
     assert 'alpine.js" defer' in html

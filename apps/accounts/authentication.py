@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from mozilla_django_oidc.contrib.drf import OIDCAuthentication, get_oidc_backend
 from rest_framework import exceptions
 from rest_framework.request import Request
@@ -71,3 +72,19 @@ class OIDCBearerAuthentication(OIDCAuthentication):
         if reason:
             challenge += f', error="invalid_token", error_description="{_quote(reason)}"'
         return challenge
+
+
+class OIDCBearerScheme(OpenApiAuthenticationExtension):
+    """Documents the bearer authentication class as an HTTP bearer (JWT access token) scheme."""
+
+    target_class = "apps.accounts.authentication.OIDCBearerAuthentication"
+    name = "oidcBearer"
+    match_subclasses = True
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "An access token from the company identity provider.",
+        }

@@ -11,7 +11,7 @@ from django.contrib.auth.models import AbstractUser, Group
 from django.db import transaction
 from django.utils.text import slugify
 
-from backoffice.errors import DomainError
+from apps.core.errors import DomainError
 
 from .models import ServiceAccount
 

@@ -5,8 +5,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from unfold.decorators import display
 
-from backoffice.admin_filters import DayRangeFilter
-from backoffice.admin_mixins import ServiceModelAdmin
+from apps.admin_toolkit.filters import DayRangeFilter
+from apps.admin_toolkit.mixins import ServiceModelAdmin
 
 from .models import Customer
 from .resources import CustomerImportExportAdmin

@@ -11,7 +11,9 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from backoffice.api_support import ApiViewSetMixin, crud_schema, iso
+from apps.api_toolkit.formats import iso
+from apps.api_toolkit.schema import crud_schema
+from apps.api_toolkit.viewsets import ApiViewSetMixin
 
 from .models import Customer
 from .selectors import customer_list

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.db import models
 
-from backoffice.imports import ImportReport, KeyedImport, Table, import_keyed_rows
+from apps.spreadsheets.engine import ImportReport, KeyedImport, Table, import_keyed_rows
 
 from .models import Customer
 

@@ -5,8 +5,8 @@ from typing import Any
 
 from django.db.models import CharField, ExpressionWrapper, F, QuerySet
 
-from backoffice.import_admin import SpreadsheetImportExportAdmin, SpreadsheetResource
-from backoffice.imports import ImportReport, Table
+from apps.spreadsheets.admin import SpreadsheetImportExportAdmin, SpreadsheetResource
+from apps.spreadsheets.engine import ImportReport, Table
 
 from .models import Customer
 from .services import customer_import_rows

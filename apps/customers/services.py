@@ -5,9 +5,9 @@ from uuid import UUID
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 
-from backoffice.errors import DeleteBlockedError
-from backoffice.imports import ImportReport, Table, log_import
-from backoffice.services import model_full_save, model_update
+from apps.core.errors import DeleteBlockedError
+from apps.core.services import model_full_save, model_update
+from apps.spreadsheets.engine import ImportReport, Table, log_import
 
 from .models import Customer
 

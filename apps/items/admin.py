@@ -5,8 +5,8 @@ from django.http import HttpRequest
 from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeNumericFilter
 from unfold.decorators import display
 
-from backoffice.admin_mixins import ServiceModelAdmin
-from backoffice.money import format_money
+from apps.admin_toolkit.mixins import ServiceModelAdmin
+from apps.core.money import format_money
 
 from .models import Item
 from .resources import ItemImportExportAdmin

@@ -5,10 +5,10 @@ from uuid import UUID
 
 from django.db import transaction
 
+from apps.core.errors import DeleteBlockedError
+from apps.core.services import model_full_save, model_update
 from apps.customers.services import Actor
-from backoffice.errors import DeleteBlockedError
-from backoffice.imports import ImportReport, Table, log_import
-from backoffice.services import model_full_save, model_update
+from apps.spreadsheets.engine import ImportReport, Table, log_import
 
 from .models import Item
 

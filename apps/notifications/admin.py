@@ -15,9 +15,9 @@ from unfold.contrib.filters.admin import ChoicesDropdownFilter
 from unfold.decorators import action, display
 from unfold.paginator import InfinitePaginator
 
+from apps.admin_toolkit.filters import DayRangeFilter
+from apps.core.errors import DomainError
 from apps.orders.models import Order
-from backoffice.admin_filters import DayRangeFilter
-from backoffice.errors import DomainError
 
 from .models import SmsMessage, SmsStatus
 from .selectors import sms_list

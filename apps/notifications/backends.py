@@ -35,22 +35,24 @@ class SendResult:
     cost: str = ""
 
 
-class SmsError(Exception):
+class SmsProviderError(Exception):
+    """What a backend raises when the provider did not accept a message (see the module doc)."""
+
     def __init__(self, message: str, *, status_code: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.status_code = status_code
 
 
-class SmsTransientError(SmsError):
+class SmsTransientError(SmsProviderError):
     pass
 
 
-class SmsPermanentError(SmsError):
+class SmsPermanentError(SmsProviderError):
     pass
 
 
-class SmsUnknownOutcomeError(SmsError):
+class SmsUnknownOutcomeError(SmsProviderError):
     pass
 
 

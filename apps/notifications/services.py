@@ -23,10 +23,10 @@ from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from apps.core.errors import DomainError, LimitExceededError
+from apps.core.money import format_money
 from apps.customers.services import Actor
 from apps.orders.models import Order
-from backoffice.errors import DomainError
-from backoffice.money import format_money
 
 from .backends import (
     SmsPermanentError,
@@ -61,12 +61,8 @@ class SmsError(DomainError):
     pass
 
 
-class SmsCapExceededError(SmsError):
+class SmsCapExceededError(LimitExceededError, SmsError):
     """A cost cap refused the send; ``retry_after`` says when it may succeed (seconds)."""
-
-    def __init__(self, message: str, *, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 cap_logger = logging.getLogger("apps.notifications.caps")

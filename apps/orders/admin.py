@@ -11,10 +11,10 @@ from unfold.contrib.filters.admin import (
 from unfold.decorators import display
 from unfold.paginator import InfinitePaginator
 
+from apps.admin_toolkit.filters import DayRangeFilter
+from apps.admin_toolkit.mixins import ServiceModelAdmin
+from apps.core.money import format_money
 from apps.notifications.admin import OrderSmsAdminMixin
-from backoffice.admin_filters import DayRangeFilter
-from backoffice.admin_mixins import ServiceModelAdmin
-from backoffice.money import format_money
 
 from .models import Order
 from .resources import OrderImportExportAdmin

@@ -11,20 +11,17 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.api_toolkit.fields import UUIDRelatedField
+from apps.api_toolkit.filters import UTCDateTimeFilter
+from apps.api_toolkit.formats import iso, money
+from apps.api_toolkit.schema import crud_schema
+from apps.api_toolkit.viewsets import ApiViewSetMixin
 from apps.customers.selectors import customer_get
 from apps.items.models import Size
 from apps.items.selectors import item_get
 from apps.notifications.models import SmsStatus
 from apps.notifications.selectors import sms_latest_status
 from apps.notifications.services import sms_resend
-from backoffice.api_support import (
-    ApiViewSetMixin,
-    UTCDateTimeFilter,
-    UUIDRelatedField,
-    crud_schema,
-    iso,
-    money,
-)
 
 from .models import Order
 from .selectors import order_list

@@ -28,7 +28,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from apps.customers.models import Customer
 from apps.items.models import Item
-from backoffice.imports import (
+from apps.spreadsheets.engine import (
     NEW,
     SKIP,
     UPDATE,

@@ -8,13 +8,13 @@ from django.db.models import CharField, ExpressionWrapper, F, QuerySet
 from django.db.models.functions import Cast
 from django.http import HttpRequest
 
-from backoffice.import_admin import (
+from apps.spreadsheets.admin import (
     OrderConfirmImportForm,
     OrderImportForm,
     SpreadsheetImportExportAdmin,
     SpreadsheetResource,
 )
-from backoffice.imports import ImportReport, Table
+from apps.spreadsheets.engine import ImportReport, Table
 
 from .models import Order
 from .selectors import TOTAL

@@ -6,12 +6,12 @@ from uuid import UUID
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from apps.core.services import model_full_save, model_update
 from apps.customers.models import Customer
 from apps.customers.services import Actor
 from apps.items.models import Item
 from apps.notifications.services import sms_confirmation_queue
-from backoffice.imports import ImportReport, Table, log_import
-from backoffice.services import model_full_save, model_update
+from apps.spreadsheets.engine import ImportReport, Table, log_import
 
 from .models import Order
 

@@ -43,6 +43,14 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "import_export",
+    # Shared apps: domain core, cross-cutting plumbing, toolkits for the admin and the API, the
+    # spreadsheet engine. Feature apps below build on them.
+    "apps.core",
+    "apps.observability",
+    "apps.security",
+    "apps.admin_toolkit",
+    "apps.api_toolkit",
+    "apps.spreadsheets",
     "apps.customers",
     "apps.items",
     "apps.orders",
@@ -57,11 +65,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "backoffice.middleware.RequestIdMiddleware",
-    "backoffice.middleware.ProbeMiddleware",
+    "apps.observability.middleware.RequestIdMiddleware",
+    "backoffice.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
-    "backoffice.security.PermissionsPolicyMiddleware",
+    "apps.security.headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -252,7 +260,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"sensitive": {"()": "backoffice.log_masking.SensitiveDataFilter"}},
+    "filters": {"sensitive": {"()": "apps.observability.masking.SensitiveDataFilter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
@@ -307,20 +315,20 @@ API_AUTHENTICATION_CLASSES = env.list(
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": API_AUTHENTICATION_CLASSES,
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_THROTTLE_CLASSES": ["backoffice.api_support.UserThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["apps.api_toolkit.throttling.UserThrottle"],
     # Per-process unless CACHES points at a shared cache.
     "DEFAULT_THROTTLE_RATES": {"user": env.str("API_THROTTLE_USER_RATE", default="1200/minute")},
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
-        "backoffice.api_support.OrjsonRenderer",
+        "apps.api_toolkit.renderers.OrjsonRenderer",
         *(
             ["rest_framework.renderers.BrowsableAPIRenderer"]
             if env.bool("API_BROWSABLE", default=True)
             else []
         ),
     ],
-    "EXCEPTION_HANDLER": "backoffice.api_errors.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "backoffice.api_errors.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "apps.api_toolkit.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "apps.api_toolkit.schema.ApiAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {

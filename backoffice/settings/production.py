@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
-from backoffice.log import json_logging_config
+from apps.observability.logs import json_logging_config
 
 from .base import *  # noqa: F403
 from .base import env

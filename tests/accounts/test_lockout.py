@@ -38,7 +38,7 @@ def test_lockout_after_failures_even_with_right_password(breakglass, caplog):
     assert locked.status_code == 429
     assert "Too many failed sign-in attempts (3)" in " ".join(locked.content.decode().split())
     # Rendered by django-axes, outside the admin site: the Alpine evaluator and icon still load.
-    assert "/static/backoffice/js/alpine-csp.js" in locked.content.decode()
+    assert "/static/admin_toolkit/js/alpine-csp.js" in locked.content.decode()
     assert "/static/backoffice/favicon.svg" in locked.content.decode()
     assert any("Locking out" in r.getMessage() and "root" in r.getMessage() for r in caplog.records)
     # The right password does not get through while locked.

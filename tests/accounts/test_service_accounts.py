@@ -12,7 +12,7 @@ from apps.accounts.services import (
     service_account_update,
     user_sync_from_claims,
 )
-from backoffice.errors import DomainError
+from apps.core.errors import DomainError
 from tests.factories import UserFactory
 from tests.idp_fixtures import MACHINE_CLIENT_ID, MACHINE_CLIENT_SECRET
 

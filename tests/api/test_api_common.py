@@ -7,8 +7,8 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.test import Client
 
-from backoffice.api_errors import api_exception_handler
-from backoffice.errors import DeleteBlockedError, DomainError
+from apps.api_toolkit.errors import api_exception_handler
+from apps.core.errors import DeleteBlockedError, DomainError
 from tests.api.conftest import assert_error
 from tests.factories import CustomerFactory, ItemFactory, OrderFactory, UserFactory
 

@@ -3,9 +3,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.test import override_settings
 
+from apps.core.errors import DeleteBlockedError
 from apps.customers.models import Customer
 from apps.customers.services import customer_create, customer_delete, customer_update
-from backoffice.errors import DeleteBlockedError
 from tests.factories import CustomerFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db

@@ -4,9 +4,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from apps.core.errors import DeleteBlockedError
 from apps.items.models import Item
 from apps.items.services import item_create, item_delete, item_update
-from backoffice.errors import DeleteBlockedError
 from tests.factories import ItemFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db

@@ -278,7 +278,7 @@ def test_lost_enqueue_is_picked_up_by_the_sweep(at_settings, fake_at):
 
 
 def test_resend_requires_permission(at_settings, fake_at):
-    from backoffice.errors import DomainError
+    from apps.core.errors import DomainError
 
     order = _order(send_confirmation=False)
     with pytest.raises(DomainError):

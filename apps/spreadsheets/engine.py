@@ -22,7 +22,7 @@ from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from backoffice.errors import DomainError
+from apps.core.errors import DomainError
 
 logger = logging.getLogger(__name__)
 

@@ -13,8 +13,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from backoffice import health
-from backoffice.log import request_id_var
+from .logs import request_id_var
 
 access_logger = logging.getLogger("backoffice.access")
 
@@ -65,21 +64,3 @@ class RequestIdMiddleware:
             return response
         finally:
             request_id_var.reset(token)
-
-
-class ProbeMiddleware:
-    """Serve ``/healthz`` and ``/readyz`` ahead of the rest of the stack.
-
-    The load balancer and ECS address tasks by IP, so their probes carry a Host header that
-    ``ALLOWED_HOSTS`` rightly refuses; probes also need no session, user or CSRF work.
-    """
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-        self.probes = {"/healthz": health.healthz, "/readyz": health.readyz}
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        probe = self.probes.get(request.path_info)
-        if probe is not None:
-            return probe(request)
-        return self.get_response(request)

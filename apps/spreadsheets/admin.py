@@ -40,8 +40,8 @@ from import_export.results import Error, InvalidRow, Result, RowResult
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
 from unfold.widgets import UnfoldBooleanWidget
 
-from backoffice.errors import DomainError
-from backoffice.imports import FORMULA_PREFIXES, ImportReport, Table
+from apps.core.errors import DomainError
+from apps.spreadsheets.engine import FORMULA_PREFIXES, ImportReport, Table
 
 logger = logging.getLogger(__name__)
 

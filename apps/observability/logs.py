@@ -56,11 +56,11 @@ def json_logging_config(level: str = "INFO") -> dict:
         "version": 1,
         "disable_existing_loggers": False,
         "filters": {
-            "request_id": {"()": "backoffice.log.RequestIdFilter"},
+            "request_id": {"()": "apps.observability.logs.RequestIdFilter"},
             # Phone numbers and secret values never reach the log collector.
-            "sensitive": {"()": "backoffice.log_masking.SensitiveDataFilter"},
+            "sensitive": {"()": "apps.observability.masking.SensitiveDataFilter"},
         },
-        "formatters": {"json": {"()": "backoffice.log.JsonFormatter"}},
+        "formatters": {"json": {"()": "apps.observability.logs.JsonFormatter"}},
         "handlers": {
             "console": {
                 "class": "logging.StreamHandler",

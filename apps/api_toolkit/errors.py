@@ -1,4 +1,4 @@
-"""One error body for every /v1 error, the handler that produces it and its OpenAPI description.
+"""One error body for every /v1 error and the handler that produces it.
 
 Every error answers ``{"status": int, "code": str, "detail": str, "errors": {field: [str]}}``;
 ``errors`` is empty unless the request had field-level problems (400).
@@ -12,13 +12,12 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.openapi import AutoSchema
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from backoffice.errors import DeleteBlockedError, DomainError
+from apps.core.errors import DomainError, LimitExceededError
 
 logger = logging.getLogger("django.request")
 
@@ -27,24 +26,6 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the current state of the resource."
     default_code = "conflict"
-
-
-class ErrorSerializer(serializers.Serializer):
-    """The body of every error response."""
-
-    status = serializers.IntegerField(help_text="The HTTP status code, repeated.")
-    code = serializers.CharField(
-        help_text="Machine-readable reason: `invalid`, `parse_error`, `not_authenticated`, "
-        "`authentication_failed`, `permission_denied`, `not_found`, `method_not_allowed`, "
-        "`not_acceptable`, `unsupported_media_type`, `delete_blocked`, `conflict`, "
-        "`throttled`, `server_error`."
-    )
-    detail = serializers.CharField(help_text="A human-readable message.")
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        help_text="Field name → messages; `non_field_errors` for the whole body. Empty unless "
-        "the input was invalid.",
-    )
 
 
 def error_body(*, status_code: int, code: str, detail: str, errors: dict | None = None) -> dict:
@@ -98,14 +79,10 @@ def _first_code(codes: Any) -> str | None:
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     """DRF ``EXCEPTION_HANDLER``: map domain and Django errors, then reshape the body."""
-    from apps.notifications.services import SmsCapExceededError
-
-    if isinstance(exc, SmsCapExceededError):
+    if isinstance(exc, LimitExceededError):
         exc = exceptions.Throttled(wait=exc.retry_after, detail=exc.message)
-    elif isinstance(exc, DeleteBlockedError):
-        exc = Conflict(exc.message, code="delete_blocked")
     elif isinstance(exc, DomainError):
-        exc = Conflict(exc.message)
+        exc = Conflict(exc.message, code=exc.code)
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(_django_validation_detail(exc))
     elif isinstance(exc, Http404):
@@ -154,43 +131,3 @@ def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonRespon
     return JsonResponse(
         error_body(status_code=404, code="not_found", detail="Not found."), status=404
     )
-
-
-# --- OpenAPI -----------------------------------------------------------------------------------
-
-_ERROR_DESCRIPTIONS = {
-    "400": "Invalid input: field-keyed messages in `errors`.",
-    "401": "Missing or invalid credentials (the response carries `WWW-Authenticate: Bearer`).",
-    "403": "Authenticated, but without the model permission this method needs.",
-    "404": "No object with this id (or a malformed id).",
-    "405": "Method not allowed (PUT is not supported: use PATCH).",
-    "409": "The object cannot be deleted while orders refer to it.",
-    "415": "The body is not JSON (`Content-Type: application/json` is required).",
-    "429": "Too many requests for this user; retry after `Retry-After` seconds.",
-}
-
-
-class ApiAutoSchema(AutoSchema):
-    """Adds the shared error responses to every operation, so the schema lists what can happen."""
-
-    def _error_codes(self) -> list[str]:
-        codes = ["401", "403", "429"]
-        is_detail = "{" in self.path
-        if self.method in ("POST", "PATCH", "PUT"):
-            codes += ["400", "415"]
-        elif self.method == "GET" and not is_detail:
-            codes.append("400")  # bad filter, ordering cursor or search values
-        if is_detail:
-            codes.append("404")
-        if self.method == "DELETE" and getattr(self.view, "delete_may_conflict", False):
-            codes.append("409")
-        return sorted(codes)
-
-    def _get_response_bodies(self, direction: str = "response") -> dict:
-        responses = super()._get_response_bodies(direction)
-        for code in self._error_codes():
-            if code not in responses:
-                response = self._get_response_for_code(ErrorSerializer, code, direction=direction)
-                response["description"] = _ERROR_DESCRIPTIONS[code]
-                responses[code] = response
-        return responses

@@ -18,7 +18,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin, checkbox
 from unfold.decorators import display
 
-from backoffice.errors import DomainError
+from apps.core.errors import DomainError
 
 
 class ServiceModelAdmin(SimpleHistoryAdmin, ModelAdmin):

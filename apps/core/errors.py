@@ -1,0 +1,38 @@
+"""Domain errors raised by services and mapped once to HTTP responses and admin messages.
+
+Each class says what kind of refusal it is, so the API's exception handler and the admin map
+them without knowing which app raised them: a ``DomainError`` is a conflict with the current
+state (409), a ``DeleteBlockedError`` a delete that rows still depend on (409
+``delete_blocked``), a ``LimitExceededError`` a cost or rate cap (429 with ``Retry-After``).
+"""
+
+
+class DomainError(Exception):
+    """A business rule refused the operation; ``message`` is safe to show to the user."""
+
+    code = "conflict"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class DeleteBlockedError(DomainError):
+    """A delete would orphan protected rows (orders point at the object)."""
+
+    code = "delete_blocked"
+
+    def __init__(self, message: str, *, blocking_count: int) -> None:
+        super().__init__(message)
+        self.blocking_count = blocking_count
+
+
+class LimitExceededError(DomainError):
+    """A cap (cost guard, quota) refused the operation; it may succeed after ``retry_after``
+    seconds."""
+
+    code = "throttled"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

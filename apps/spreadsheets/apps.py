@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class SpreadsheetsConfig(AppConfig):
+    name = "apps.spreadsheets"
+    label = "spreadsheets"
+    verbose_name = "Spreadsheets"

@@ -194,7 +194,7 @@ def test_bulk_delete_of_protected_items_lists_counts(staff_client):
         {"action": "delete_selected", "_selected_action": [used.pk, free.pk]},
     )
     assert response.status_code == 200
-    assert f"{used}: 1 orders" in response.content.decode()
+    assert f"Cannot delete item {used}: 1 order uses it." in response.content.decode()
     assert Item.objects.count() == 2
 
 

@@ -1,6 +1,6 @@
 """Admin plumbing that routes every write through the apps' service functions."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib import messages
@@ -8,7 +8,6 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -25,15 +24,13 @@ class ServiceModelAdmin(SimpleHistoryAdmin, ModelAdmin):
     """A ModelAdmin whose save/delete call services instead of ``Model.save``/``delete``.
 
     The object's history page lists every recorded change with its author and path.
-    Subclasses implement ``service_create``, ``service_update`` and ``service_delete``; a
-    ``protected_by`` name (reverse relation of PROTECT foreign keys) lets the delete pages say
-    how many rows block a delete instead of listing every one of them.
+    Subclasses implement ``service_create``, ``service_update`` and ``service_delete``, and
+    ``service_delete_blockers`` when other rows may block a delete: the delete pages then show
+    the service's own reason (how many rows block it) instead of listing every one of them.
     """
 
-    protected_by: str | None = None
-    protected_label: str = "orders"
     # Filled in by the database or the services: meaningless on the add form.
-    hidden_on_add: tuple[str, ...] = ("uuid", "date_created", "date_modified", "unit_price")
+    hidden_on_add: tuple[str, ...] = ("uuid", "date_created", "date_modified")
 
     _checkbox_html: str | None = None
     # unfold's change list template asks every row for ``list_sections``; a missing attribute
@@ -70,6 +67,12 @@ class ServiceModelAdmin(SimpleHistoryAdmin, ModelAdmin):
     def service_delete(self, request: HttpRequest, obj: models.Model) -> None:
         raise NotImplementedError
 
+    def service_delete_blockers(
+        self, request: HttpRequest, objs: list[models.Model]
+    ) -> Mapping[Any, DomainError]:
+        """Why some of ``objs`` cannot be deleted, by primary key (none by default)."""
+        return {}
+
     def save_model(
         self, request: HttpRequest, obj: models.Model, form: ModelForm, change: bool
     ) -> None:
@@ -94,28 +97,11 @@ class ServiceModelAdmin(SimpleHistoryAdmin, ModelAdmin):
         for message in refused:
             messages.error(request, message)
 
-    def _blocking_counts(self, objs: Iterable[models.Model]) -> dict[Any, int]:
-        if not self.protected_by:
-            return {}
-        pks = [o.pk for o in objs]
-        rows = (
-            self.model._default_manager.filter(pk__in=pks)
-            .annotate(n=Count(self.protected_by))
-            .filter(n__gt=0)
-            .values_list("pk", "n")
-        )
-        return dict(rows)
-
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple:
         objs = list(objs)
-        blocked = self._blocking_counts(objs)
+        blocked = self.service_delete_blockers(request, objs)
         if blocked:
-            protected = [
-                f"{obj}: {blocked[obj.pk]} {self.protected_label}"
-                for obj in objs
-                if obj.pk in blocked
-            ]
-            return [], {}, set(), protected
+            return [], {}, set(), [blocked[obj.pk].message for obj in objs if obj.pk in blocked]
         return super().get_deleted_objects(objs, request)
 
     def delete_view(
@@ -123,14 +109,9 @@ class ServiceModelAdmin(SimpleHistoryAdmin, ModelAdmin):
     ) -> HttpResponse:
         obj = self.get_object(request, unquote(object_id))
         if obj is not None and self.has_delete_permission(request, obj):
-            blocked = self._blocking_counts([obj])
-            if blocked:
-                n = blocked[obj.pk]
-                label = self.protected_label if n != 1 else self.protected_label.rstrip("s")
-                messages.error(
-                    request,
-                    f"Cannot delete {obj}: {n} {label} still refer{'s' if n == 1 else ''} to it.",
-                )
+            blocked = self.service_delete_blockers(request, [obj]).get(obj.pk)
+            if blocked is not None:
+                messages.error(request, blocked.message)
                 opts = self.model._meta
                 return HttpResponseRedirect(
                     reverse(

@@ -5,6 +5,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models
+from django.db.models import Count
 
 M = TypeVar("M", bound=models.Model)
 
@@ -43,3 +44,19 @@ def model_update(*, instance: M, fields: Iterable[str], data: Mapping[str, Any])
         changed.append("date_modified")
     model_full_save(instance, update_fields=changed)
     return instance, True
+
+
+def related_counts(instances: Iterable[models.Model], relation: str) -> dict[Any, int]:
+    """How many rows of the reverse relation ``relation`` point at each instance (one query);
+    instances with none are left out."""
+    instances = list(instances)
+    if not instances:
+        return {}
+    model = type(instances[0])
+    rows = (
+        model._default_manager.filter(pk__in=[i.pk for i in instances])
+        .annotate(n=Count(relation))
+        .filter(n__gt=0)
+        .values_list("pk", "n")
+    )
+    return dict(rows)

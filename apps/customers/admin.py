@@ -1,3 +1,4 @@
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib import admin
@@ -7,15 +8,27 @@ from unfold.decorators import display
 
 from apps.admin_toolkit.filters import DayRangeFilter
 from apps.admin_toolkit.mixins import ServiceModelAdmin
+from apps.core.errors import DomainError
+from apps.spreadsheets.admin import SpreadsheetAdmin
 
 from .models import Customer
-from .resources import CustomerImportExportAdmin
+from .resources import CustomerResource
 from .selectors import customer_list
-from .services import CUSTOMER_UPDATE_FIELDS, customer_create, customer_delete, customer_update
+from .services import (
+    CUSTOMER_UPDATE_FIELDS,
+    customer_create,
+    customer_delete,
+    customer_delete_blockers,
+    customer_import_rows,
+    customer_update,
+)
 
 
 @admin.register(Customer)
-class CustomerAdmin(ServiceModelAdmin, CustomerImportExportAdmin):
+class CustomerAdmin(ServiceModelAdmin, SpreadsheetAdmin):
+    resource_classes = [CustomerResource]
+    import_service = staticmethod(customer_import_rows)
+    import_template_files = ("customers-template.csv", "customers-sample.csv")
     list_display = ("full_name_display", "phone_number", "order_count_display", "date_created")
     search_fields = ("first_name", "last_name", "phone_number", "=uuid")
     list_filter = (("date_created", DayRangeFilter),)
@@ -24,7 +37,6 @@ class CustomerAdmin(ServiceModelAdmin, CustomerImportExportAdmin):
     fields = ("first_name", "last_name", "phone_number", "uuid", "date_created", "date_modified")
     ordering = ("-date_created", "-id")
     show_full_result_count = False
-    protected_by = "orders"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Customer]:
         return customer_list(with_order_count=True)
@@ -51,3 +63,8 @@ class CustomerAdmin(ServiceModelAdmin, CustomerImportExportAdmin):
 
     def service_delete(self, request: HttpRequest, obj: Customer) -> None:
         customer_delete(customer=obj, actor=request.user)
+
+    def service_delete_blockers(
+        self, request: HttpRequest, objs: list[Customer]
+    ) -> Mapping[Any, DomainError]:
+        return customer_delete_blockers(customers=objs)

@@ -66,7 +66,7 @@ class CustomerFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_phone(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        number = to_python(value, region=settings.PHONE_DEFAULT_REGION)
+        number = to_python(value, region=settings.PHONENUMBER_DEFAULT_REGION)
         if not number or not number.is_valid():
             return queryset.none()
         return queryset.filter(phone_number=number.as_e164)

@@ -1,40 +1,34 @@
-"""Customer spreadsheet columns (docs/import.md)."""
+"""Customers as a spreadsheet: columns, keys and row rules (docs/import.md)."""
 
-from collections.abc import Iterator, Sequence
-from typing import Any
-
-from django.db.models import CharField, ExpressionWrapper, F, QuerySet
-
-from apps.spreadsheets.admin import SpreadsheetImportExportAdmin, SpreadsheetResource
-from apps.spreadsheets.engine import ImportReport, Table
+from apps.spreadsheets import cells
+from apps.spreadsheets.resources import SheetResource
+from apps.spreadsheets.sheets import Column, Sheet
 
 from .models import Customer
-from .services import customer_import_rows
+
+_NAME = Customer._meta.get_field("first_name").max_length or 250
 
 
-class CustomerResource(SpreadsheetResource):
-    import_columns = ("uuid", "first_name", "last_name", "phone_number")
-    export_columns = (*import_columns, "date_created")
+class CustomerSheet(Sheet):
+    """Matched by uuid, else by phone number."""
+
+    model = Customer
+    label = "customer"
+    columns = (
+        Column("uuid", parse=cells.uuid),
+        Column("first_name", parse=cells.text(max_length=_NAME), required=True),
+        Column("last_name", parse=cells.text(max_length=_NAME), required=True),
+        Column("phone_number", parse=cells.phone(), required=True),
+        Column("date_created"),
+    )
+    natural_key = ("phone_number",)
+    natural_key_label = "phone number {0}"
+    compared = ("first_name", "last_name", "phone_number")
+
+
+class CustomerResource(SheetResource):
+    sheet_class = CustomerSheet
 
     class Meta:
         model = Customer
         name = "Customers"
-
-    def run_import(
-        self, *, table: Table, dry_run: bool, user: Any, file_name: str | None
-    ) -> ImportReport:
-        return customer_import_rows(table=table, dry_run=dry_run, actor=user, file_name=file_name)
-
-    def export_values(self, queryset: QuerySet) -> Iterator[Sequence[Any]]:
-        # The phone as stored text: skips parsing every number back into a PhoneNumber.
-        phone = ExpressionWrapper(F("phone_number"), output_field=CharField())
-        return (
-            queryset.annotate(phone_text=phone)
-            .values_list("uuid", "first_name", "last_name", "phone_text", "date_created")
-            .iterator(chunk_size=2000)
-        )
-
-
-class CustomerImportExportAdmin(SpreadsheetImportExportAdmin):
-    resource_classes = [CustomerResource]
-    import_template_files = ("customers-template.csv", "customers-sample.csv")

@@ -1,17 +1,16 @@
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 from uuid import UUID
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 
+from apps.core.actors import Actor
 from apps.core.errors import DeleteBlockedError
-from apps.core.services import model_full_save, model_update
-from apps.spreadsheets.engine import ImportReport, Table, log_import
+from apps.core.services import model_full_save, model_update, related_counts
+from apps.spreadsheets.engine import ImportReport, Table, import_rows
 
 from .models import Customer
-
-Actor = AbstractBaseUser | AnonymousUser | None
+from .resources import CustomerSheet
 
 CUSTOMER_UPDATE_FIELDS = ("first_name", "last_name", "phone_number")
 
@@ -44,16 +43,27 @@ def customer_update(
     return customer
 
 
+def customer_delete_blockers(*, customers: Iterable[Customer]) -> dict[Any, DeleteBlockedError]:
+    """Why each customer that still has orders cannot be deleted (one query for all)."""
+    customers = list(customers)
+    counts = related_counts(customers, "orders")
+    return {
+        c.pk: DeleteBlockedError(
+            f"Cannot delete customer {c.full_name}: {counts[c.pk]} "
+            f"order{'s' if counts[c.pk] != 1 else ''} belong{'s' if counts[c.pk] == 1 else ''} "
+            "to them. Delete or reassign those orders first.",
+            blocking_count=counts[c.pk],
+        )
+        for c in customers
+        if c.pk in counts
+    }
+
+
 @transaction.atomic
 def customer_delete(*, customer: Customer, actor: Actor = None) -> None:
-    blocking = customer.orders.count()
-    if blocking:
-        raise DeleteBlockedError(
-            f"Cannot delete customer {customer.full_name}: "
-            f"{blocking} order{'s' if blocking != 1 else ''} belong to them. "
-            "Delete or reassign those orders first.",
-            blocking_count=blocking,
-        )
+    blocked = customer_delete_blockers(customers=[customer]).get(customer.pk)
+    if blocked is not None:
+        raise blocked
     customer.delete()
 
 
@@ -63,14 +73,17 @@ def customer_import_rows(
     dry_run: bool = False,
     actor: Actor = None,
     file_name: str | None = None,
+    expected_digests: list[str] | None = None,
 ) -> ImportReport:
-    """Validate a spreadsheet of customers; unless ``dry_run`` or a row is invalid, write it.
+    """Check a spreadsheet of customers; unless ``dry_run`` or a row is invalid, write it.
 
-    Rows match existing customers by uuid, else by phone number. The write is one transaction
-    with bulk inserts/updates (apps/customers/imports.py).
+    Rows match existing customers by uuid, else by phone number (``resources.py``).
     """
-    from .imports import import_customers
-
-    report = import_customers(table=table, dry_run=dry_run, actor=actor, file_name=file_name)
-    log_import(report, model="customers", actor=actor, file_name=file_name)
-    return report
+    return import_rows(
+        sheet=CustomerSheet(),
+        table=table,
+        dry_run=dry_run,
+        actor=actor,
+        file_name=file_name,
+        expected_digests=expected_digests,
+    )

@@ -1,3 +1,4 @@
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib import admin
@@ -6,15 +7,27 @@ from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeNumericFilt
 from unfold.decorators import display
 
 from apps.admin_toolkit.mixins import ServiceModelAdmin
+from apps.core.errors import DomainError
 from apps.core.money import format_money
+from apps.spreadsheets.admin import SpreadsheetAdmin
 
 from .models import Item
-from .resources import ItemImportExportAdmin
-from .services import ITEM_UPDATE_FIELDS, item_create, item_delete, item_update
+from .resources import ItemResource
+from .services import (
+    ITEM_UPDATE_FIELDS,
+    item_create,
+    item_delete,
+    item_delete_blockers,
+    item_import_rows,
+    item_update,
+)
 
 
 @admin.register(Item)
-class ItemAdmin(ServiceModelAdmin, ItemImportExportAdmin):
+class ItemAdmin(ServiceModelAdmin, SpreadsheetAdmin):
+    resource_classes = [ItemResource]
+    import_service = staticmethod(item_import_rows)
+    import_template_files = ("items-template.csv", "items-sample.csv")
     list_display = ("name", "size", "price_display", "date_created")
     search_fields = ("name", "=uuid")
     list_filter = (("size", ChoicesDropdownFilter), ("price", RangeNumericFilter))
@@ -22,7 +35,6 @@ class ItemAdmin(ServiceModelAdmin, ItemImportExportAdmin):
     readonly_fields = ("uuid", "date_created", "date_modified")
     fields = ("name", "size", "price", "uuid", "date_created", "date_modified")
     ordering = ("name", "size")
-    protected_by = "orders"
 
     @display(description="price", ordering="price")
     def price_display(self, obj: Item) -> str:
@@ -39,3 +51,8 @@ class ItemAdmin(ServiceModelAdmin, ItemImportExportAdmin):
 
     def service_delete(self, request: HttpRequest, obj: Item) -> None:
         item_delete(item=obj, actor=request.user)
+
+    def service_delete_blockers(
+        self, request: HttpRequest, objs: list[Item]
+    ) -> Mapping[Any, DomainError]:
+        return item_delete_blockers(items=objs)

@@ -1,37 +1,51 @@
-"""Item spreadsheet columns (docs/import.md)."""
+"""Items as a spreadsheet: columns, keys and row rules (docs/import.md)."""
 
-from collections.abc import Iterator, Sequence
-from typing import Any
+from decimal import Decimal
 
-from django.db.models import QuerySet
+from apps.spreadsheets import cells
+from apps.spreadsheets.resources import SheetResource
+from apps.spreadsheets.sheets import Column, Sheet
 
-from apps.spreadsheets.admin import SpreadsheetImportExportAdmin, SpreadsheetResource
-from apps.spreadsheets.engine import ImportReport, Table
+from .models import Item, Size
 
-from .models import Item
-from .services import item_import_rows
+_PRICE = Item._meta.get_field("price")
 
 
-class ItemResource(SpreadsheetResource):
-    import_columns = ("uuid", "name", "size", "price")
-    export_columns = (*import_columns, "date_created")
-    numeric_columns = frozenset({"price"})
+class ItemSheet(Sheet):
+    """Matched by uuid, else by name and size."""
+
+    model = Item
+    label = "item"
+    columns = (
+        Column("uuid", parse=cells.uuid),
+        Column(
+            "name",
+            parse=cells.text(max_length=Item._meta.get_field("name").max_length or 250),
+            required=True,
+        ),
+        Column("size", parse=cells.choice(list(Size.values), label="size"), required=True),
+        Column(
+            "price",
+            parse=cells.decimal(
+                label="price",
+                max_digits=_PRICE.max_digits or 10,  # type: ignore[attr-defined]
+                places=_PRICE.decimal_places or 2,  # type: ignore[attr-defined]
+                minimum=Decimal("0"),
+            ),
+            required=True,
+            numeric=True,
+            places=2,
+        ),
+        Column("date_created"),
+    )
+    natural_key = ("name", "size")
+    natural_key_label = "item {0} ({1})"
+    compared = ("name", "size", "price")
+
+
+class ItemResource(SheetResource):
+    sheet_class = ItemSheet
 
     class Meta:
         model = Item
         name = "Items"
-
-    def run_import(
-        self, *, table: Table, dry_run: bool, user: Any, file_name: str | None
-    ) -> ImportReport:
-        return item_import_rows(table=table, dry_run=dry_run, actor=user, file_name=file_name)
-
-    def export_values(self, queryset: QuerySet) -> Iterator[Sequence[Any]]:
-        return queryset.values_list("uuid", "name", "size", "price", "date_created").iterator(
-            chunk_size=2000
-        )
-
-
-class ItemImportExportAdmin(SpreadsheetImportExportAdmin):
-    resource_classes = [ItemResource]
-    import_template_files = ("items-template.csv", "items-sample.csv")

@@ -1,16 +1,17 @@
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from django.db import transaction
 
+from apps.core.actors import Actor
 from apps.core.errors import DeleteBlockedError
-from apps.core.services import model_full_save, model_update
-from apps.customers.services import Actor
-from apps.spreadsheets.engine import ImportReport, Table, log_import
+from apps.core.services import model_full_save, model_update, related_counts
+from apps.spreadsheets.engine import ImportReport, Table, import_rows
 
 from .models import Item
+from .resources import ItemSheet
 
 ITEM_UPDATE_FIELDS = ("name", "size", "price")
 
@@ -39,15 +40,26 @@ def item_update(*, item: Item, data: Mapping[str, Any], actor: Actor = None) -> 
     return item
 
 
+def item_delete_blockers(*, items: Iterable[Item]) -> dict[Any, DeleteBlockedError]:
+    """Why each item that orders still use cannot be deleted (one query for all)."""
+    items = list(items)
+    counts = related_counts(items, "orders")
+    return {
+        i.pk: DeleteBlockedError(
+            f"Cannot delete item {i}: {counts[i.pk]} order{'s' if counts[i.pk] != 1 else ''} "
+            f"use{'s' if counts[i.pk] == 1 else ''} it. Delete those orders first.",
+            blocking_count=counts[i.pk],
+        )
+        for i in items
+        if i.pk in counts
+    }
+
+
 @transaction.atomic
 def item_delete(*, item: Item, actor: Actor = None) -> None:
-    blocking = item.orders.count()
-    if blocking:
-        raise DeleteBlockedError(
-            f"Cannot delete item {item}: {blocking} order{'s' if blocking != 1 else ''} "
-            "use it. Delete those orders first.",
-            blocking_count=blocking,
-        )
+    blocked = item_delete_blockers(items=[item]).get(item.pk)
+    if blocked is not None:
+        raise blocked
     item.delete()
 
 
@@ -57,13 +69,17 @@ def item_import_rows(
     dry_run: bool = False,
     actor: Actor = None,
     file_name: str | None = None,
+    expected_digests: list[str] | None = None,
 ) -> ImportReport:
-    """Validate a spreadsheet of items; unless ``dry_run`` or a row is invalid, write it.
+    """Check a spreadsheet of items; unless ``dry_run`` or a row is invalid, write it.
 
-    Rows match existing items by uuid, else by name and size (apps/items/imports.py).
+    Rows match existing items by uuid, else by name and size (``resources.py``).
     """
-    from .imports import import_items
-
-    report = import_items(table=table, dry_run=dry_run, actor=actor, file_name=file_name)
-    log_import(report, model="items", actor=actor, file_name=file_name)
-    return report
+    return import_rows(
+        sheet=ItemSheet(),
+        table=table,
+        dry_run=dry_run,
+        actor=actor,
+        file_name=file_name,
+        expected_digests=expected_digests,
+    )

@@ -23,9 +23,9 @@ from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from apps.core.actors import Actor
 from apps.core.errors import DomainError, LimitExceededError
 from apps.core.money import format_money
-from apps.customers.services import Actor
 from apps.orders.models import Order
 
 from .backends import (
@@ -70,6 +70,14 @@ cap_logger = logging.getLogger("apps.notifications.caps")
 
 def _hourly_count(now: datetime) -> int:
     return SmsMessage.objects.filter(date_created__gte=now - timedelta(hours=1)).count()
+
+
+def sms_hourly_room() -> int | None:
+    """How many more SMS the hourly cap (``SMS_MAX_PER_HOUR``) allows now; ``None``: no cap."""
+    hourly = settings.SMS_MAX_PER_HOUR
+    if not hourly:
+        return None
+    return max(0, hourly - _hourly_count(timezone.now()))
 
 
 def sms_caps_check(*, orders: Sequence[Order], actor: Actor = None) -> None:

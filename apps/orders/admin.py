@@ -1,5 +1,6 @@
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -10,16 +11,34 @@ from unfold.contrib.filters.admin import (
 )
 from unfold.decorators import display
 from unfold.paginator import InfinitePaginator
+from unfold.widgets import UnfoldBooleanWidget
 
 from apps.admin_toolkit.filters import DayRangeFilter
 from apps.admin_toolkit.mixins import ServiceModelAdmin
 from apps.core.money import format_money
 from apps.notifications.admin import OrderSmsAdminMixin
+from apps.spreadsheets.admin import SpreadsheetAdmin, SpreadsheetImportForm
 
 from .models import Order
-from .resources import OrderImportExportAdmin
+from .resources import OrderResource
 from .selectors import order_list
-from .services import ORDER_UPDATE_FIELDS, order_create, order_delete, order_update
+from .services import (
+    ORDER_UPDATE_FIELDS,
+    order_create,
+    order_delete,
+    order_import_rows,
+    order_update,
+)
+
+
+class OrderImportForm(SpreadsheetImportForm):
+    send_confirmations = forms.BooleanField(
+        label="Send SMS confirmations",
+        required=False,
+        initial=False,
+        widget=UnfoldBooleanWidget,
+        help_text="Text each customer an order confirmation for every new order in the file.",
+    )
 
 
 class TotalRangeFilter(RangeNumericListFilter):
@@ -28,7 +47,12 @@ class TotalRangeFilter(RangeNumericListFilter):
 
 
 @admin.register(Order)
-class OrderAdmin(OrderSmsAdminMixin, ServiceModelAdmin, OrderImportExportAdmin):
+class OrderAdmin(OrderSmsAdminMixin, ServiceModelAdmin, SpreadsheetAdmin):
+    resource_classes = [OrderResource]
+    import_service = staticmethod(order_import_rows)
+    import_template_files = ("orders-template.csv", "orders-sample.csv")
+    import_form_class = OrderImportForm
+    import_option_fields = ("send_confirmations",)
     list_display = (
         "reference_display",
         "customer_display",
@@ -66,6 +90,7 @@ class OrderAdmin(OrderSmsAdminMixin, ServiceModelAdmin, OrderImportExportAdmin):
         "date_modified",
     )
     readonly_fields = ("unit_price", "uuid", "date_created", "date_modified")
+    hidden_on_add = (*ServiceModelAdmin.hidden_on_add, "unit_price")
     ordering = ("-date_created", "-id")
     paginator = InfinitePaginator
     show_full_result_count = False

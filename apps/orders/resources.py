@@ -1,117 +1,130 @@
-"""Order spreadsheet columns (docs/import.md)."""
+"""Orders as a spreadsheet: columns, keys and row rules (docs/import.md).
 
-from collections.abc import Iterator, Sequence
-from decimal import Decimal
+Orders match by uuid only (a blank uuid makes a new order); the customer is named by uuid or
+phone, the item by uuid or name + size. The export adds columns a person reads (the customer's
+name, the unit price, the total) that the import ignores.
+"""
+
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.db.models import CharField, ExpressionWrapper, F, QuerySet
-from django.db.models.functions import Cast
-from django.http import HttpRequest
+from django.db.models import CharField, F, Value
+from django.db.models.functions import Concat
 
-from apps.spreadsheets.admin import (
-    OrderConfirmImportForm,
-    OrderImportForm,
-    SpreadsheetImportExportAdmin,
-    SpreadsheetResource,
-)
-from apps.spreadsheets.engine import ImportReport, Table
+from apps.core.actors import Actor
+from apps.customers.models import Customer
+from apps.items.models import Item
+from apps.notifications.services import sms_confirmations_queue_bulk, sms_hourly_room
+from apps.spreadsheets import cells
+from apps.spreadsheets.engine import NEW, ImportReport, PlannedRow
+from apps.spreadsheets.limits import ImportFileError
+from apps.spreadsheets.resources import SheetResource
+from apps.spreadsheets.sheets import Column, Reference, RefKey, Sheet
 
 from .models import Order
+from .rules import order_quantity_clean, order_unit_price
 from .selectors import TOTAL
-from .services import order_import_rows
 
 
-class OrderResource(SpreadsheetResource):
-    import_columns = (
-        "uuid",
-        "customer_uuid",
-        "customer_phone",
-        "item_uuid",
-        "item_name",
-        "item_size",
-        "quantity",
-        "date_created",
+class OrderSheet(Sheet):
+    model = Order
+    label = "order"
+    columns = (
+        Column("uuid", parse=cells.uuid),
+        Column("customer_uuid", parse=cells.uuid, field="", export="customer__uuid"),
+        Column("customer_phone", parse=cells.phone(), field="", export="customer__phone_number"),
+        Column(
+            "customer_name",
+            export=Concat(
+                F("customer__first_name"),
+                Value(" "),
+                F("customer__last_name"),
+                output_field=CharField(),
+            ),
+        ),
+        Column("item_uuid", parse=cells.uuid, field="", export="item__uuid"),
+        Column("item_name", parse=cells.text(max_length=250), field="", export="item__name"),
+        Column(
+            "item_size", parse=cells.text(max_length=3, upper=True), field="", export="item__size"
+        ),
+        Column("quantity", parse=cells.rule(order_quantity_clean), required=True, numeric=True),
+        Column("unit_price", numeric=True, places=2),
+        Column("total", export=TOTAL, numeric=True, places=2),
+        Column("date_created", parse=cells.aware_datetime, new_only=True),
     )
-    export_columns = (
-        "uuid",
-        "customer_uuid",
-        "customer_phone",
-        "customer_name",
-        "item_uuid",
-        "item_name",
-        "item_size",
-        "quantity",
-        "unit_price",
-        "total",
-        "date_created",
+    references = (
+        Reference(
+            "customer",
+            Customer,
+            keys=(
+                RefKey(("customer_uuid",), ("uuid",), "no customer with uuid {0}", "customer_uuid"),
+                RefKey(
+                    ("customer_phone",),
+                    ("phone_number",),
+                    "no customer with phone {0}",
+                    "customer_phone",
+                ),
+            ),
+            required="customer is required (uuid or phone number)",
+            error_column="customer_phone",
+        ),
+        Reference(
+            "item",
+            Item,
+            keys=(
+                RefKey(("item_uuid",), ("uuid",), "no item with uuid {0}", "item_uuid"),
+                RefKey(
+                    ("item_name", "item_size"),
+                    ("name", "size"),
+                    "no item {0} in size {1}",
+                    "item_name",
+                ),
+            ),
+            required="item is required (uuid, or name and size)",
+            error_column="item_name",
+            fetch=("price",),
+        ),
     )
-    numeric_columns = frozenset({"quantity", "unit_price", "total"})
+    compared = ("customer_id", "item_id", "quantity")
+    state = ("unit_price",)
+    options = {"send_confirmations": False}
+
+    def row_rules(self, row: PlannedRow, *, options: Mapping[str, Any]) -> None:
+        (item_price,) = row.fetched["item"]
+        if row.action == NEW:
+            row.data["unit_price"] = order_unit_price(item_price=item_price, item_changed=True)
+        elif "item_id" in row.changed:
+            assert row.target is not None
+            row.data["unit_price"] = order_unit_price(
+                item_price=item_price,
+                item_changed=True,
+                current=row.target.values["unit_price"],
+            )
+
+    def check_plan(self, report: ImportReport, *, options: Mapping[str, Any]) -> None:
+        if not (options.get("send_confirmations") and report.new):
+            return
+        room = sms_hourly_room()
+        if room is not None and report.new > room:
+            raise ImportFileError(
+                f"This import would send {report.new:,} SMS confirmations, but the hourly SMS "
+                f"cap allows {room:,} more right now. Untick “Send SMS confirmations”, or import "
+                "fewer new orders at a time."
+            )
+
+    def after_write(
+        self, created: Sequence[Any], *, options: Mapping[str, Any], actor: Actor
+    ) -> None:
+        if not options.get("send_confirmations"):
+            return
+        sms_confirmations_queue_bulk(
+            orders=list(Order.objects.select_related("customer", "item").filter(uuid__in=created))
+        )
+
+
+class OrderResource(SheetResource):
+    sheet_class = OrderSheet
 
     class Meta:
         model = Order
         name = "Orders"
-
-    def run_import(
-        self, *, table: Table, dry_run: bool, user: Any, file_name: str | None
-    ) -> ImportReport:
-        return order_import_rows(
-            table=table,
-            dry_run=dry_run,
-            send_confirmations=bool(self.options.get("send_confirmations")),
-            actor=user,
-            file_name=file_name,
-        )
-
-    def export_values(self, queryset: QuerySet) -> Iterator[Sequence[Any]]:
-        rows = (
-            queryset.annotate(
-                uuid_text=Cast("uuid", CharField()),
-                customer_uuid_text=Cast("customer__uuid", CharField()),
-                item_uuid_text=Cast("item__uuid", CharField()),
-                phone_text=ExpressionWrapper(F("customer__phone_number"), output_field=CharField()),
-                line_total=TOTAL,
-            )
-            .values_list(
-                "uuid_text",
-                "customer_uuid_text",
-                "phone_text",
-                "customer__first_name",
-                "customer__last_name",
-                "item_uuid_text",
-                "item__name",
-                "item__size",
-                "quantity",
-                "unit_price",
-                "line_total",
-                "date_created",
-            )
-            .iterator(chunk_size=2000)
-        )
-        cent = Decimal("0.01")
-        for row in rows:
-            yield (
-                *row[:3],
-                f"{row[3]} {row[4]}",
-                *row[5:9],
-                row[9].quantize(cent),
-                row[10].quantize(cent),  # SQLite drops the scale of a product
-                row[11],
-            )
-
-
-class OrderImportExportAdmin(SpreadsheetImportExportAdmin):
-    resource_classes = [OrderResource]
-    import_form_class = OrderImportForm
-    confirm_form_class = OrderConfirmImportForm
-    import_template_files = ("orders-template.csv", "orders-sample.csv")
-
-    def get_import_resource_kwargs(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
-        form = kwargs.get("form")
-        cleaned = getattr(form, "cleaned_data", None) or {}
-        return {"send_confirmations": bool(cleaned.get("send_confirmations"))}
-
-    def get_confirm_form_initial(self, request: HttpRequest, import_form: Any) -> dict[str, Any]:
-        initial = super().get_confirm_form_initial(request, import_form)
-        if import_form is not None:
-            initial["send_confirmations"] = bool(import_form.cleaned_data.get("send_confirmations"))
-        return initial

@@ -6,27 +6,25 @@ from uuid import UUID
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from apps.core.actors import Actor
 from apps.core.services import model_full_save, model_update
 from apps.customers.models import Customer
-from apps.customers.services import Actor
 from apps.items.models import Item
 from apps.notifications.services import sms_confirmation_queue
-from apps.spreadsheets.engine import ImportReport, Table, log_import
+from apps.spreadsheets.engine import ImportReport, Table, import_rows
 
 from .models import Order
+from .resources import OrderSheet
+from .rules import order_quantity_clean, order_unit_price
 
 ORDER_UPDATE_FIELDS = ("customer", "item", "quantity")
 
 
-def _check_quantity(quantity: Any) -> int:
-    if isinstance(quantity, bool) or not isinstance(quantity, int):
-        try:
-            quantity = int(str(quantity))
-        except (TypeError, ValueError):
-            raise ValidationError({"quantity": "Quantity must be a whole number."}) from None
-    if quantity < 1:
-        raise ValidationError({"quantity": "Quantity must be at least 1."})
-    return quantity
+def _quantity(value: Any) -> int:
+    try:
+        return order_quantity_clean(value)
+    except ValueError as exc:
+        raise ValidationError({"quantity": str(exc)}) from None
 
 
 @transaction.atomic
@@ -49,8 +47,8 @@ def order_create(
     order = Order(
         customer=customer,
         item=item,
-        quantity=_check_quantity(quantity),
-        unit_price=item.price,
+        quantity=_quantity(quantity),
+        unit_price=order_unit_price(item_price=item.price, item_changed=True),
     )
     if uuid is not None:
         order.uuid = uuid
@@ -64,17 +62,17 @@ def order_create(
 
 @transaction.atomic
 def order_update(*, order: Order, data: Mapping[str, Any], actor: Actor = None) -> Order:
-    """Change customer, item or quantity.
-
-    Switching to another item re-snapshots ``unit_price`` from that item; changing only the
-    quantity keeps the price the order was created with.
-    """
+    """Change customer, item or quantity (the price follows ``order_unit_price``)."""
     data = dict(data)
     if "quantity" in data:
-        data["quantity"] = _check_quantity(data["quantity"])
+        data["quantity"] = _quantity(data["quantity"])
     new_item = data.get("item")
-    if new_item is not None and new_item.pk != order.item_id:
-        data["unit_price"] = new_item.price
+    if new_item is not None:
+        data["unit_price"] = order_unit_price(
+            item_price=new_item.price,
+            item_changed=new_item.pk != order.item_id,
+            current=order.unit_price,
+        )
     order, _ = model_update(instance=order, fields=(*ORDER_UPDATE_FIELDS, "unit_price"), data=data)
     return order
 
@@ -91,22 +89,19 @@ def order_import_rows(
     send_confirmations: bool = False,
     actor: Actor = None,
     file_name: str | None = None,
+    expected_digests: list[str] | None = None,
 ) -> ImportReport:
-    """Validate a spreadsheet of orders; unless ``dry_run`` or a row is invalid, write it.
+    """Check a spreadsheet of orders; unless ``dry_run`` or a row is invalid, write it.
 
-    Customers and items are resolved in batches and new orders written in bulk, in one
-    transaction, with ``unit_price`` copied from the item as in ``order_create``. SMS
-    confirmations are queued for the new orders only when ``send_confirmations`` is set
-    (apps/orders/imports.py).
+    Columns and row rules: ``apps/orders/resources.py``. SMS confirmations are queued for the
+    new orders only when ``send_confirmations`` is set.
     """
-    from .imports import import_orders
-
-    report = import_orders(
+    return import_rows(
+        sheet=OrderSheet(),
         table=table,
         dry_run=dry_run,
-        send_confirmations=send_confirmations,
         actor=actor,
         file_name=file_name,
+        options={"send_confirmations": send_confirmations},
+        expected_digests=expected_digests,
     )
-    log_import(report, model="orders", actor=actor, file_name=file_name)
-    return report

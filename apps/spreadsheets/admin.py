@@ -1,26 +1,33 @@
-"""Spreadsheet import/export in the admin: resources, forms and the ModelAdmin mixin.
+"""Spreadsheet import and export on a changelist: upload → preview → confirm, and exports.
 
-django-import-export drives the pages (upload → preview → confirm, export form) and unfold
-styles them; the rows themselves go through the apps' ``*_import_rows`` services, which
-validate in bulk and write in one transaction, and exports stream rows straight from the
-changelist's queryset.
+django-import-export draws the buttons, the forms and the pages (styled by unfold); the views are
+ours, written over its public ``import_action``, ``process_import`` and ``export_action``:
+
+- **Upload**: the file is checked (extension, first bytes, size), stored in the default storage
+  (shared between app instances) and previewed with a dry run of the model's import service.
+- **Confirm** posts one signed token (stored file, options, who, and the preview's digests); the
+  confirmed run writes exactly what the preview showed or refuses with "the data changed since
+  the preview" and shows a fresh preview. Nothing the browser sends decides which file is read.
+- **Export** streams CSV from the changelist's filtered queryset, or builds XLSX; filters that
+  are not valid for the list are a message, not an error page.
 """
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import io
 import logging
-from collections.abc import Iterator, Sequence
+import uuid
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.db import models
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core import signing
+from django.core.exceptions import FieldError, PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.http import (
     FileResponse,
     Http404,
@@ -30,198 +37,33 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.template.defaultfilters import filesizeformat
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views.decorators.http import require_POST
 from import_export.admin import ImportExportModelAdmin
-from import_export.fields import Field
 from import_export.formats.base_formats import CSV, XLSX
-from import_export.resources import ModelResource
-from import_export.results import Error, InvalidRow, Result, RowResult
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
-from unfold.widgets import UnfoldBooleanWidget
 
-from apps.core.errors import DomainError
-from apps.spreadsheets.engine import FORMULA_PREFIXES, ImportReport, Table
+from .engine import ImportReport, PreviewOutdatedError
+from .exports import csv_chunks, xlsx_write
+from .limits import ImportFileError, SheetLimits
+from .readers import detect_format, read_table
+from .sheets import Sheet
 
 logger = logging.getLogger(__name__)
 
 TEMPLATES_DIR = Path(settings.BASE_DIR) / "fixtures" / "import-templates"
-EXTENSIONS = {".csv": CSV, ".xlsx": XLSX}
-ZIP_MAGIC = b"PK\x03\x04"
-
-
-# Resources ---------------------------------------------------------------------------------
-
-
-class SpreadsheetResource(ModelResource):
-    """A resource whose rows go through a bulk import service and export as plain rows.
-
-    Subclasses set ``import_columns`` / ``export_columns`` and implement ``run_import`` and
-    ``export_values``.
-    """
-
-    import_columns: tuple[str, ...] = ()
-    export_columns: tuple[str, ...] = ()
-    #: Columns exported as numbers (numeric XLSX cells); all others are text.
-    numeric_columns: frozenset[str] = frozenset()
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__()
-        self.options = kwargs
-
-    def get_user_visible_fields(self) -> list[Field]:
-        return [Field(column_name=c) for c in self.import_columns]
-
-    # import
-
-    def run_import(
-        self, *, table: Table, dry_run: bool, user: Any, file_name: str | None
-    ) -> ImportReport:
-        raise NotImplementedError
-
-    def import_data(self, dataset: Any, dry_run: bool = False, **kwargs: Any) -> Result:
-        result = Result()
-        table = Table.from_rows(dataset.headers or [], dataset._data)
-        try:
-            report = self.run_import(
-                table=table,
-                dry_run=dry_run,
-                user=kwargs.get("user"),
-                file_name=kwargs.get("file_name"),
-            )
-        except DomainError as exc:
-            result.append_base_error(Error(exc))
-            result.report = None
-            return result
-        return report_to_result(report, table)
-
-    # export
-
-    def export_values(self, queryset: models.QuerySet) -> Iterator[Sequence[Any]]:
-        raise NotImplementedError
-
-    def export_cells(self, queryset: models.QuerySet, *, text_only: bool) -> Iterator[list[Any]]:
-        zone = timezone.get_current_timezone()
-        prefixes = FORMULA_PREFIXES
-
-        def text(value: Any) -> str:
-            if type(value) is not str:
-                if value is None:
-                    return ""
-                if isinstance(value, dt.datetime):
-                    value = value.astimezone(zone).isoformat()
-                else:
-                    value = str(value)
-            # escape_formula, inlined: this runs for every text cell of the export.
-            return "'" + value if value and value[0] in prefixes else value
-
-        def number(value: Any) -> Any:
-            if value is None:
-                return ""
-            return str(value) if text_only else value
-
-        convert = [number if c in self.numeric_columns else text for c in self.export_columns]
-        for values in self.export_values(queryset):
-            yield [f(v) for f, v in zip(convert, values, strict=True)]
-
-
-def report_to_result(report: ImportReport, table: Table) -> Result:
-    """The import-export ``Result`` the admin pages render, from our report."""
-    result = Result()
-    result.report = report
-    result.diff_headers = list(report.columns)
-    result.totals[RowResult.IMPORT_TYPE_NEW] = report.new
-    result.totals[RowResult.IMPORT_TYPE_UPDATE] = report.updated
-    result.totals[RowResult.IMPORT_TYPE_SKIP] = report.skipped
-    result.totals[RowResult.IMPORT_TYPE_INVALID] = report.invalid
-    result.total_rows = report.total
-    for preview in report.preview:
-        row = RowResult()
-        row.import_type = preview.import_type
-        row.diff = preview.values
-        result.append_row_result(row)
-    by_row: dict[int, dict[str, list[str]]] = {}
-    for error in report.errors:
-        if error.row not in by_row and len(by_row) >= report.preview_limit:
-            continue
-        by_row.setdefault(error.row, {}).setdefault(error.column or NON_FIELD_ERRORS, []).append(
-            error.message
-        )
-    result.error_lines = [
-        (number, column if column != NON_FIELD_ERRORS else "", message)
-        for number in sorted(by_row)
-        for column, messages_ in by_row[number].items()
-        for message in messages_
-    ]
-    result.error_lines_truncated = report.invalid > len(by_row)
-    for number in sorted(by_row):
-        raw = table.rows[number - 2] if 0 <= number - 2 < len(table.rows) else ()
-        values = dict(zip(table.headers, raw, strict=False))
-        result.invalid_rows.append(
-            InvalidRow(
-                number=number,
-                validation_error=ValidationError(by_row[number]),
-                values=tuple(_cell(values.get(c)) for c in report.columns),
-            )
-        )
-    return result
-
-
-def _cell(value: Any) -> str:
-    return "" if value is None else str(value)
+UPLOAD_DIR = "imports"
+TOKEN_SALT = "spreadsheets.import-confirm"
+TOKEN_MAX_AGE = 24 * 3600
 
 
 # Forms -------------------------------------------------------------------------------------
 
 
-def check_upload(upload: Any) -> type:
-    """Refuse files we cannot read, with a message a person can act on; return the format."""
-    name = upload.name or ""
-    suffix = Path(name).suffix.lower()
-    limit = settings.IMPORT_MAX_UPLOAD_BYTES
-    if upload.size == 0:
-        raise ValidationError("The file is empty.")
-    if upload.size > limit:
-        raise ValidationError(
-            f"The file is {filesizeformat(upload.size)}; files up to {filesizeformat(limit)} "
-            "can be imported. Split it into smaller files."
-        )
-    if suffix not in EXTENSIONS:
-        raise ValidationError(
-            f"“{name}” is not a CSV or XLSX file. Save the spreadsheet as CSV UTF-8 (.csv) or "
-            "Excel workbook (.xlsx) and upload it again."
-        )
-    head = upload.read(4)
-    upload.seek(0)
-    if suffix == ".xlsx":
-        if head != ZIP_MAGIC:
-            raise ValidationError(
-                f"“{name}” is not an Excel workbook (.xlsx), although its name ends in .xlsx."
-            )
-        return XLSX
-    if head == ZIP_MAGIC:
-        raise ValidationError(
-            f"“{name}” is an Excel workbook, not CSV text: rename it to .xlsx or save it as CSV."
-        )
-    data = upload.read()
-    upload.seek(0)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValidationError(
-            f"The file is not UTF-8 text (unreadable byte at position {exc.start}). In your "
-            "spreadsheet choose “Save as” → “CSV UTF-8” and upload it again."
-        ) from None
-    lines = [line for line in text.splitlines() if line.strip(" ,;\t")]
-    if not lines:
-        raise ValidationError("The file is empty.")
-    if len(lines) == 1:
-        raise ValidationError("The file has a header row but no data rows.")
-    return CSV
-
-
 class SpreadsheetImportForm(ImportForm):
-    """unfold's import form that checks the file and picks the format from its extension."""
+    """unfold's import form: the file is checked here and its format follows its name."""
 
     def __init__(self, formats: list[type], resources: list[type], **kwargs: Any) -> None:
         super().__init__(formats, resources, **kwargs)
@@ -239,48 +81,67 @@ class SpreadsheetImportForm(ImportForm):
         if upload is None:
             return cleaned
         try:
-            file_format = check_upload(upload)
-        except ValidationError as exc:
-            self.add_error("import_file", exc)
+            SheetLimits.from_settings().check_size(upload.size)
+            head = upload.read(4)
+            upload.seek(0)
+            kind = detect_format(upload.name or "", head)
+        except ImportFileError as exc:
+            self.add_error("import_file", exc.message)
             return cleaned
-        # The extension decides: a mismatched format choice would only produce a parse error.
-        cleaned["format"] = str(self.formats.index(file_format))
+        # The file's name decides: a mismatched format choice would only produce a parse error.
+        cleaned["format"] = str(self.formats.index(XLSX if kind == "xlsx" else CSV))
         return cleaned
 
 
-class OrderImportForm(SpreadsheetImportForm):
-    send_confirmations = forms.BooleanField(
-        label="Send SMS confirmations",
-        required=False,
-        initial=False,
-        widget=UnfoldBooleanWidget,
-        help_text="Text each customer an order confirmation for every new order in the file.",
-    )
+class ConfirmImportForm(forms.Form):
+    """The preview's decision, signed: the only thing the confirm step trusts."""
+
+    token = forms.CharField(widget=forms.HiddenInput())
 
 
-class OrderConfirmImportForm(forms.Form):
-    import_file_name = forms.CharField(widget=forms.HiddenInput())
-    original_file_name = forms.CharField(widget=forms.HiddenInput())
-    format = forms.CharField(widget=forms.HiddenInput())
-    resource = forms.CharField(widget=forms.HiddenInput(), required=False)
-    send_confirmations = forms.BooleanField(required=False, widget=forms.HiddenInput())
+# Presentation ------------------------------------------------------------------------------
 
-    def clean_import_file_name(self) -> str:
-        return Path(self.cleaned_data["import_file_name"]).name
+
+class ImportPreview:
+    """What the import page shows for a report (counts, preview rows, the problems)."""
+
+    def __init__(self, report: ImportReport, *, options: Mapping[str, Any] | None = None) -> None:
+        self.report = report
+        self.options = dict(options or {})
+        self.diff_headers = list(report.columns)
+        self.rows = report.preview
+        self.valid_rows = report.preview
+        self.error_lines = [(e.row, e.column, e.message) for e in report.errors]
+        self.error_lines_truncated = report.errors_truncated
+        self.invalid_rows = report.invalid_rows
+        self.base_errors: list[Any] = []
 
 
 # Admin -------------------------------------------------------------------------------------
 
 
-class SpreadsheetImportExportAdmin(ImportExportModelAdmin):
-    """Import/export for a changelist; list it after unfold's ModelAdmin in the bases."""
+class SpreadsheetAdmin(ImportExportModelAdmin):
+    """Import and export for a changelist; list it after unfold's ModelAdmin in the bases.
+
+    Subclasses set ``resource_classes`` (one ``SheetResource``), ``import_service`` (the app's
+    ``<model>_import_rows``), the template files offered on the import page, and the names of the
+    import form's option fields passed to the service.
+    """
 
     formats = [CSV, XLSX]
-    import_form_class = SpreadsheetImportForm
+    import_form_class: type[SpreadsheetImportForm] = SpreadsheetImportForm
     export_form_class = ExportForm
     import_template_name = "admin/imports/import.html"
+    import_service: ClassVar[Callable[..., ImportReport]]
+    import_option_fields: ClassVar[tuple[str, ...]] = ()
     #: File names under fixtures/import-templates/ offered on the import page.
-    import_template_files: tuple[str, ...] = ()
+    import_template_files: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def sheet(self) -> Sheet:
+        return self.resource_classes[0].sheet_class()
+
+    # permissions
 
     def has_import_permission(self, request: HttpRequest) -> bool:
         return (
@@ -291,6 +152,8 @@ class SpreadsheetImportExportAdmin(ImportExportModelAdmin):
 
     def has_export_permission(self, request: HttpRequest) -> bool:
         return super().has_export_permission(request) and self.has_view_permission(request)
+
+    # urls
 
     def get_urls(self) -> list:
         info = self.get_model_info()
@@ -312,115 +175,214 @@ class SpreadsheetImportExportAdmin(ImportExportModelAdmin):
             (TEMPLATES_DIR / file_name).open("rb"), as_attachment=True, filename=file_name
         )
 
-    def get_import_context_data(self, **kwargs: Any) -> dict[str, Any]:
+    def _import_url(self) -> str:
+        return reverse("admin:{}_{}_import".format(*self.get_model_info()))
+
+    # import: upload and preview
+
+    def _context(self, request: HttpRequest, form: forms.Form | None) -> dict[str, Any]:
         info = self.get_model_info()
-        return {
+        context: dict[str, Any] = {
+            **self.admin_site.each_context(request),
+            "title": "Import",
+            "opts": self.model._meta,
+            "form": form,
+            "media": self.media + (form.media if form is not None else forms.Media()),
+            "fields_list": [
+                (
+                    self.sheet.model._meta.verbose_name_plural,
+                    [c.name for c in self.sheet.import_columns()],
+                )
+            ],
             "import_templates": [
                 (name, reverse("admin:{}_{}_import_template".format(*info), args=[name]))
                 for name in self.import_template_files
             ],
             "import_max_bytes": settings.IMPORT_MAX_UPLOAD_BYTES,
         }
+        request.current_app = self.admin_site.name
+        return context
 
-    def get_import_resource_kwargs(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
-        return {}
+    def _run(
+        self,
+        request: HttpRequest,
+        stored: str,
+        *,
+        file_name: str,
+        options: Mapping[str, Any],
+        dry_run: bool,
+        expected_digests: list[str] | None = None,
+    ) -> ImportReport:
+        limits = SheetLimits.from_settings()
+        with default_storage.open(stored, "rb") as handle:
+            table = read_table(
+                handle, name=file_name, size=default_storage.size(stored), limits=limits
+            )
+            return type(self).import_service(
+                table=table,
+                dry_run=dry_run,
+                actor=request.user,
+                file_name=file_name,
+                expected_digests=expected_digests,
+                **options,
+            )
 
-    def add_data_read_fail_error_to_form(self, form: forms.Form, e: Exception) -> None:
-        logger.info("unreadable import file: %r", e)
-        form.add_error(
-            "import_file",
-            "The file could not be read as a spreadsheet: it may be damaged, password-protected "
-            "or saved in another format. Save it again as CSV UTF-8 or XLSX.",
-        )
-
-    def process_import(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+    def _preview_response(
+        self,
+        request: HttpRequest,
+        form: forms.Form | None,
+        stored: str,
+        *,
+        file_name: str,
+        options: Mapping[str, Any],
+    ) -> HttpResponse | None:
+        """Dry-run the stored file; the preview page, or ``None`` after adding a form error."""
         try:
-            return super().process_import(request, **kwargs)
-        except (FileNotFoundError, OSError):
+            report = self._run(request, stored, file_name=file_name, options=options, dry_run=True)
+        except ImportFileError as exc:
+            default_storage.delete(stored)
+            if form is None:
+                raise
+            form.add_error("import_file", exc.message)
+            return None
+        context = self._context(request, form)
+        context["result"] = ImportPreview(report, options=options)
+        if report.invalid:
+            default_storage.delete(stored)
+        else:
+            token = signing.dumps(
+                {
+                    "stored": stored,
+                    "file": file_name,
+                    "model": self.model._meta.label_lower,
+                    "user": request.user.pk,
+                    "options": dict(options),
+                    "digests": report.digests,
+                },
+                salt=TOKEN_SALT,
+                compress=True,
+            )
+            context["confirm_form"] = ConfirmImportForm(initial={"token": token})
+            context["confirm_options"] = dict(options)
+        return TemplateResponse(request, [self.import_template_name], context)
+
+    def import_action(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        form = self.create_import_form(request)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["import_file"]
+            options = {name: form.cleaned_data.get(name) for name in self.import_option_fields}
+            suffix = Path(upload.name or "").suffix.lower()
+            stored = default_storage.save(f"{UPLOAD_DIR}/{uuid.uuid4().hex}{suffix}", upload)
+            response = self._preview_response(
+                request, form, stored, file_name=upload.name or "file", options=options
+            )
+            if response is not None:
+                return response
+        return TemplateResponse(request, [self.import_template_name], self._context(request, form))
+
+    # import: confirm
+
+    @method_decorator(require_POST)
+    def process_import(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        form = ConfirmImportForm(request.POST)
+        try:
+            if not form.is_valid():
+                raise signing.BadSignature("no token")
+            data = signing.loads(form.cleaned_data["token"], salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
+        except signing.BadSignature:
+            messages.error(
+                request,
+                "This import can no longer be confirmed (it expired or the page was altered): "
+                "upload the file again.",
+            )
+            return HttpResponseRedirect(self._import_url())
+        if data.get("model") != self.model._meta.label_lower or data.get("user") != request.user.pk:
+            raise PermissionDenied
+        stored, file_name, options = data["stored"], data["file"], data.get("options", {})
+        if not default_storage.exists(stored):
             messages.error(
                 request, "The uploaded file is no longer available: upload it again to import it."
             )
             return HttpResponseRedirect(self._import_url())
-
-    def process_result(self, result: Result, request: HttpRequest) -> HttpResponse:
-        report: ImportReport | None = getattr(result, "report", None)
-        if report is None or not report.written:
-            problem = (
-                str(result.base_errors[0].error)
-                if result.base_errors
-                else f"{report.invalid if report else 0} rows are invalid now"
+        try:
+            report = self._run(
+                request,
+                stored,
+                file_name=file_name,
+                options=options,
+                dry_run=False,
+                expected_digests=data.get("digests") or [],
             )
+        except PreviewOutdatedError as exc:
+            messages.warning(request, exc.message)
+            response = self._preview_response(
+                request, None, stored, file_name=file_name, options=options
+            )
+            assert response is not None
+            return response
+        except ImportFileError as exc:
+            default_storage.delete(stored)
             messages.error(
-                request, f"Nothing was imported: {problem}. Upload the file again to review it."
+                request, f"Nothing was imported: {exc.message} Upload the file again to review it."
             )
             return HttpResponseRedirect(self._import_url())
-        return super().process_result(result, request)
-
-    def add_success_message(self, result: Result, request: HttpRequest) -> None:
-        report: ImportReport = result.report
+        default_storage.delete(stored)
         plural = self.model._meta.verbose_name_plural
         messages.success(
             request,
             f"Import finished: {report.new} new, {report.updated} updated and {report.skipped} "
             f"unchanged (skipped) {plural}.",
         )
-
-    def _import_url(self) -> str:
-        return reverse("admin:{}_{}_import".format(*self.get_model_info()))
+        return HttpResponseRedirect(
+            reverse("admin:{}_{}_changelist".format(*self.get_model_info()))
+        )
 
     # export
 
-    def get_export_resource_kwargs(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
-        return {}
-
-    def _do_file_export(
-        self, file_format: Any, request: HttpRequest, queryset: models.QuerySet, export_form=None
-    ) -> HttpResponse:
+    def export_action(self, request: HttpRequest) -> HttpResponse:
         if not self.has_export_permission(request):
             raise PermissionDenied
-        resource = self.choose_export_resource_class(export_form, request)()
+        formats = self.get_export_formats()
+        form = self.get_export_form_class()(
+            formats, self.get_export_resource_classes(request), data=request.POST or None
+        )
+        if form.is_valid():
+            try:
+                queryset = self.get_export_queryset(request)
+            except (IncorrectLookupParameters, ValidationError, FieldError, ValueError):
+                messages.error(
+                    request,
+                    "The list's filters in the address are not valid: choose the filters on the "
+                    "list again, then export.",
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:{}_{}_changelist".format(*self.get_model_info()))
+                )
+            file_format = formats[int(form.cleaned_data["format"])]()
+            return self.export_response(request, queryset, file_format)
+        context = self.init_request_context_data(request, form)
+        context["fields_list"] = [
+            (self.sheet.model._meta.verbose_name_plural, [c.name for c in self.sheet.columns])
+        ]
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, [self.export_template_name], context=context)
+
+    def export_response(
+        self, request: HttpRequest, queryset: Any, file_format: Any
+    ) -> HttpResponse:
         file_name = self.get_export_filename(request, queryset, file_format)
-        disposition = f'attachment; filename="{file_name}"'
+        response: HttpResponse | StreamingHttpResponse
         if isinstance(file_format, XLSX):
-            response = HttpResponse(
-                xlsx_bytes(resource, queryset), content_type=file_format.get_content_type()
-            )
+            out = io.BytesIO()
+            xlsx_write(self.sheet, queryset, out)
+            response = HttpResponse(out.getvalue(), content_type=file_format.get_content_type())
         else:
             response = StreamingHttpResponse(
-                csv_chunks(resource, queryset), content_type="text/csv; charset=utf-8"
+                csv_chunks(self.sheet, queryset), content_type="text/csv; charset=utf-8"
             )
-        response["Content-Disposition"] = disposition
+        response["Content-Disposition"] = f'attachment; filename="{file_name}"'
         return response
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_chunks(resource: SpreadsheetResource, queryset: models.QuerySet) -> Iterator[bytes]:
-    """CSV in chunks of about 64 kB, so the response streams as rows are read."""
-    writer = csv.writer(_Echo())
-    buffer: list[str] = ["\ufeff" + writer.writerow(resource.export_columns)]
-    size = 0
-    for row in resource.export_cells(queryset, text_only=True):
-        line = writer.writerow(row)
-        buffer.append(line)
-        size += len(line)
-        if size > 65536:
-            yield "".join(buffer).encode()
-            buffer, size = [], 0
-    yield "".join(buffer).encode()
-
-
-def xlsx_bytes(resource: SpreadsheetResource, queryset: models.QuerySet) -> bytes:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(str(resource._meta.model._meta.verbose_name_plural))
-    sheet.append(list(resource.export_columns))
-    for row in resource.export_cells(queryset, text_only=False):
-        sheet.append(row)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()

@@ -1,88 +1,71 @@
-"""Spreadsheet import plumbing shared by the customer, item and order importers.
+"""The one import engine: parse → resolve references in batches → validate every row → write.
 
-An importer reads a table (header + rows), validates every row in Python against values looked
-up in batches, and writes only when no row is invalid. It returns an :class:`ImportReport` that
-the admin turns into its preview page; the same report comes back from the confirmed run.
+``import_rows(sheet=…, table=…)`` runs a :class:`~apps.spreadsheets.sheets.Sheet` over a
+:class:`~apps.spreadsheets.readers.Table`, ``BATCH_ROWS`` rows at a time, so memory stays flat
+whatever the file's length:
+
+1. **parse** each row's cells with its columns' parsers (clean text, numbers, phones, uuids);
+2. **resolve** the batch's references (customers, items) and the objects its rows name (by uuid
+   or natural key) with one query per kind of key;
+3. **validate** each row: duplicates within the file, keys that belong to another object, the
+   sheet's row rules; decide *new*, *update* or *unchanged*;
+4. **write** (unless ``dry_run``): the batch's inserts and updates through the database's fastest
+   writer (``writers.py``), with history records naming the importer and the file.
+
+Everything runs in one transaction: a file with any invalid row is checked to the end (so the
+report lists every problem) and then rolled back — nothing is written. A dry run ("preview")
+returns a digest of what it planned per batch; a confirmed run given those digests refuses with
+:class:`PreviewOutdatedError`, and writes nothing, as soon as its plan differs (someone changed
+the data in between).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import uuid as uuid_module
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import islice
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from apps.core.errors import DomainError
+from apps.core.actors import Actor
+
+from .cells import cell_text
+from .limits import ImportFileError
+from .readers import Table
+from .sheets import Column, Reference, Sheet, stored_value
+from .writers import History, writer_for
 
 logger = logging.getLogger(__name__)
-
-# A spreadsheet runs a cell that starts with one of these as a formula. Exports put an
-# apostrophe in front (the usual spreadsheet escape); imports take it off again, so a phone
-# number exported as '+254712345678 comes back as +254712345678.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 NEW = "new"
 UPDATE = "update"
 SKIP = "skip"
 
-LOOKUP_BATCH = 5000
+BATCH_ROWS = 5000
+LOOKUP_CHUNK = 5000
+_REF_CACHE_MAX = 200_000
+
+Progress = Callable[["ImportReport", Table], None]
 
 
-def escape_formula(value: str) -> str:
-    if value and value[0] in FORMULA_PREFIXES:
-        return "'" + value
-    return value
+class PreviewOutdatedError(ImportFileError):
+    """The data changed between the preview and the confirmed import; nothing was written."""
 
-
-def unescape_formula(value: str) -> str:
-    if len(value) > 1 and value[0] == "'" and value[1] in FORMULA_PREFIXES:
-        return value[1:]
-    return value
-
-
-def normalize_header(value: Any) -> str:
-    return str(value or "").strip().lstrip("\ufeff").strip().lower().replace(" ", "_")
-
-
-def cell_text(value: Any) -> str:
-    """A cell as clean text: XLSX numbers like 3.0 become "3", escaped formulas are restored."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return unescape_formula(value.strip())
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    return str(value).strip()
-
-
-def parse_uuid(text: str) -> uuid_module.UUID:
-    try:
-        return uuid_module.UUID(text)
-    except ValueError:
-        raise ValueError(f"“{text}” is not a valid uuid") from None
-
-
-def chunked(values: Sequence[Any], size: int = LOOKUP_BATCH) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
-class ImportFileError(DomainError):
-    """The file as a whole cannot be imported (missing columns, no rows); nothing was read."""
+    def __init__(self, row: int | None = None) -> None:
+        where = f" (first difference near row {row})" if row else ""
+        super().__init__(
+            "The data changed since the preview" + where + ": nothing was imported. Review the "
+            "new preview and confirm again."
+        )
 
 
 @dataclass(frozen=True)
@@ -103,6 +86,11 @@ class PreviewRow:
     import_type: str
     values: list[str]
 
+    @property
+    def diff(self) -> list[str]:
+        """The values as django-import-export's preview template names them."""
+        return self.values
+
 
 @dataclass
 class ImportReport:
@@ -112,96 +100,91 @@ class ImportReport:
     new: int = 0
     updated: int = 0
     skipped: int = 0
+    invalid: int = 0
     errors: list[RowError] = field(default_factory=list)
     preview: list[PreviewRow] = field(default_factory=list)
+    #: The cells of the first invalid rows, as read (for the error table and error files).
+    invalid_rows: list[PreviewRow] = field(default_factory=list)
     written: bool = False
     preview_limit: int = 100
-
-    @property
-    def invalid(self) -> int:
-        return len({e.row for e in self.errors})
+    ignored_columns: list[str] = field(default_factory=list)
+    digests: list[str] = field(default_factory=list)
+    rows_read: int = 0
+    _error_rows: int = 0
 
     @property
     def total(self) -> int:
         return self.new + self.updated + self.skipped + self.invalid
 
+    @property
+    def errors_truncated(self) -> bool:
+        return self.invalid > self._error_rows
+
+    def add_row_errors(
+        self, row: int, errors: Mapping[str, str], values: list[str] | None = None
+    ) -> None:
+        self.invalid += 1
+        if self._error_rows < self.preview_limit:
+            self._error_rows += 1
+            self.errors.extend(RowError(row, column, message) for column, message in errors.items())
+            self.invalid_rows.append(
+                PreviewRow(row=row, import_type="invalid", values=values or [])
+            )
+
     def add_error(self, row: int, column: str, message: str) -> None:
-        self.errors.append(RowError(row=row, column=column, message=message))
+        self.add_row_errors(row, {column: message})
 
     def add_preview(self, row: int, import_type: str, values: list[str]) -> None:
         if len(self.preview) < self.preview_limit:
             self.preview.append(PreviewRow(row=row, import_type=import_type, values=values))
 
-    def count(self, import_type: str) -> None:
-        if import_type == NEW:
-            self.new += 1
-        elif import_type == UPDATE:
-            self.updated += 1
-        else:
-            self.skipped += 1
+
+@dataclass(slots=True)
+class Target:
+    """The stored object a row names: its key and the fields the sheet compares or reads."""
+
+    pk: int
+    uuid: uuid_module.UUID
+    key: tuple | None
+    values: dict[str, Any]
 
 
-def new_report(columns: Iterable[str]) -> ImportReport:
-    return ImportReport(columns=list(columns), preview_limit=settings.IMPORT_PREVIEW_ROWS)
+class PlannedRow:
+    """One data row on its way through the engine."""
 
+    __slots__ = (
+        "action",
+        "cells",
+        "changed",
+        "data",
+        "errors",
+        "fetched",
+        "key",
+        "number",
+        "refs",
+        "target",
+        "text",
+        "uuid",
+        "values",
+    )
 
-@dataclass
-class Table:
-    """The rows of a file with normalized column names."""
+    def __init__(self, number: int) -> None:
+        self.number = number
+        self.text: dict[str, str] = {}
+        self.cells: dict[str, Any] = {}
+        self.values: dict[str, Any] = {}
+        self.refs: dict[str, tuple[int, tuple]] = {}
+        self.fetched: dict[str, tuple] = {}
+        self.errors: dict[str, str] = {}
+        self.uuid: uuid_module.UUID | None = None
+        self.key: tuple | None = None
+        self.target: Target | None = None
+        self.data: dict[str, Any] = {}
+        self.action = ""
+        self.changed: list[str] = []
 
-    headers: list[str]
-    rows: Sequence[Sequence[Any]]
-
-    @classmethod
-    def from_rows(cls, headers: Iterable[Any], rows: Sequence[Sequence[Any]]) -> Table:
-        return cls(headers=[normalize_header(h) for h in headers], rows=rows)
-
-    def require(self, *columns: str, any_of: Sequence[Sequence[str]] = ()) -> None:
-        """Refuse the file when required columns are missing (``any_of``: one group suffices)."""
-        have = set(self.headers)
-        missing = [c for c in columns if c not in have]
-        for group in any_of:
-            if not any(all(c in have for c in option.split("+")) for option in group):
-                missing.append(" or ".join(group))
-        if missing:
-            raise ImportFileError(
-                "The file is missing required column"
-                + ("s" if len(missing) > 1 else "")
-                + ": "
-                + ", ".join(missing)
-                + ". The first row must hold the column names (see the template file)."
-            )
-
-    def records(self) -> Iterator[tuple[int, dict[str, str]]]:
-        """(spreadsheet row number, {column: text}) for each row that is not entirely blank."""
-        columns = [(i, h) for i, h in enumerate(self.headers) if h]
-        prefixes = FORMULA_PREFIXES
-        for index, raw in enumerate(self.rows):
-            values: dict[str, str] = {}
-            blank = True
-            for i, h in columns:
-                v = raw[i] if i < len(raw) else None
-                # Inlined cell_text for the common case (a string cell): this loop runs once
-                # per cell of the file.
-                if type(v) is str:
-                    v = v.strip()
-                    if len(v) > 1 and v[0] == "'" and v[1] in prefixes:
-                        v = v[1:]
-                else:
-                    v = cell_text(v)
-                if v:
-                    blank = False
-                values[h] = v
-            if not blank:
-                yield index + 2, values
-
-
-def display(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, PhoneNumber):
-        return str(value.as_e164)
-    return str(value)
+    def error(self, column: str, message: str) -> None:
+        self.errors.setdefault(column, message)
 
 
 def comparable(value: Any) -> Any:
@@ -212,196 +195,475 @@ def comparable(value: Any) -> Any:
     return value
 
 
-def plain_messages(exc: ValidationError) -> dict[str, list[str]]:
-    """Django's validation messages, worded for a spreadsheet (column names, no field jargon)."""
-    out: dict[str, list[str]] = {}
-    for name, messages in exc.message_dict.items():
-        column = "" if name == "__all__" else name
-        out[column] = [
-            f"{column.replace('_', ' ') or 'value'} is required"
-            if m in ("This field cannot be blank.", "This field cannot be null.")
-            else m
-            for m in messages
-        ]
-    return out
+def display(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, PhoneNumber):
+        return str(value.as_e164)
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return str(value)
 
 
-@dataclass
-class KeyedImport:
-    """Import spec for a model matched by ``uuid``, else by its natural key (customers, items).
-
-    ``build`` turns a row's text values into an unsaved instance and a dict of errors it found
-    itself; the model's own field validation (``full_clean``) checks the rest.
-    """
-
-    model: type[models.Model]
-    label: str
-    columns: tuple[str, ...]
-    required: tuple[str, ...]
-    fields: tuple[str, ...]
-    build: Callable[[dict[str, str]], tuple[models.Model, dict[str, str]]]
-    natural_key: Callable[[models.Model], Any]
-    natural_key_label: Callable[[Any], str]
-    natural_lookup: Callable[[list[Any]], Iterable[models.Model]]
+def _chunks(values: Sequence[Any], size: int = LOOKUP_CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
-def import_keyed_rows(
-    *,
-    spec: KeyedImport,
-    table: Table,
-    dry_run: bool,
-    actor: Any = None,
-    file_name: str | None = None,
-) -> ImportReport:
-    table.require(*spec.required)
-    report = new_report(spec.columns)
-    parsed: list[tuple[int, uuid_module.UUID | None, models.Model]] = []
-    seen_uuid: dict[uuid_module.UUID, int] = {}
-    seen_key: dict[Any, int] = {}
-    for number, values in table.records():
-        row_errors: dict[str, str] = {}
-        row_uuid = None
-        if values.get("uuid"):
-            try:
-                row_uuid = parse_uuid(values["uuid"])
-            except ValueError as exc:
-                row_errors["uuid"] = str(exc)
-        instance, build_errors = spec.build(values)
-        row_errors.update(build_errors)
-        try:
-            instance.full_clean(
-                exclude=["uuid", *row_errors], validate_unique=False, validate_constraints=False
-            )
-        except ValidationError as exc:
-            for column, messages in plain_messages(exc).items():
-                row_errors.setdefault(column, messages[0])
-        if not row_errors:
-            key = spec.natural_key(instance)
-            if row_uuid is not None and row_uuid in seen_uuid:
-                row_errors["uuid"] = f"uuid {row_uuid} is also on row {seen_uuid[row_uuid]}"
-            elif key in seen_key:
-                row_errors[""] = f"{spec.natural_key_label(key)} is also on row {seen_key[key]}"
-            else:
-                if row_uuid is not None:
-                    seen_uuid[row_uuid] = number
-                seen_key[key] = number
-        for column, message in row_errors.items():
-            report.add_error(number, column, message)
-        if not row_errors:
-            parsed.append((number, row_uuid, instance))
+def _batches(iterable: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    while batch := list(islice(iterable, size)):
+        yield batch
 
-    manager = spec.model._default_manager
-    uuids = [u for _, u, _ in parsed if u is not None]
-    by_uuid: dict[uuid_module.UUID, models.Model] = {}
-    for chunk in chunked(uuids):
-        by_uuid.update({o.uuid: o for o in manager.filter(uuid__in=chunk)})
-    keys = [spec.natural_key(inst) for _, _, inst in parsed]
-    by_key: dict[Any, models.Model] = {}
-    for chunk in chunked(keys):
-        by_key.update({spec.natural_key(o): o for o in spec.natural_lookup(list(chunk))})
 
-    to_create: list[models.Model] = []
-    to_update: list[models.Model] = []
-    matched: dict[Any, int] = {}
-    for number, row_uuid, instance in parsed:
-        key = spec.natural_key(instance)
-        holder = by_key.get(key)
-        target = by_uuid.get(row_uuid) if row_uuid is not None else holder
-        if target is not None:
-            if target.pk in matched:
-                report.add_error(
-                    number, "", f"this {spec.label} is also changed on row {matched[target.pk]}"
+class _Run:
+    """One pass of a sheet over a table (state that spans batches)."""
+
+    def __init__(
+        self,
+        *,
+        sheet: Sheet,
+        table: Table,
+        dry_run: bool,
+        actor: Actor,
+        file_name: str | None,
+        options: Mapping[str, Any],
+        expected_digests: Sequence[str] | None,
+        progress: Progress | None,
+    ) -> None:
+        self.sheet = sheet
+        self.table = table
+        self.dry_run = dry_run
+        self.actor = actor
+        self.options = {**sheet.options, **options}
+        self.expected = list(expected_digests) if expected_digests is not None else None
+        self.progress = progress
+        self.model = sheet.model
+        self.import_columns = sheet.import_columns()
+        self.report = ImportReport(
+            columns=[c.name for c in self.import_columns if not c.new_only],
+            preview_limit=settings.IMPORT_PREVIEW_ROWS,
+        )
+        self.now = timezone.now()
+        self.writer = (
+            None
+            if dry_run
+            else writer_for(self.model, history=History(actor, file_name), now=self.now)
+        )
+        self.seen_uuid: dict[int, int] = {}
+        self.seen_key: dict[tuple, int] = {}
+        self.matched: dict[int, int] = {}
+        self.vacated: dict[tuple, tuple[int, uuid_module.UUID]] = {}
+        self.ref_cache: dict[tuple[str, int], dict[tuple, tuple | None]] = {}
+        self.attnames = {
+            ref.field: self.model._meta.get_field(ref.field).attname  # type: ignore[union-attr]
+            for ref in sheet.references
+        }
+        self._check_header()
+
+    # --- header -----------------------------------------------------------------------------
+
+    def _check_header(self) -> None:
+        headers = self.table.headers
+        seen: set[str] = set()
+        for header in headers:
+            if header and header in seen:
+                raise ImportFileError(
+                    f"The column “{header}” appears twice in the first row: keep one of them."
                 )
+            seen.add(header)
+        have = set(headers)
+        missing = [c.name for c in self.sheet.columns if c.required and c.name not in have]
+        for ref in self.sheet.references:
+            if not any(all(c in have for c in key.columns) for key in ref.keys):
+                missing.append(" or ".join("+".join(key.columns) for key in ref.keys))
+        if missing:
+            raise ImportFileError(
+                "The file is missing required column"
+                + ("s" if len(missing) > 1 else "")
+                + ": "
+                + ", ".join(missing)
+                + ". The first row must hold the column names (see the template file)."
+            )
+        known = {c.name for c in self.sheet.columns}
+        self.report.ignored_columns = [
+            raw or f"(column {i + 1})"
+            for i, (h, raw) in enumerate(
+                zip(headers, self.table.raw_headers or headers, strict=False)
+            )
+            if (h or raw) and h not in known
+        ]
+        # Only the columns the file has, each with its position in the row.
+        self.positions = [(c, headers.index(c.name)) for c in self.import_columns if c.name in have]
+        self.ref_keys_present = {
+            ref.field: [
+                (index, key)
+                for index, key in enumerate(ref.keys)
+                if all(c in have for c in key.columns)
+            ]
+            for ref in self.sheet.references
+        }
+
+    # --- the pass ---------------------------------------------------------------------------
+
+    def run(self) -> ImportReport:
+        report = self.report
+        records = self._records()
+        try:
+            for batch_index, batch in enumerate(_batches(records, BATCH_ROWS)):
+                digest = self._batch(batch)
+                report.digests.append(digest)
+                if self.expected is not None and (
+                    batch_index >= len(self.expected) or self.expected[batch_index] != digest
+                ):
+                    raise PreviewOutdatedError(batch[0].number if batch else None)
+                if self.progress is not None:
+                    self.progress(report, self.table)
+        except IntegrityError as exc:
+            # A concurrent change took a uuid or natural key since the rows were checked.
+            raise ImportFileError(
+                f"Another change saved a conflicting {self.sheet.label} while this file was "
+                "being imported; nothing was imported. Upload the file again."
+            ) from exc
+        if self.expected is not None and len(self.expected) != len(report.digests):
+            raise PreviewOutdatedError()
+        if report.total == 0:
+            raise ImportFileError("The file has a header row but no data rows.")
+        self.sheet.check_plan(report, options=self.options)
+        return report
+
+    def _records(self) -> Iterator[PlannedRow]:
+        positions = self.positions
+        for number, cells in iter(self.table.rows):
+            self.report.rows_read += 1
+            row = PlannedRow(number)
+            blank = True
+            width = len(cells)
+            for column, index in positions:
+                raw = cells[index] if index < width else None
+                try:
+                    text = cell_text(raw)
+                except ValueError as exc:
+                    row.error(column.name, f"{column.name.replace('_', ' ')} {exc}")
+                    blank = False
+                    continue
+                if text:
+                    blank = False
+                row.text[column.name] = text
+            if not blank:
+                yield row
+
+    def _batch(self, rows: list[PlannedRow]) -> str:
+        for row in rows:
+            self._parse(row)
+        self._resolve_references(rows)
+        by_uuid, by_key = self._targets(rows)
+        digest = hashlib.sha256()
+        inserts: list[dict[str, Any]] = []
+        updates: list[tuple[int, dict[str, Any]]] = []
+        for row in rows:
+            self._decide(row, by_uuid, by_key)
+            if row.errors:
+                self.report.add_row_errors(
+                    row.number, row.errors, [row.text.get(c, "") for c in self.report.columns]
+                )
+                digest.update(f"{row.number}:invalid\n".encode())
                 continue
-            matched[target.pk] = number
+            self._count(row)
+            digest.update(self._fingerprint(row))
+            if row.action == NEW:
+                inserts.append(row.data)
+            elif row.action == UPDATE:
+                assert row.target is not None
+                updates.append((row.target.pk, row.data))
+        if self.writer is not None and not self.report.invalid:
+            created = self.writer.insert(inserts)
+            self.writer.update(updates)
+            if created:
+                self.sheet.after_write(created, options=self.options, actor=self.actor)
+        return digest.hexdigest()
+
+    # --- 1. parse ---------------------------------------------------------------------------
+
+    def _parse(self, row: PlannedRow) -> None:
+        for column, _ in self.positions:
+            text = row.text.get(column.name, "")
+            if column.name in row.errors:
+                continue
+            if not text:
+                if column.required:
+                    row.error(column.name, f"{column.name.replace('_', ' ')} is required")
+                continue
+            assert column.parse is not None
+            try:
+                value = column.parse(text)
+            except ValueError as exc:
+                row.error(column.name, str(exc))
+                continue
+            row.cells[column.name] = value
+            if column.name == "uuid":
+                row.uuid = value
+            elif column.target:
+                row.values[column.target] = value
+        for ref in self.sheet.references:
+            self._parse_reference(row, ref)
+        if self.sheet.natural_key:
+            key = tuple(row.values.get(f) for f in self.sheet.natural_key)
+            if all(v is not None for v in key):
+                row.key = key
+
+    def _parse_reference(self, row: PlannedRow, ref: Reference) -> None:
+        for index, key in self.ref_keys_present[ref.field]:
+            if not all(row.text.get(c) for c in key.columns):
+                continue
+            if any(c in row.errors for c in key.columns):
+                return  # the cell's own error says what is wrong
+            row.refs[ref.field] = (index, tuple(row.cells[c] for c in key.columns))
+            return
+        row.error(ref.error_column, ref.required)
+
+    # --- 2. resolve ---------------------------------------------------------------------------
+
+    def _resolve_references(self, rows: list[PlannedRow]) -> None:
+        for ref in self.sheet.references:
+            for index, key in enumerate(ref.keys):
+                cache = self.ref_cache.setdefault((ref.field, index), {})
+                wanted = {
+                    row.refs[ref.field][1]
+                    for row in rows
+                    if ref.field in row.refs and row.refs[ref.field][0] == index
+                }
+                missing = [k for k in wanted if k not in cache]
+                if len(cache) + len(missing) > _REF_CACHE_MAX:
+                    cache.clear()
+                    missing = list(wanted)
+                for found_key, found in self._lookup(ref.model, key.fields, ref.fetch, missing):
+                    cache[found_key] = found
+                for k in missing:
+                    cache.setdefault(k, None)
+            for row in rows:
+                if ref.field not in row.refs:
+                    continue
+                index, values = row.refs[ref.field]
+                found = self.ref_cache[(ref.field, index)].get(values)
+                if found is None:
+                    key = ref.keys[index]
+                    row.error(key.error_column, key.missing.format(*values))
+                    continue
+                row.values[self.attnames[ref.field]] = found[0]
+                row.fetched[ref.field] = found[1:]
+
+    def _lookup(
+        self,
+        model: Any,
+        fields: tuple[str, ...],
+        fetch: tuple[str, ...],
+        keys: Sequence[tuple],
+    ) -> Iterator[tuple[tuple, tuple]]:
+        """``(key, (pk, *fetched))`` for each stored object whose ``fields`` equal a key."""
+        if not keys:
+            return
+        annotations = {f"_k{i}": stored_value(model, f) for i, f in enumerate(fields)}
+        names = list(annotations)
+        first = sorted({k[0] for k in keys}, key=str)
+        wanted = set(keys)
+        qs = model._default_manager.annotate(**annotations).order_by()
+        for chunk in _chunks(first):
+            for values in qs.filter(_k0__in=chunk).values_list(*names, "pk", *fetch):
+                key = tuple(values[: len(fields)])
+                if key in wanted:
+                    yield key, tuple(values[len(fields) :])
+
+    def _targets(self, rows: list[PlannedRow]) -> tuple[dict[Any, Target], dict[tuple, Target]]:
+        sheet = self.sheet
+        names = [*sheet.natural_key, *sheet.compared, *sheet.state]
+        annotations = {f"_t{i}": stored_value(self.model, n) for i, n in enumerate(names)}
+        qs = self.model._default_manager.annotate(**annotations).order_by()
+        columns = ["pk", "uuid", *annotations]
+        nk = len(sheet.natural_key)
+
+        def build(values: tuple) -> Target:
+            rest = values[2:]
+            return Target(
+                pk=values[0],
+                uuid=values[1],
+                key=tuple(rest[:nk]) if nk else None,
+                values=dict(zip(names, rest, strict=True)),
+            )
+
+        by_uuid: dict[Any, Target] = {}
+        uuids = [row.uuid for row in rows if row.uuid is not None and not row.errors]
+        for chunk in _chunks(uuids):
+            for values in qs.filter(uuid__in=chunk).values_list(*columns):
+                by_uuid[values[1]] = build(values)
+        by_key: dict[tuple, Target] = {}
+        keys = [row.key for row in rows if row.key is not None and not row.errors]
+        if keys:
+            wanted = set(keys)
+            for chunk in _chunks(sorted({k[0] for k in keys}, key=str)):
+                for values in qs.filter(_t0__in=chunk).values_list(*columns):
+                    target = build(values)
+                    if target.key in wanted:
+                        by_key[target.key] = target  # type: ignore[index]
+        return by_uuid, by_key
+
+    # --- 3. validate --------------------------------------------------------------------------
+
+    def _key_label(self, key: tuple) -> str:
+        return self.sheet.natural_key_label.format(*key)
+
+    def _decide(
+        self, row: PlannedRow, by_uuid: dict[Any, Target], by_key: dict[tuple, Target]
+    ) -> None:
+        if row.errors:
+            return
+        sheet = self.sheet
+        label = sheet.label
+        number = row.number
+        if row.uuid is not None:
+            first = self.seen_uuid.get(row.uuid.int)
+            if first is not None:
+                row.error("uuid", f"uuid {row.uuid} is also on row {first}")
+                return
+        if row.key is not None:
+            first = self.seen_key.get(row.key)
+            if first is not None:
+                row.error("", f"{self._key_label(row.key)} is also on row {first}")
+                return
+        if row.uuid is not None:
+            self.seen_uuid[row.uuid.int] = number
+        if row.key is not None:
+            self.seen_key[row.key] = number
+
+        holder = by_key.get(row.key) if row.key is not None else None
+        target = by_uuid.get(row.uuid) if row.uuid is not None else holder
+        if target is not None:
+            if target.pk in self.matched:
+                row.error("", f"this {label} is also changed on row {self.matched[target.pk]}")
+                return
+            self.matched[target.pk] = number
+        row.target = target
         if target is None:
             if holder is not None:
-                report.add_error(
-                    number,
+                row.error(
                     "uuid",
-                    f"{spec.natural_key_label(key)} belongs to another {spec.label} "
+                    f"{self._key_label(row.key)} belongs to another {label} "  # type: ignore[arg-type]
                     f"(uuid {holder.uuid})",
                 )
+                return
+            if row.key is not None and row.key in self.vacated:
+                moved_at, owner = self.vacated[row.key]
+                row.error(
+                    "",
+                    f"{self._key_label(row.key)} belongs to {label} {owner}, which row {moved_at} "
+                    "changes: one file cannot move it to another "
+                    f"{label}. Import the two changes in separate files.",
+                )
+                return
+            row.action = NEW
+            row.data = {f: row.values.get(f) for f in sheet.compared}
+            for column in self.import_columns:
+                if column.new_only and column.target in row.values:
+                    row.data[column.target] = row.values[column.target]
+            if row.uuid is not None:
+                row.data["uuid"] = row.uuid
+        else:
+            if holder is not None and holder.pk != target.pk:
+                row.error(
+                    "",
+                    f"{self._key_label(row.key)} belongs to another {label} "  # type: ignore[arg-type]
+                    f"(uuid {holder.uuid})",
+                )
+                return
+            row.changed = [
+                f
+                for f in sheet.compared
+                if f in row.values and comparable(target.values[f]) != comparable(row.values[f])
+            ]
+            row.action = UPDATE if row.changed else SKIP
+            row.data = {f: row.values[f] for f in row.changed}
+            if target.key is not None and row.key is not None and target.key != row.key:
+                self.vacated[target.key] = (number, target.uuid)
+        sheet.row_rules(row, options=self.options)
+        if row.action == SKIP and row.data:
+            row.action = UPDATE  # a rule derived a value to store
+
+    def _count(self, row: PlannedRow) -> None:
+        report = self.report
+        if row.action == NEW:
+            report.new += 1
+        elif row.action == UPDATE:
+            report.updated += 1
+        else:
+            report.skipped += 1
+        if len(report.preview) < report.preview_limit:
+            report.add_preview(row.number, row.action, self._shown(row))
+
+    def _shown(self, row: PlannedRow) -> list[str]:
+        shown = []
+        target = row.target
+        for column in self.import_columns:
+            if column.new_only:
                 continue
-            if row_uuid is not None:
-                instance.uuid = row_uuid
-            to_create.append(instance)
-            report.count(NEW)
-            report.add_preview(number, NEW, [display(instance.uuid), *_values(spec, instance)])
-            continue
-        if holder is not None and holder.pk != target.pk:
-            report.add_error(
-                number,
-                "",
-                f"{spec.natural_key_label(key)} belongs to another {spec.label} "
-                f"(uuid {holder.uuid})",
-            )
-            continue
-        changed = [
-            f
-            for f in spec.fields
-            if comparable(getattr(target, f)) != comparable(getattr(instance, f))
-        ]
-        if not changed:
-            report.count(SKIP)
-            report.add_preview(number, SKIP, [display(target.uuid), *_values(spec, target)])
-            continue
-        shown = [display(target.uuid)]
-        for f in spec.fields:
-            old, new = display(getattr(target, f)), display(getattr(instance, f))
-            shown.append(f"{old} → {new}" if f in changed else new)
-            setattr(target, f, getattr(instance, f))
-        to_update.append(target)
-        report.count(UPDATE)
-        report.add_preview(number, UPDATE, shown)
+            if column.name == "uuid":
+                shown.append(display(row.uuid or (target.uuid if target else "")))
+                continue
+            text = row.text.get(column.name, "")
+            name = column.target
+            if target is not None and name in row.changed and name in row.values:
+                text = f"{display(target.values[name])} → {display(row.values[name])}"
+            elif name in row.values:
+                text = display(row.values[name])
+            shown.append(text)
+        return shown
 
-    if report.errors or dry_run:
-        return report
-    try:
+    def _fingerprint(self, row: PlannedRow) -> bytes:
+        target = row.target
+        state = (
+            (target.pk, sorted(target.values.items(), key=lambda kv: kv[0]))
+            if target is not None
+            else None
+        )
+        return repr(
+            (row.number, row.action, state, sorted(row.data.items(), key=lambda kv: kv[0]))
+        ).encode()
+
+
+def import_rows(
+    *,
+    sheet: Sheet,
+    table: Table,
+    dry_run: bool = False,
+    actor: Actor = None,
+    file_name: str | None = None,
+    options: Mapping[str, Any] | None = None,
+    expected_digests: Sequence[str] | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Check every row of ``table`` against ``sheet``; unless ``dry_run`` or a row is invalid,
+    write them all in one transaction. ``expected_digests`` (from a dry run's report) makes the
+    write refuse with :class:`PreviewOutdatedError` if the plan changed since."""
+    run = _Run(
+        sheet=sheet,
+        table=table,
+        dry_run=dry_run,
+        actor=actor,
+        file_name=file_name,
+        options=options or {},
+        expected_digests=expected_digests,
+        progress=progress,
+    )
+    if dry_run:
+        report = run.run()
+    else:
         with transaction.atomic():
-            # The audit trail records each row with who imported it and from which file.
-            user = actor if getattr(actor, "is_authenticated", False) else None
-            reason = f"import: {file_name or 'file'}"
-            now = timezone.now()
-            if to_create:
-                bulk_create_with_history(
-                    to_create,
-                    spec.model,
-                    batch_size=1000,
-                    default_user=user,
-                    default_change_reason=reason,
-                    default_date=now,
-                )
-            if to_update:
-                for obj in to_update:
-                    obj.date_modified = now
-                bulk_update_with_history(
-                    to_update,
-                    spec.model,
-                    [*spec.fields, "date_modified"],
-                    batch_size=500,
-                    default_user=user,
-                    default_change_reason=reason,
-                    default_date=now,
-                )
-    except IntegrityError as exc:
-        # A concurrent change took a uuid or natural key since the rows were checked.
-        raise ImportFileError(
-            f"Another change saved a conflicting {spec.label} while this file was being "
-            "imported; nothing was imported. Upload the file again."
-        ) from exc
-    report.written = True
-    return report
-
-
-def _values(spec: KeyedImport, instance: models.Model) -> list[str]:
-    return [display(getattr(instance, f)) for f in spec.fields]
-
-
-def log_import(report: ImportReport, *, model: str, actor: Any, file_name: str | None) -> None:
+            report = run.run()
+            if report.invalid:
+                transaction.set_rollback(True)
+            else:
+                report.written = True
     logger.info(
         "%s import %s%s by %s: %s new, %s updated, %s skipped, %s invalid rows",
-        model,
+        sheet.label,
         file_name or "(no file name)",
         "" if report.written else " (not written)",
         getattr(actor, "pk", None),
@@ -410,3 +672,18 @@ def log_import(report: ImportReport, *, model: str, actor: Any, file_name: str |
         report.skipped,
         report.invalid,
     )
+    return report
+
+
+__all__ = [
+    "NEW",
+    "SKIP",
+    "UPDATE",
+    "Column",
+    "ImportFileError",
+    "ImportReport",
+    "PreviewOutdatedError",
+    "RowError",
+    "Table",
+    "import_rows",
+]

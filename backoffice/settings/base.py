@@ -133,22 +133,31 @@ LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "admin:index"
 
 # Domain settings
-PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="KE")
-PHONENUMBER_DEFAULT_REGION = PHONE_DEFAULT_REGION
+# django-phonenumber-field's setting, read by every parser of phone numbers (PHONE_DEFAULT_REGION
+# is its name in the environment).
+PHONENUMBER_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="KE")
 PHONENUMBER_DB_FORMAT = "E164"
 PHONENUMBER_DEFAULT_FORMAT = "E164"
 CURRENCY = env.str("CURRENCY", default="KES")
 
-# Spreadsheet import/export (docs/import.md)
+# Spreadsheet import/export (docs/import.md). Every limit is checked while the file is read.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 # One LogEntry per imported row would cost more than the import itself.
 IMPORT_EXPORT_SKIP_ADMIN_LOG = True
-# The uploaded file must survive between preview and confirm on any app instance: keep it in
-# the media storage (shared in production), not in the local /tmp.
-IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.MediaStorage"
-IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
+# Big enough for a million order rows in CSV (~150 bytes each with uuids).
+IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=256 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=1_048_576)
+IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=50)
+IMPORT_MAX_CELLS = env.int("IMPORT_MAX_CELLS", default=20_000_000)
+IMPORT_MAX_CELL_CHARS = env.int("IMPORT_MAX_CELL_CHARS", default=32_767)
+IMPORT_XLSX_MAX_EXPANDED_BYTES = env.int("IMPORT_XLSX_MAX_EXPANDED_BYTES", default=1024**3)
+IMPORT_XLSX_MAX_RATIO = env.int("IMPORT_XLSX_MAX_RATIO", default=100)
+IMPORT_XLSX_MAX_SHARED_STRINGS = env.int("IMPORT_XLSX_MAX_SHARED_STRINGS", default=1_048_576)
 IMPORT_PREVIEW_ROWS = env.int("IMPORT_PREVIEW_ROWS", default=100)
+# Files a request (an upload) may carry; large uploads go to a temporary file, not memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # Background tasks and SMS (docs/sms.md)
 TASKS = {

@@ -14,11 +14,11 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LOCAL_LOGIN_ENABLED = env.bool("LOCAL_LOGIN_ENABLED", default=True)
-# Import files kept between preview and confirm: InMemoryStorage would lose them (the import
-# storage is instantiated afresh for each step), so tests use a throwaway directory.
-STORAGES["import_export"] = {
+# Uploaded files (import previews) in a throwaway directory: a worker subprocess in the tests
+# reads them too.
+STORAGES["default"] = {
     "BACKEND": "django.core.files.storage.FileSystemStorage",
-    "OPTIONS": {"location": tempfile.mkdtemp(prefix="custorder-test-imports-")},
+    "OPTIONS": {"location": tempfile.mkdtemp(prefix="custorder-test-media-")},
 }
 # SMS: the console backend unless a test points the africastalking backend at its fake server;
 # retries run without waiting so a worker pass can exercise the whole retry policy.

@@ -195,7 +195,7 @@ def test_sms_checkbox_ticked_queues_one_confirmation_per_new_order(importer_clie
         f",{customer.uuid},{item.uuid},3\n"
     )
     preview = upload(importer_client, "order", f, send_confirmations="on")
-    assert preview.context["confirm_form"].initial["send_confirmations"] is True
+    assert preview.context["confirm_options"]["send_confirmations"] is True
     done = confirm(importer_client, "order", preview)
     assert done.status_code == 302
     new_orders = set(Order.objects.exclude(pk=existing.pk).values_list("pk", flat=True))
@@ -215,10 +215,47 @@ def test_data_changed_between_preview_and_confirm_imports_nothing(importer_clien
     item.delete()
     customer.delete()
     done = confirm(importer_client, "order", preview)
-    assert done.status_code == 302
-    assert done["Location"] == import_url("order")
-    assert "Nothing was imported" in _messages(done)[0]
+    # The confirm refuses and shows the file as it would import now: every row invalid.
+    assert done.status_code == 200
+    assert _messages(done)[0].startswith("The data changed since the preview")
+    fresh = done.context["result"].report
+    assert (fresh.new, fresh.invalid) == (0, 2)
+    assert "confirm_form" not in done.context
     assert Order.objects.count() == 0
+
+
+def test_preview_is_binding_a_customer_created_meanwhile_is_not_overwritten(importer_client):
+    f = csv_file("first_name,last_name,phone_number\nAmina,Wanjiru,+254711000001\n")
+    preview = upload(importer_client, "customer", f)
+    assert preview.context["result"].report.new == 1
+    someone = CustomerFactory(first_name="Zawadi", phone_number="+254711000001")
+    done = confirm(importer_client, "customer", preview)
+    assert done.status_code == 200
+    assert _messages(done)[0].startswith("The data changed since the preview")
+    fresh = done.context["result"].report
+    assert (fresh.new, fresh.updated) == (0, 1)  # now it would overwrite: the operator decides
+    someone.refresh_from_db()
+    assert someone.first_name == "Zawadi"
+    # Confirming the fresh preview writes what it shows.
+    again = confirm(importer_client, "customer", done)
+    assert again.status_code == 302
+    someone.refresh_from_db()
+    assert someone.first_name == "Amina"
+
+
+def test_confirm_token_cannot_be_tampered_with_or_reused_by_another_user(importer_client, db):
+    f = csv_file("first_name,last_name,phone_number\nAmina,Wanjiru,+254711000001\n")
+    preview = upload(importer_client, "customer", f)
+    token = preview.context["confirm_form"].initial["token"]
+    url = reverse("admin:customers_customer_process_import")
+    tampered = importer_client.post(url, {"token": token[:-2] + "xx"})
+    assert tampered.status_code == 302
+    assert "can no longer be confirmed" in _messages(tampered)[0]
+    other = Client()
+    other.force_login(UserFactory(is_staff=True, is_superuser=True))
+    assert other.post(url, {"token": token}).status_code == 403
+    assert importer_client.post(url, {"format": "9", "resource": "x"}).status_code == 302
+    assert Customer.objects.count() == 0
 
 
 def test_import_and_export_need_their_own_permissions(staff_client, importer_client):
@@ -279,7 +316,8 @@ def test_order_export_respects_filters_and_has_numeric_totals(importer_client):
     line = dict(zip(header, data[0], strict=True))
     assert line["total"] == 37.5 and isinstance(line["total"], float | int)
     assert line["quantity"] == 3
-    assert line["customer_phone"].startswith("'+254")
+    # XLSX cells are typed: text is never run as a formula, so it is written as it is.
+    assert line["customer_phone"].startswith("+254")
     text = export(importer_client, "order", 0, "item__size__exact=S").decode("utf-8-sig")
     lines = text.strip().splitlines()
     assert len(lines) == 2

@@ -13,7 +13,9 @@ from apps.items.models import Item
 from apps.items.services import item_import_rows
 from apps.orders.models import Order
 from apps.orders.services import order_import_rows
-from apps.spreadsheets.engine import ImportFileError, Table, escape_formula, unescape_formula
+from apps.spreadsheets.formulas import escape_formula, unescape_formula
+from apps.spreadsheets.limits import ImportFileError
+from apps.spreadsheets.readers import Table
 from tests.factories import CustomerFactory, ItemFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db

@@ -63,7 +63,7 @@ def test_item_delete_blocked_by_orders():
     with pytest.raises(DeleteBlockedError) as exc:
         item_delete(item=order.item)
     assert exc.value.blocking_count == 1
-    assert "1 order use it" in exc.value.message
+    assert "1 order uses it" in exc.value.message
     assert Item.objects.count() == 1
 
 

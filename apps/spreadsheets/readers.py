@@ -67,7 +67,9 @@ class Table:
     def from_rows(cls, headers: Iterable[Any], rows: Iterable[Sequence[Any]]) -> Table:
         """A table from a header and rows already in memory (row 2 is the first data row)."""
         raw = [str(h) if h is not None else "" for h in headers]
-        return cls(headers=[normalize_header(h) for h in raw], rows=_Numbered(rows), raw_headers=raw)
+        return cls(
+            headers=[normalize_header(h) for h in raw], rows=_Numbered(rows), raw_headers=raw
+        )
 
     def bytes_read(self) -> int:
         return self.position() if callable(self.position) else 0

@@ -18,6 +18,7 @@ from import_export.resources import ModelResource
 from import_export.results import Error, InvalidRow, Result, RowResult
 
 from .engine import ImportReport, import_rows
+from .formulas import escape_formula
 from .limits import ImportFileError
 from .readers import Table
 from .sheets import Sheet
@@ -41,11 +42,20 @@ class SheetResource(ModelResource):
         return [c.name for c in self.sheet.columns]
 
     def export(self, queryset: models.QuerySet | None = None, **kwargs: Any) -> tablib.Dataset:
+        """The admin's CSV export as a dataset: numbers stay numbers; text that a spreadsheet
+        would run as a formula is escaped, since the dataset may be written in any format
+        (django-import-export's XLSX format writes ``=…`` text as a formula)."""
         if queryset is None:
             queryset = self.sheet.model._default_manager.all()
         dataset = tablib.Dataset(headers=self.get_export_headers())
+        numeric = [c.numeric for c in self.sheet.columns]
         for row in self.sheet.export_rows(queryset):
-            dataset.append(row)
+            dataset.append(
+                [
+                    v if is_number or not isinstance(v, str) else escape_formula(v)
+                    for is_number, v in zip(numeric, row, strict=True)
+                ]
+            )
         return dataset
 
     def import_data(

@@ -5,6 +5,8 @@ from django.http import HttpRequest
 from django.templatetags.static import static
 from django.urls import reverse_lazy
 
+from apps.security.headers import admin_eval_allowed
+
 _BADGE_COLOURS = {"production": "danger", "staging": "warning", "local": "info"}
 
 
@@ -118,8 +120,13 @@ def alpine_expressions_script(request: HttpRequest) -> str:
 
 
 def alpine_csp_script(request: HttpRequest) -> str:
-    """unfold SCRIPTS: the Alpine evaluator that uses them instead of ``new Function``."""
-    return static("admin_toolkit/js/alpine-csp.js")
+    """unfold SCRIPTS: the Alpine evaluator that uses them instead of ``new Function``.
+
+    With ``ADMIN_CSP_ALLOW_UNSAFE_EVAL`` the script is told (``?eval=allowed``) that it may
+    compile an expression it has no compiled form for, as Alpine itself would.
+    """
+    url = static("admin_toolkit/js/alpine-csp.js")
+    return f"{url}?eval=allowed" if admin_eval_allowed() else url
 
 
 def unfold_scripts(request: HttpRequest) -> dict[str, object]:

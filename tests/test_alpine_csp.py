@@ -168,7 +168,7 @@ SAMPLE_TEMPLATE = """
 """
 
 
-def _run_evaluator(tmp_path, cases: list[dict]) -> list[dict]:
+def _run_evaluator(tmp_path, cases: list[dict], query: str = "") -> list[dict]:
     node = shutil.which("node")
     if node is None and os.environ.get("CI") != "true":
         pytest.skip("node is not installed")
@@ -179,7 +179,7 @@ def _run_evaluator(tmp_path, cases: list[dict]) -> list[dict]:
     evaluator = alpine_csp.OUTPUT.parent / "alpine-csp.js"
     harness = Path(__file__).parent / "js" / "alpine_csp_harness.mjs"
     result = subprocess.run(
-        [node, str(harness), str(compiled), str(evaluator)],
+        [node, str(harness), str(compiled), str(evaluator), query],
         input=json.dumps(cases),
         capture_output=True,
         text=True,
@@ -236,6 +236,23 @@ def test_evaluator_runs_compiled_expressions_patterns_and_plain_shapes(tmp_path)
     assert r[13]["errors"] and "alert(document.cookie)" in r[13]["errors"][0]
     assert r[14]["received"] == [42]
     assert all(not case["errors"] for i, case in enumerate(r) if i != 13)
+
+
+def test_unknown_expressions_are_compiled_only_when_the_fallback_allows_eval(tmp_path):
+    cases = [
+        {
+            "expression": "items.filter(i => i > limit).length",
+            "data": {"items": [1, 5, 9], "limit": 4},
+        },
+        {"expression": "if (on) { hits += 2 }", "data": {"on": True, "hits": 1}},
+    ]
+    strict = _run_evaluator(tmp_path, cases)
+    assert [c["received"] for c in strict] == [[None], [None]]
+    assert all(c["errors"] and "no compiled form" in c["errors"][0] for c in strict)
+    allowed = _run_evaluator(tmp_path, cases, query="?eval=allowed")
+    assert allowed[0]["received"] == [2]
+    assert allowed[1]["data"] == {"on": True, "hits": 3}
+    assert not any(c["errors"] for c in allowed)
 
 
 def test_covers_matches_the_evaluator_for_unknown_expressions():

@@ -60,3 +60,17 @@ def test_error_responses_carry_the_policy(client):
     anonymous = client.get("/v1/orders")
     assert anonymous.status_code == 401
     assert _csp(anonymous)["default-src"] == "'self'"
+
+
+def test_eval_fallback_is_off_by_default_and_admin_only_when_on(staff_client, settings):
+    admin = staff_client.get("/admin/orders/order/")
+    assert "'unsafe-eval'" not in _csp(admin)["script-src"]
+    assert "alpine-csp.js?eval=allowed" not in admin.content.decode()
+    settings.ADMIN_CSP_ALLOW_UNSAFE_EVAL = True
+    admin = staff_client.get("/admin/orders/order/")
+    assert _csp(admin)["script-src"] == "'self' 'unsafe-eval'"
+    assert _csp(admin)["frame-ancestors"] == "'self'"
+    assert "/static/admin_toolkit/js/alpine-csp.js?eval=allowed" in admin.content.decode()
+    for url in ("/v1/orders", "/v1/docs", "/healthz"):
+        response = staff_client.get(url)
+        assert "'unsafe-eval'" not in response.get("Content-Security-Policy", ""), url

@@ -1,15 +1,19 @@
-// Runs backoffice/static/backoffice/js/alpine-csp.js in Node against a compiled-expressions file
+// Runs apps/admin_toolkit/static/admin_toolkit/js/alpine-csp.js in Node against a compiled-expressions file
 // and a minimal Alpine (the parts the evaluator uses: magics, data stack, mergeProxies with
 // Alpine's `with`-friendly semantics). Reads cases as JSON on stdin, prints results as JSON.
-//   node alpine_csp_harness.mjs <compiled.js> <alpine-csp.js> < cases.json
+//   node alpine_csp_harness.mjs <compiled.js> <alpine-csp.js> [script query] < cases.json
 import fs from "node:fs";
 import vm from "node:vm";
 
-const [compiledPath, evaluatorPath] = process.argv.slice(2);
+const [compiledPath, evaluatorPath, query = ""] = process.argv.slice(2);
 const listeners = {};
 const errors = [];
 globalThis.window = globalThis;
-globalThis.document = { addEventListener: (name, fn) => (listeners[name] = fn) };
+globalThis.document = {
+  addEventListener: (name, fn) => (listeners[name] = fn),
+  // The <script> element the evaluator reads its query string from (?eval=allowed).
+  currentScript: { src: `/static/admin_toolkit/js/alpine-csp.js${query}` },
+};
 console.error = (...args) => errors.push(args.map(String).join(" "));
 
 // Alpine 3.16's mergeProxies, reduced: reads from the first object that has the key, writes

@@ -4,7 +4,9 @@
  * templates by scripts/alpine_expressions.py) and otherwise handles only shapes it can read
  * without eval: a name or dotted path, an assignment of x-model's value to one, JSON data.
  * Its behaviour (scope, magics, async results, auto-called functions, errors) mirrors Alpine
- * 3.16's normalEvaluator. Installed on `alpine:init`, before Alpine reads any attribute. */
+ * 3.16's normalEvaluator. Installed on `alpine:init`, before Alpine reads any attribute.
+ * With ADMIN_CSP_ALLOW_UNSAFE_EVAL (the page then loads this file with ?eval=allowed), an
+ * expression without a compiled form is compiled as Alpine would, instead of failing. */
 (function () {
   "use strict";
 
@@ -13,6 +15,9 @@
     return { regex: new RegExp(entry[0]), kinds: entry[1], fn: entry[2] };
   });
   var memo = new Map();
+  // Set by the page (?eval=allowed) only when ADMIN_CSP_ALLOW_UNSAFE_EVAL lets the CSP allow it.
+  var script = document.currentScript;
+  var evalAllowed = /[?&]eval=allowed(&|$)/.test((script && script.src) || "");
   var PATH = /^\s*([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)\s*$/;
   var SET_PATH = /^\s*([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)\s*=\s*__placeholder\s*$/;
 
@@ -87,6 +92,17 @@
       (Object.prototype.hasOwnProperty.call(compiled.exact, expression) && compiled.exact[expression]) ||
       fromPattern(expression) ||
       fromShape(expression);
+    if (!fn && evalAllowed) {
+      // ADMIN_CSP_ALLOW_UNSAFE_EVAL: the page's CSP allows eval, so compile as Alpine would.
+      var AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
+      var statement = /^[\n\s]*if.*\(.*\)|^(let|const)\s/.test(expression.trim());
+      var body = statement ? "(async()=>{ " + expression + " })()" : expression;
+      fn = new AsyncFunction(
+        "__self",
+        "__scope",
+        "with (__scope) { __self.result = " + body + "\n}; __self.finished = true; return __self.result;"
+      );
+    }
     if (!fn) {
       console.error(
         "Alpine expression has no compiled form (run scripts/alpine_expressions.py): " + expression,

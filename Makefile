@@ -10,13 +10,13 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help run test venv migrate seed lint format alpine sso idp worker bench clean
+.PHONY: help run test venv migrate seed lint format alpine sso idp clean
 
 help:
 	@echo "make run    - SQLite, demo data, local superuser admin/admin, http://$(HOST):$(PORT)/admin/"
 	@echo "make test   - install test dependencies and run the whole suite"
 	@echo "make sso    - demo OIDC provider on :9000 for local SSO (then: make run SSO=1)"
-	@echo "make lint   - ruff check + format check"
+	@echo "make lint   - ruff check, ruff format check, mypy"
 	@echo "make alpine - recompile the admin's Alpine.js expressions (after an unfold upgrade)"
 
 $(UV):
@@ -66,6 +66,7 @@ endif
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: venv
 	$(VENV)/bin/ruff format .

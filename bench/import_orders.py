@@ -1,8 +1,8 @@
 """Order import and export at 100,000 rows on PostgreSQL.
 
-Runs the admin's own path: the uploaded bytes become a dataset with the same format class,
-then ``OrderResource.import_data`` (preview = dry run, then the confirmed run) calls the import
-service. In the same run it measures a bare COPY of the same rows (ids already resolved) as the
+Runs the admin's own path: the uploaded bytes are read as a stream (``read_table``) and go
+through the order import service (``order_import_rows``: preview = dry run, then the confirmed
+run). In the same run it measures a bare COPY of the same rows (ids already resolved) as the
 floor, a re-import of the same file (every row skipped) and the CSV/XLSX exports.
 
     DATABASE_URL=postgres://custorder:custorder@127.0.0.1:5432/custorder_bench_imp \\
@@ -131,12 +131,14 @@ def main() -> None:
 
     setup()
     from django.db import connection
-    from import_export.formats.base_formats import CSV
 
     from apps.orders.models import Order
-    from apps.orders.resources import OrderResource
+    from apps.orders.resources import OrderSheet
     from apps.orders.selectors import order_list
-    from apps.spreadsheets.admin import csv_chunks, xlsx_bytes
+    from apps.orders.services import order_import_rows
+    from apps.spreadsheets.exports import csv_chunks, xlsx_write
+    from apps.spreadsheets.limits import SheetLimits
+    from apps.spreadsheets.readers import read_table
 
     assert connection.vendor == "postgresql", "run against PostgreSQL (DATABASE_URL)"
     seed(args.customers, args.items)
@@ -150,43 +152,43 @@ def main() -> None:
     connection.cursor().execute("VACUUM ANALYZE orders_order")
     print(f"bare COPY of the same rows:          {copy_s:6.2f} s")
 
+    limits = SheetLimits.from_settings()
+
+    def table():
+        return read_table(io.BytesIO(data), name="bench.csv", size=len(data), limits=limits)
+
     rss_before = peak_rss_mb()
     start = time.perf_counter()
-    dataset = CSV(encoding="utf-8-sig").create_dataset(data)
-    parse_s = time.perf_counter() - start
-
-    start = time.perf_counter()
-    preview = OrderResource().import_data(dataset, dry_run=True, file_name="bench.csv")
+    preview = order_import_rows(table=table(), dry_run=True, file_name="bench.csv")
     preview_s = time.perf_counter() - start
-    assert preview.report.new == args.rows and not preview.report.errors
+    assert preview.new == args.rows and not preview.errors
 
     start = time.perf_counter()
-    dataset = CSV(encoding="utf-8-sig").create_dataset(data)
-    result = OrderResource().import_data(dataset, dry_run=False, file_name="bench.csv")
+    report = order_import_rows(
+        table=table(), file_name="bench.csv", expected_digests=preview.digests
+    )
     import_s = time.perf_counter() - start
-    assert result.report.written and result.report.new == args.rows
+    assert report.written and report.new == args.rows
     assert Order.objects.filter(uuid__in=uuids[:1000]).count() == 1000
     rss_after = peak_rss_mb()
 
     start = time.perf_counter()
-    dataset = CSV(encoding="utf-8-sig").create_dataset(data)
-    again = OrderResource().import_data(dataset, dry_run=False, file_name="bench.csv")
+    again = order_import_rows(table=table(), file_name="bench.csv")
     reimport_s = time.perf_counter() - start
-    assert again.report.skipped == args.rows
+    assert again.skipped == args.rows
 
-    print(f"parse CSV into the admin's dataset:  {parse_s:6.2f} s")
     print(f"preview (dry run, all rows checked): {preview_s:6.2f} s")
     print(
-        f"confirmed import, parse + write:     {import_s:6.2f} s  "
+        f"confirmed import, read + write:      {import_s:6.2f} s  "
         f"({args.rows / import_s:,.0f} rows/s, {import_s / copy_s:.1f}x the bare COPY)"
     )
     print(f"re-import of the same file (skips):  {reimport_s:6.2f} s")
-    print(f"peak RSS: {rss_after:.0f} MB (was {rss_before:.0f} MB before parsing the file)")
+    print(f"peak RSS: {rss_after:.0f} MB (was {rss_before:.0f} MB before reading the file)")
 
     queryset = order_list()
     total = Order.objects.count()
     start = time.perf_counter()
-    size = sum(len(chunk) for chunk in csv_chunks(OrderResource(), queryset))
+    size = sum(len(chunk) for chunk in csv_chunks(OrderSheet(), queryset))
     export_s = time.perf_counter() - start
     print(
         f"CSV export (streamed) of {total:,} orders: {export_s:6.2f} s  ({size / 1e6:.1f} MB)  "
@@ -194,7 +196,9 @@ def main() -> None:
     )
     if not args.skip_xlsx_export:
         start = time.perf_counter()
-        size = len(xlsx_bytes(OrderResource(), queryset))
+        out = io.BytesIO()
+        xlsx_write(OrderSheet(), queryset, out)
+        size = len(out.getvalue())
         xlsx_s = time.perf_counter() - start
         print(
             f"XLSX export of {total:,} orders:          {xlsx_s:6.2f} s  ({size / 1e6:.1f} MB)  "

@@ -11,6 +11,8 @@ import re
 # separately so that a field may allow them.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _LINE_CONTROL = re.compile(r"[\t\n\r]")
+#: Any control character at all, line breaks included: a quick test before the precise one.
+CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def find_control_character(text: str, *, allow_line_breaks: bool = False) -> str | None:

@@ -37,8 +37,10 @@ from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
 
 from apps.core.actors import Actor
+from apps.core.text import CONTROL_CHARACTER, control_character_message, find_control_character
 
 from .cells import cell_text
+from .formulas import FORMULA_PREFIXES
 from .limits import ImportFileError
 from .readers import Table
 from .sheets import Column, Reference, Sheet, stored_value
@@ -294,6 +296,8 @@ class _Run:
         ]
         # Only the columns the file has, each with its position in the row.
         self.positions = [(c, headers.index(c.name)) for c in self.import_columns if c.name in have]
+        self.parsed_columns = [c for c, _ in self.positions]
+        self.natural_key = self.sheet.natural_key
         self.ref_keys_present = {
             ref.field: [
                 (index, key)
@@ -332,25 +336,42 @@ class _Run:
         return report
 
     def _records(self) -> Iterator[PlannedRow]:
-        positions = self.positions
+        positions = [(c.name, index) for c, index in self.positions]
+        prefixes = FORMULA_PREFIXES
+        has_control = CONTROL_CHARACTER.search
         for number, cells in iter(self.table.rows):
             self.report.rows_read += 1
             row = PlannedRow(number)
-            blank = True
+            texts = row.text
             width = len(cells)
-            for column, index in positions:
+            # The common case inlined (a string cell): this loop runs once per cell of the file.
+            for name, index in positions:
                 raw = cells[index] if index < width else None
-                try:
-                    text = cell_text(raw)
-                except ValueError as exc:
-                    row.error(column.name, f"{column.name.replace('_', ' ')} {exc}")
-                    blank = False
+                if type(raw) is str:
+                    text = raw.strip()
+                    if len(text) > 1 and text[0] == "'" and text[1] in prefixes:
+                        text = text[1:]
+                elif raw is None:
                     continue
+                else:
+                    try:
+                        text = cell_text(raw)
+                    except ValueError as exc:
+                        row.error(name, f"{name.replace('_', ' ')} {exc}")
+                        continue
                 if text:
-                    blank = False
-                row.text[column.name] = text
-            if not blank:
-                yield row
+                    texts[name] = text
+            if not texts and not row.errors:
+                continue
+            if has_control("\uffff".join(texts.values())):
+                for name, text in list(texts.items()):
+                    char = find_control_character(text)
+                    if char is not None:
+                        row.error(
+                            name, f"{name.replace('_', ' ')} {control_character_message(char)}"
+                        )
+                        del texts[name]
+            yield row
 
     def _batch(self, rows: list[PlannedRow]) -> str:
         for row in rows:
@@ -385,39 +406,48 @@ class _Run:
     # --- 1. parse ---------------------------------------------------------------------------
 
     def _parse(self, row: PlannedRow) -> None:
-        for column, _ in self.positions:
-            text = row.text.get(column.name, "")
-            if column.name in row.errors:
-                continue
+        texts, errors, cells, values = row.text, row.errors, row.cells, row.values
+        for column in self.parsed_columns:
+            name = column.name
+            text = texts.get(name)
             if not text:
-                if column.required:
-                    row.error(column.name, f"{column.name.replace('_', ' ')} is required")
+                if column.required and name not in errors:
+                    row.error(name, f"{name.replace('_', ' ')} is required")
                 continue
-            assert column.parse is not None
             try:
-                value = column.parse(text)
+                value = column.parse(text)  # type: ignore[misc]  # parsed_columns have a parser
             except ValueError as exc:
-                row.error(column.name, str(exc))
+                row.error(name, str(exc))
                 continue
-            row.cells[column.name] = value
-            if column.name == "uuid":
+            cells[name] = value
+            if name == "uuid":
                 row.uuid = value
             elif column.target:
-                row.values[column.target] = value
+                values[column.target] = value
         for ref in self.sheet.references:
             self._parse_reference(row, ref)
-        if self.sheet.natural_key:
-            key = tuple(row.values.get(f) for f in self.sheet.natural_key)
-            if all(v is not None for v in key):
+        if self.natural_key:
+            key = tuple(values.get(f) for f in self.natural_key)
+            if None not in key:
                 row.key = key
 
     def _parse_reference(self, row: PlannedRow, ref: Reference) -> None:
+        cells = row.cells
         for index, key in self.ref_keys_present[ref.field]:
-            if not all(row.text.get(c) for c in key.columns):
+            columns = key.columns
+            if len(columns) == 1:
+                if columns[0] not in row.text:
+                    continue
+                if columns[0] not in cells:
+                    return  # the cell's own error says what is wrong
+                row.refs[ref.field] = (index, (cells[columns[0]],))
+                return
+            texts = row.text
+            if any([c not in texts for c in columns]):
                 continue
-            if any(c in row.errors for c in key.columns):
-                return  # the cell's own error says what is wrong
-            row.refs[ref.field] = (index, tuple(row.cells[c] for c in key.columns))
+            if any([c not in cells for c in columns]):
+                return
+            row.refs[ref.field] = (index, tuple([cells[c] for c in columns]))
             return
         row.error(ref.error_column, ref.required)
 
@@ -425,13 +455,15 @@ class _Run:
 
     def _resolve_references(self, rows: list[PlannedRow]) -> None:
         for ref in self.sheet.references:
+            field_name = ref.field
+            wanted_by_key: list[set[tuple]] = [set() for _ in ref.keys]
+            for row in rows:
+                given = row.refs.get(field_name)
+                if given is not None:
+                    wanted_by_key[given[0]].add(given[1])
             for index, key in enumerate(ref.keys):
-                cache = self.ref_cache.setdefault((ref.field, index), {})
-                wanted = {
-                    row.refs[ref.field][1]
-                    for row in rows
-                    if ref.field in row.refs and row.refs[ref.field][0] == index
-                }
+                cache = self.ref_cache.setdefault((field_name, index), {})
+                wanted = wanted_by_key[index]
                 missing = [k for k in wanted if k not in cache]
                 if len(cache) + len(missing) > _REF_CACHE_MAX:
                     cache.clear()
@@ -617,15 +649,10 @@ class _Run:
         return shown
 
     def _fingerprint(self, row: PlannedRow) -> bytes:
+        """What the row would do, against what state: equal fingerprints, equal writes."""
         target = row.target
-        state = (
-            (target.pk, sorted(target.values.items(), key=lambda kv: kv[0]))
-            if target is not None
-            else None
-        )
-        return repr(
-            (row.number, row.action, state, sorted(row.data.items(), key=lambda kv: kv[0]))
-        ).encode()
+        state = f"{target.pk}{list(target.values.values())!r}" if target is not None else "-"
+        return f"{row.number}{row.action}{state}{list(row.data.items())!r}\n".encode()
 
 
 def import_rows(

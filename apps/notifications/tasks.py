@@ -8,12 +8,25 @@ from datetime import datetime
 from django.db import transaction
 from django_tasks import task
 
-from . import services
+from . import sending
+from .models import SmsMessage
+
+
+def _send(message_id: int) -> str:
+    result = sending.sms_send(message_id=message_id)
+    if result == "retry":
+        due = (
+            SmsMessage.objects.filter(pk=message_id)
+            .values_list("next_attempt_at", flat=True)
+            .first()
+        )
+        enqueue_send([message_id], run_after=due)
+    return result
 
 
 @task()
 def sms_send_task(message_id: int) -> str:
-    return services.sms_send(message_id=message_id)
+    return _send(message_id)
 
 
 @task()
@@ -21,7 +34,7 @@ def sms_send_batch_task(message_ids: list[int]) -> dict[str, int]:
     """Send several messages in one task (bulk imports); each one is claimed on its own."""
     outcome: dict[str, int] = {}
     for message_id in message_ids:
-        result = services.sms_send(message_id=message_id)
+        result = _send(message_id)
         outcome[result] = outcome.get(result, 0) + 1
     return outcome
 

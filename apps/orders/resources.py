@@ -16,8 +16,8 @@ from apps.customers.models import Customer
 from apps.items.models import Item
 from apps.notifications.services import sms_confirmations_queue_bulk, sms_hourly_room
 from apps.spreadsheets import cells
-from apps.spreadsheets.engine import NEW, ImportReport, PlannedRow
 from apps.spreadsheets.limits import ImportFileError
+from apps.spreadsheets.plan import NEW, ImportReport, PlannedRow
 from apps.spreadsheets.resources import SheetResource
 from apps.spreadsheets.sheets import Column, Reference, RefKey, Sheet
 

@@ -31,7 +31,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 if TYPE_CHECKING:
     from apps.core.actors import Actor
 
-    from .engine import ImportReport, PlannedRow
+    from .plan import ImportReport, PlannedRow
 
 Parser = Callable[[str], Any]
 

@@ -20,13 +20,8 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from apps.notifications.models import SmsMessage, SmsStatus
-from apps.notifications.services import (
-    UNKNOWN_OUTCOME,
-    sms_reconcile_stuck,
-    sms_requeue_lost,
-    sms_resend,
-    sms_send,
-)
+from apps.notifications.sending import UNKNOWN_OUTCOME, sms_reconcile_stuck, sms_send
+from apps.notifications.services import sms_requeue_lost, sms_resend
 from apps.notifications.tasks import sms_send_task
 from apps.orders.models import Order
 from apps.orders.services import order_create

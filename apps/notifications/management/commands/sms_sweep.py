@@ -8,7 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from apps.notifications.services import sms_reconcile_stuck, sms_requeue_lost
+from apps.notifications.sending import sms_reconcile_stuck
+from apps.notifications.services import sms_requeue_lost
 
 
 class Command(BaseCommand):

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django_tasks import task
 
 from . import services
+
+if TYPE_CHECKING:
+    from django_tasks.base import Task
 
 
 @task()
@@ -34,7 +38,7 @@ def enqueue_send(message_ids: Sequence[int], *, run_after: datetime | None = Non
     """
     ids = list(message_ids)
     if len(ids) == 1:
-        t = sms_send_task
+        t: Task[..., Any] = sms_send_task
         args: tuple = (ids[0],)
     else:
         t = sms_send_batch_task

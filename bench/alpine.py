@@ -30,6 +30,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import TypedDict
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -67,7 +68,10 @@ def prepare(orders: int) -> int:
     User = get_user_model()
     if not User.objects.filter(username="bench-admin").exists():
         UserFactory(username="bench-admin", is_staff=True, is_superuser=True)
-    return Order.objects.order_by("pk").values_list("pk", flat=True).first()
+    order_pk = Order.objects.order_by("pk").values_list("pk", flat=True).first()
+    if order_pk is None:
+        raise SystemExit("no order to open: seed_demo created none")
+    return order_pk
 
 
 def wait_for(url: str, timeout: float = 60) -> None:
@@ -117,6 +121,12 @@ def main() -> None:
         server.wait(10)
 
 
+class _Result(TypedDict):
+    init: list[float]
+    total: list[float]
+    violations: int
+
+
 def run(base: str, order_pk: int, loads: int) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -125,7 +135,7 @@ def run(base: str, order_pk: int, loads: int) -> None:
         "order list": "/admin/orders/order/",
         "order form": f"/admin/orders/order/{order_pk}/change/",
     }
-    results: dict[tuple[str, str], dict[str, list[float] | int]] = {}
+    results: dict[tuple[str, str], _Result] = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
@@ -175,10 +185,10 @@ def run(base: str, order_pk: int, loads: int) -> None:
     for name in pages:
         for mode in ("precompiled", "eval"):
             r = results[(name, mode)]
-            i, t = percentiles(r["init"]), percentiles(r["total"])
+            init, total = percentiles(r["init"]), percentiles(r["total"])
             print(
-                f"{name:<12} {mode:<12} {i['p50']:>11.1f} / {i['p95']:<10.1f} "
-                f"{t['p50']:>10.1f} / {t['p95']:<9.1f} {r['violations']:>15}"
+                f"{name:<12} {mode:<12} {init['p50']:>11.1f} / {init['p95']:<10.1f} "
+                f"{total['p50']:>10.1f} / {total['p95']:<9.1f} {r['violations']:>15}"
             )
         pre = percentiles(results[(name, "precompiled")]["init"])["p50"]
         ev = percentiles(results[(name, "eval")]["init"])["p50"]

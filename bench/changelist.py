@@ -11,6 +11,7 @@ The "stock" admin is what a default ModelAdmin does with the seed app's model: a
 """
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 
@@ -83,7 +84,7 @@ def main() -> None:
                 response = client.get(url)
             assert response.status_code == 200, (url, response.status_code)
             queries = len(ctx.captured_queries)
-            samples = time_calls(lambda u=url: client.get(u), repeat=args.repeat)
+            samples = time_calls(functools.partial(client.get, url), repeat=args.repeat)
             figures = percentiles(samples)
             results[name] = figures
             print(f"{name:45} {queries:7d} {figures['p50']:8.1f} {figures['p95']:8.1f}")

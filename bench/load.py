@@ -143,6 +143,7 @@ async def _connection(
         try:
             if writer is None:
                 reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            assert reader is not None  # opened together with writer
             started = time.perf_counter()
             status, _, keep_alive = await _request(reader, writer, raw)
             samples.append((time.perf_counter() - started) * 1000)

@@ -1,8 +1,9 @@
 from decimal import Decimal
+from typing import Any
 
 import factory
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import AbstractUser, Permission
 
 from apps.customers.models import Customer
 from apps.items.models import Item, Size
@@ -47,12 +48,15 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("pw-test-12345")
 
     @factory.post_generation
-    def perms(self, create, extracted, **kwargs):
-        """``perms=["orders.view_order", ...]`` grants model permissions by codename."""
+    def perms(user: AbstractUser, create: bool, extracted: list[str] | None, **kwargs: Any) -> None:
+        """``perms=["orders.view_order", ...]`` grants model permissions by codename.
+
+        factory_boy calls the hook with the generated user, not the factory, as first argument.
+        """
         if not extracted:
             return
         for dotted in extracted:
             app_label, codename = dotted.split(".")
-            self.user_permissions.add(
+            user.user_permissions.add(
                 Permission.objects.get(content_type__app_label=app_label, codename=codename)
             )

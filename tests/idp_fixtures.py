@@ -468,7 +468,7 @@ def configure_sso(settings: Any, issuer: str, *, client_id: str = ADMIN_CLIENT_I
 
 
 @pytest.fixture
-def sso_settings(settings: Any, idp: TestIdP) -> TestIdP:
+def sso_settings(settings: Any, idp: TestIdP) -> Iterator[TestIdP]:
     configure_sso(settings, idp.issuer)
     yield idp
     from apps.accounts import oidc

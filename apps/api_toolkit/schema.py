@@ -23,7 +23,8 @@ class ErrorSerializer(serializers.Serializer):
         "`throttled`, `server_error`."
     )
     detail = serializers.CharField(help_text="A human-readable message.")
-    errors = serializers.DictField(
+    # DRF's serializer metaclass pops declared fields off the class: Serializer.errors stays.
+    errors = serializers.DictField(  # type: ignore[assignment]  # a declared field, see above
         child=serializers.ListField(child=serializers.CharField()),
         help_text="Field name → messages; `non_field_errors` for the whole body. Empty unless "
         "the input was invalid.",

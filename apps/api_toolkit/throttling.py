@@ -1,5 +1,7 @@
 """Per-user request rate for /v1."""
 
+from typing import cast
+
 from rest_framework.settings import api_settings
 from rest_framework.throttling import UserRateThrottle
 
@@ -12,4 +14,6 @@ class UserThrottle(UserRateThrottle):
     """
 
     def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        # djangorestframework-stubs type the rates as numbers; DRF's rates are "100/min" strings.
+        rates = cast("dict[str, str | None]", api_settings.DEFAULT_THROTTLE_RATES)
+        return rates.get(self.scope) if self.scope is not None else None

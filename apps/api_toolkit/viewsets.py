@@ -1,16 +1,24 @@
 """The base every /v1 viewset mixes in: validate input, call a service, answer output."""
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import serializers
+from rest_framework.filters import BaseFilterBackend
+from rest_framework.pagination import BasePagination
+from rest_framework.permissions import BasePermission, OperandHolder, SingleOperandHolder
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .filters import OrderingFilter, SearchFilter
 from .pagination import KeysetCursorPagination
 from .permissions import ModelPermissions
+
+if TYPE_CHECKING:
+    # Only in djangorestframework-stubs: the protocol django-filter's backend satisfies.
+    from rest_framework.generics import BaseFilterProtocol
 
 
 class ApiViewSetMixin:
@@ -21,11 +29,18 @@ class ApiViewSetMixin:
     PUT is not routed (no ``update`` action), so it answers 405.
     """
 
-    lookup_field = "uuid"
-    lookup_url_kwarg = "id"
-    permission_classes = [ModelPermissions]
-    pagination_class = KeysetCursorPagination
-    filter_backends = [DjangoFilterBackend, SearchFilter, OrderingFilter]
+    # Declared with GenericAPIView's types so the viewsets can mix this in first.
+    lookup_field: str = "uuid"
+    lookup_url_kwarg: str | None = "id"
+    permission_classes: Sequence[type[BasePermission] | OperandHolder | SingleOperandHolder] = [
+        ModelPermissions
+    ]
+    pagination_class: type[BasePagination] | None = KeysetCursorPagination
+    filter_backends: "Sequence[type[BaseFilterBackend | BaseFilterProtocol[Any]]]" = [
+        DjangoFilterBackend,
+        SearchFilter,
+        OrderingFilter,
+    ]
     output_serializer: type[serializers.Serializer]
     create_serializer: type[serializers.Serializer]
     update_serializer: type[serializers.Serializer]

@@ -1,5 +1,5 @@
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.contrib import admin
 from django.db.models import QuerySet
@@ -23,9 +23,16 @@ from .services import (
     customer_update,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _OrderCount(TypedDict):
+    order_count: int  # annotated by customer_list(with_order_count=True), see get_queryset
+
 
 @admin.register(Customer)
-class CustomerAdmin(ServiceModelAdmin, SpreadsheetAdmin):
+class CustomerAdmin(ServiceModelAdmin[Customer], SpreadsheetAdmin):
     resource_classes = [CustomerResource]
     import_service = staticmethod(customer_import_rows)
     import_template_files = ("customers-template.csv", "customers-sample.csv")
@@ -46,10 +53,10 @@ class CustomerAdmin(ServiceModelAdmin, SpreadsheetAdmin):
         return obj.full_name
 
     @display(description="orders", ordering="order_count")
-    def order_count_display(self, obj: Customer) -> int:
+    def order_count_display(self, obj: "WithAnnotations[Customer, _OrderCount]") -> int:
         return obj.order_count
 
-    def service_create(self, request: HttpRequest, data: dict[str, Any]) -> Customer:
+    def service_create(self, request: HttpRequest, data: Mapping[str, Any]) -> Customer:
         return customer_create(
             first_name=data["first_name"],
             last_name=data["last_name"],
@@ -57,7 +64,9 @@ class CustomerAdmin(ServiceModelAdmin, SpreadsheetAdmin):
             actor=request.user,
         )
 
-    def service_update(self, request: HttpRequest, obj: Customer, data: dict[str, Any]) -> Customer:
+    def service_update(
+        self, request: HttpRequest, obj: Customer, data: Mapping[str, Any]
+    ) -> Customer:
         changes = {k: v for k, v in data.items() if k in CUSTOMER_UPDATE_FIELDS}
         return customer_update(customer=obj, data=changes, actor=request.user)
 

@@ -1,3 +1,5 @@
+from uuid import UUID
+
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
@@ -22,5 +24,5 @@ def customer_list(*, with_order_count: bool = False) -> QuerySet[Customer]:
     return qs
 
 
-def customer_get(*, uuid: object) -> Customer | None:
+def customer_get(*, uuid: UUID | str) -> Customer | None:
     return Customer.objects.filter(uuid=uuid).first()

@@ -24,7 +24,7 @@ from .services import (
 
 
 @admin.register(Item)
-class ItemAdmin(ServiceModelAdmin, SpreadsheetAdmin):
+class ItemAdmin(ServiceModelAdmin[Item], SpreadsheetAdmin):
     resource_classes = [ItemResource]
     import_service = staticmethod(item_import_rows)
     import_template_files = ("items-template.csv", "items-sample.csv")
@@ -40,12 +40,12 @@ class ItemAdmin(ServiceModelAdmin, SpreadsheetAdmin):
     def price_display(self, obj: Item) -> str:
         return format_money(obj.price)
 
-    def service_create(self, request: HttpRequest, data: dict[str, Any]) -> Item:
+    def service_create(self, request: HttpRequest, data: Mapping[str, Any]) -> Item:
         return item_create(
             name=data["name"], size=data["size"], price=data["price"], actor=request.user
         )
 
-    def service_update(self, request: HttpRequest, obj: Item, data: dict[str, Any]) -> Item:
+    def service_update(self, request: HttpRequest, obj: Item, data: Mapping[str, Any]) -> Item:
         changes = {k: v for k, v in data.items() if k in ITEM_UPDATE_FIELDS}
         return item_update(item=obj, data=changes, actor=request.user)
 

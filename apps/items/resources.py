@@ -28,8 +28,8 @@ class ItemSheet(Sheet):
             "price",
             parse=cells.decimal(
                 label="price",
-                max_digits=_PRICE.max_digits or 10,  # type: ignore[attr-defined]
-                places=_PRICE.decimal_places or 2,  # type: ignore[attr-defined]
+                max_digits=_PRICE.max_digits or 10,
+                places=_PRICE.decimal_places or 2,
                 minimum=Decimal("0"),
             ),
             required=True,

@@ -1,3 +1,5 @@
+from uuid import UUID
+
 from django.db.models import QuerySet
 
 from .models import Item
@@ -7,5 +9,5 @@ def item_list() -> QuerySet[Item]:
     return Item.objects.all()
 
 
-def item_get(*, uuid: object) -> Item | None:
+def item_get(*, uuid: UUID | str) -> Item | None:
     return Item.objects.filter(uuid=uuid).first()

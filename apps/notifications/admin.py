@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -185,7 +186,7 @@ class OrderSmsAdminMixin:
                 "queryset": queryset,
                 "count": count,
                 "orders_label": _plural(count, "order"),
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
                 "action_name": "resend_sms_confirmation",
             }
             return TemplateResponse(

@@ -96,7 +96,7 @@ class _SMSService(SMSService):
     every non-2xx answer and a 401 (bad key: stop) must not look like a 503 (retry later).
     """
 
-    def _make_request(  # type: ignore[override]
+    def _make_request(
         self,
         url: str,
         method: str,

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.db import transaction
@@ -26,6 +26,9 @@ from apps.orders.models import Order
 
 from .models import SmsMessage, SmsStatus
 from .tasks import enqueue_send
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -147,7 +150,8 @@ def _new_message(order: Order, *, requested_by: Actor = None) -> SmsMessage:
         phone=str(order.customer.phone_number),
         text=sms_confirmation_text(order=order),
         status=SmsStatus.QUEUED,
-        requested_by=user,
+        # An authenticated actor is an instance of AUTH_USER_MODEL (auth.User); Actor is wider.
+        requested_by=cast("User | None", user),
         date_created=now,
         date_modified=now,
     )
@@ -184,9 +188,7 @@ def _with_relations(orders: Iterable[Order]) -> list[Order]:
     """The orders with customer and item loaded, fetching the missing ones in one query."""
     orders = list(orders)
     missing = [
-        o.pk
-        for o in orders
-        if not (Order.customer.is_cached(o) and Order.item.is_cached(o))  # type: ignore[attr-defined]
+        o.pk for o in orders if not (Order.customer.is_cached(o) and Order.item.is_cached(o))
     ]
     if missing:
         loaded = Order.objects.select_related("customer", "item").in_bulk(missing)
@@ -229,7 +231,7 @@ def sms_resend(*, order: Order, actor: Actor) -> SmsMessage:
     """A new confirmation for ``order`` (to the customer's current number); earlier messages
     are left as they are."""
     _check_resend_permission(actor)
-    if not (Order.customer.is_cached(order) and Order.item.is_cached(order)):  # type: ignore[attr-defined]
+    if not (Order.customer.is_cached(order) and Order.item.is_cached(order)):
         order = Order.objects.select_related("customer", "item").get(pk=order.pk)
     sms_caps_check(orders=[order], actor=actor)
     message = _new_message(order, requested_by=actor)

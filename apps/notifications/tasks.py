@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django_tasks import task
@@ -22,6 +23,9 @@ def _send(message_id: int) -> str:
         )
         enqueue_send([message_id], run_after=due)
     return result
+
+if TYPE_CHECKING:
+    from django_tasks.base import Task
 
 
 @task()
@@ -47,7 +51,7 @@ def enqueue_send(message_ids: Sequence[int], *, run_after: datetime | None = Non
     """
     ids = list(message_ids)
     if len(ids) == 1:
-        t = sms_send_task
+        t: Task[..., Any] = sms_send_task
         args: tuple = (ids[0],)
     else:
         t = sms_send_batch_task

@@ -1,4 +1,6 @@
-from typing import Any
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django import forms
 from django.contrib import admin
@@ -30,6 +32,13 @@ from .services import (
     order_update,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _Total(TypedDict):
+    total: Decimal  # annotated by order_list(), see get_queryset
+
 
 class OrderImportForm(SpreadsheetImportForm):
     send_confirmations = forms.BooleanField(
@@ -47,7 +56,7 @@ class TotalRangeFilter(RangeNumericListFilter):
 
 
 @admin.register(Order)
-class OrderAdmin(OrderSmsAdminMixin, ServiceModelAdmin, SpreadsheetAdmin):
+class OrderAdmin(OrderSmsAdminMixin, ServiceModelAdmin[Order], SpreadsheetAdmin):
     resource_classes = [OrderResource]
     import_service = staticmethod(order_import_rows)
     import_template_files = ("orders-template.csv", "orders-sample.csv")
@@ -118,10 +127,10 @@ class OrderAdmin(OrderSmsAdminMixin, ServiceModelAdmin, SpreadsheetAdmin):
         return format_money(obj.unit_price)
 
     @display(description="total", ordering="total")
-    def total_display(self, obj: Order) -> str:
+    def total_display(self, obj: "WithAnnotations[Order, _Total]") -> str:
         return format_money(obj.total)
 
-    def service_create(self, request: HttpRequest, data: dict[str, Any]) -> Order:
+    def service_create(self, request: HttpRequest, data: Mapping[str, Any]) -> Order:
         return order_create(
             customer=data["customer"],
             item=data["item"],
@@ -129,7 +138,7 @@ class OrderAdmin(OrderSmsAdminMixin, ServiceModelAdmin, SpreadsheetAdmin):
             actor=request.user,
         )
 
-    def service_update(self, request: HttpRequest, obj: Order, data: dict[str, Any]) -> Order:
+    def service_update(self, request: HttpRequest, obj: Order, data: Mapping[str, Any]) -> Order:
         changes = {k: v for k, v in data.items() if k in ORDER_UPDATE_FIELDS}
         return order_update(order=obj, data=changes, actor=request.user)
 

@@ -1,5 +1,6 @@
 from collections.abc import Mapping
 from typing import Any
+from uuid import UUID
 
 from django.db.models import DecimalField, ExpressionWrapper, F, QuerySet
 
@@ -27,5 +28,5 @@ def order_list(
     return qs
 
 
-def order_get(*, uuid: object) -> Order | None:
+def order_get(*, uuid: UUID | str) -> Order | None:
     return order_list().filter(uuid=uuid).first()

@@ -343,7 +343,7 @@ class SpreadsheetAdmin(ImportExportModelAdmin):
 
     # export
 
-    def export_action(self, request: HttpRequest) -> HttpResponse:
+    def export_action(self, request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         if not self.has_export_permission(request):
             raise PermissionDenied
         formats = self.get_export_formats()
@@ -373,7 +373,7 @@ class SpreadsheetAdmin(ImportExportModelAdmin):
 
     def export_response(
         self, request: HttpRequest, queryset: Any, file_format: Any
-    ) -> HttpResponse:
+    ) -> HttpResponse | StreamingHttpResponse:
         file_name = self.get_export_filename(request, queryset, file_format)
         response: HttpResponse | StreamingHttpResponse
         if isinstance(file_format, XLSX):

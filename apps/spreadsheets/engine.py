@@ -345,8 +345,8 @@ class _Run:
                 if len(cache) + len(missing) > _REF_CACHE_MAX:
                     cache.clear()
                     missing = list(wanted)
-                for found_key, found in self._lookup(ref.model, key.fields, ref.fetch, missing):
-                    cache[found_key] = found
+                for found_key, stored in self._lookup(ref.model, key.fields, ref.fetch, missing):
+                    cache[found_key] = stored
                 for k in missing:
                     cache.setdefault(k, None)
             for row in rows:
@@ -412,7 +412,7 @@ class _Run:
                 for values in qs.filter(_t0__in=chunk).values_list(*columns):
                     target = build(values)
                     if target.key in wanted:
-                        by_key[target.key] = target  # type: ignore[index]
+                        by_key[target.key] = target
         return by_uuid, by_key
 
     # --- 3. validate --------------------------------------------------------------------------

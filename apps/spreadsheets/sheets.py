@@ -29,6 +29,9 @@ from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
 if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models.sql.compiler import SQLCompiler
+
     from apps.core.actors import Actor
 
     from .plan import ImportReport, PlannedRow
@@ -90,7 +93,15 @@ class UUIDText(Func):
 
     output_field = CharField()
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+    def as_sql(
+        self,
+        compiler: SQLCompiler,
+        connection: BaseDatabaseWrapper,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra: Any,
+    ) -> tuple[str, Any]:
         sql, params = compiler.compile(self.source_expressions[0])
         return f"CAST({sql} AS text)", params
 

@@ -207,7 +207,7 @@ class CopyWriter(Writer):
             fields = [self.by_attname[n] for n in names]
             columns = [f.column for f in fields]
             types = [f.db_type(connection) for f in fields]
-            pk_type = pk_field.rel_db_type(connection)
+            pk_type = pk_field.rel_db_type(connection)  # type: ignore[attr-defined]  # django-stubs 5.2.9 lacks Field.rel_db_type
             row_sql = f"(%s::{pk_type}, " + ", ".join(f"%s::{t}" for t in types) + ")"
             assignments = [f"{quote(c)} = v.{quote(c)}" for c in columns]
             if self.has_modified:

@@ -5,7 +5,7 @@ from django.core.exceptions import ImproperlyConfigured
 from apps.observability.logs import json_logging_config
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import LOGGING, env
 
 DEBUG = False
 if env.bool("DJANGO_DEBUG", default=False):
@@ -55,6 +55,6 @@ X_FRAME_OPTIONS = "DENY"
 
 # One JSON object per line on stderr, with the request id (CloudWatch Logs indexes the fields).
 # Per-logger levels set in base.py still apply.
-_base_loggers = LOGGING.get("loggers", {})  # noqa: F405
+_base_loggers = LOGGING.get("loggers", {})
 LOGGING = json_logging_config(env.str("LOG_LEVEL", default="INFO"))
 LOGGING["loggers"] = {**_base_loggers, **LOGGING["loggers"]}

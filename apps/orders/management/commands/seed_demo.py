@@ -65,16 +65,16 @@ class Command(BaseCommand):
             customers[row["uuid"]] = obj
         items = {}
         for row in data["items"]:
-            obj = Item.objects.filter(uuid=row["uuid"]).first()
-            if obj is None:
-                obj = item_create(
+            item = Item.objects.filter(uuid=row["uuid"]).first()
+            if item is None:
+                item = item_create(
                     name=row["name"],
                     size=row["size"],
                     price=row["price"],
                     uuid=uuid.UUID(row["uuid"]),
                 )
                 created += 1
-            items[row["uuid"]] = obj
+            items[row["uuid"]] = item
         now = timezone.now()
         existing = set(
             Order.objects.filter(uuid__in=[r["uuid"] for r in data["orders"]]).values_list(

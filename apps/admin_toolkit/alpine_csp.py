@@ -31,6 +31,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 OUTPUT = (
     Path(__file__).resolve().parent / "static" / "admin_toolkit" / "js" / "alpine-expressions.js"
@@ -387,7 +388,9 @@ def sources() -> tuple[list[Path], list[Path], Path]:
     from django.template.utils import get_app_template_dirs
 
     root = Path(settings.BASE_DIR)
-    template_dirs = [Path(d) for d in settings.TEMPLATES[0]["DIRS"]]
+    # django-stubs types each TEMPLATES entry's values as ``object``.
+    configured = cast("list[str | Path]", settings.TEMPLATES[0]["DIRS"])
+    template_dirs = [Path(d) for d in configured]
     template_dirs += [Path(d) for d in get_app_template_dirs("templates")]
     templates = sorted({p for d in template_dirs for p in d.rglob("*.html")})
     unfold_dir = Path(unfold.__file__).resolve().parent

@@ -24,6 +24,7 @@ def _send(message_id: int) -> str:
         enqueue_send([message_id], run_after=due)
     return result
 
+
 if TYPE_CHECKING:
     from django_tasks.base import Task
 

@@ -425,11 +425,15 @@ def covers(found: Catalogue, expression: str) -> bool:
 
 def catalogue() -> Catalogue:
     """Every expression the admin's templates, Python widgets and ModelAdmins can produce."""
+    from django.apps import apps
     from django.contrib import admin
 
     templates, python, root = sources()
     found = collect(templates, python, root)
-    for model, model_admin in admin.site._registry.items():
+    for model in apps.get_models():
+        if not admin.site.is_registered(model):
+            continue
+        model_admin = admin.site.get_model_admin(model)
         for expression in (getattr(model_admin, "conditional_fields", None) or {}).values():
             found.exact.setdefault(expression, f"{model.__name__} conditional_fields")
     return found

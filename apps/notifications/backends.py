@@ -94,6 +94,9 @@ class _SMSService(SMSService):
     ``SMSService.send`` (number validation, form fields, headers, URL) is used as is; only the
     final HTTP call is replaced, because the SDK raises ``AfricasTalkingException(body)`` for
     every non-2xx answer and a 401 (bad key: stop) must not look like a 503 (retry later).
+    The SDK (2.0.3) offers no public hook for the HTTP call nor a timeout setting (upstream
+    issue #69, PR #53), so its private ``_make_request`` is overridden: the one exception to
+    "public APIs only" in this project, with ``_baseUrl`` below.
     """
 
     def _make_request(
@@ -138,7 +141,8 @@ class AfricasTalkingBackend:
         self.timeout = (min(3.05, timeout), timeout)
         self.service = _SMSService(username, api_key)
         if api_url:
-            # The SDK builds every URL from ``_baseUrl`` (".../version1" by default).
+            # The SDK builds every URL from its private ``_baseUrl`` (".../version1" by default)
+            # and has no public setting for it (africastalking-python issue #69, PR #53).
             self.service._baseUrl = api_url.rstrip("/")
 
     def send(self, *, phone: str, text: str) -> SendResult:

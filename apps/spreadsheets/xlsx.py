@@ -145,7 +145,7 @@ class XlsxReader:
                 "imported). Save it again without a password."
             ) from exc
 
-    def _parse_small(self, name: str) -> etree._Element:
+    def _parse_small(self, name: str) -> Any:
         member = self.names.get(name)
         if member is None:
             raise ImportFileError(f"The workbook is incomplete: its part {name} is missing.")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.security.permission_matrix import markdown_table
+from tests.accounts.permission_matrix import markdown_table
 
 if __name__ == "__main__":
     print(markdown_table())

@@ -1,5 +1,7 @@
 import pytest
+from django.core.cache import cache
 from django.test import Client
+from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
 
@@ -26,3 +28,38 @@ def staff_client(staff_user) -> Client:
 @pytest.fixture
 def superuser(db):
     return UserFactory(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture(autouse=True)
+def _api_settings(settings):
+    """A throttle rate no test reaches unless it lowers it; a clean throttle history."""
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"user": "100000/minute"},
+    }
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api_user(db):
+    """Every model permission on customers, items and orders (not a superuser)."""
+    return UserFactory(perms=ALL_DOMAIN_PERMS)
+
+
+@pytest.fixture
+def viewer(db):
+    return UserFactory(perms=[p for p in ALL_DOMAIN_PERMS if ".view_" in p])
+
+
+@pytest.fixture
+def api(api_user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(api_user)
+    return client
+
+
+@pytest.fixture
+def anon() -> APIClient:
+    return APIClient()

@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 
 from apps.items.models import Item
-from tests.api.conftest import assert_error
+from tests.api_helpers import assert_error
 from tests.factories import ItemFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db

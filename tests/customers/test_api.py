@@ -1,7 +1,7 @@
 import pytest
 
 from apps.customers.models import Customer
-from tests.api.conftest import assert_error
+from tests.api_helpers import assert_error
 from tests.factories import CustomerFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db

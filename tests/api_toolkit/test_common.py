@@ -9,7 +9,7 @@ from django.test import Client
 
 from apps.api_toolkit.errors import api_exception_handler
 from apps.core.errors import DeleteBlockedError, DomainError
-from tests.api.conftest import assert_error
+from tests.api_helpers import assert_error
 from tests.factories import CustomerFactory, ItemFactory, OrderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

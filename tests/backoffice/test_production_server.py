@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from tests.test_production_settings import _env
+from tests.backoffice.test_production_settings import _env
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 
 

@@ -177,7 +177,7 @@ def _run_evaluator(tmp_path, cases: list[dict], query: str = "") -> list[dict]:
     compiled = tmp_path / "compiled.js"
     compiled.write_text(alpine_csp.render(alpine_csp.collect([template], [], tmp_path)))
     evaluator = alpine_csp.OUTPUT.parent / "alpine-csp.js"
-    harness = Path(__file__).parent / "js" / "alpine_csp_harness.mjs"
+    harness = Path(__file__).resolve().parents[1] / "js" / "alpine_csp_harness.mjs"
     result = subprocess.run(
         [node, str(harness), str(compiled), str(evaluator), query],
         input=json.dumps(cases),

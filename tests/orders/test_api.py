@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from apps.orders.models import Order
-from tests.api.conftest import assert_error
+from tests.api_helpers import assert_error
 from tests.factories import CustomerFactory, ItemFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from tests.api.conftest import VIEW_PERMS, assert_error
+from tests.api_helpers import VIEW_PERMS, assert_error
 from tests.conftest import ALL_DOMAIN_PERMS
 from tests.factories import CustomerFactory, ItemFactory, OrderFactory, UserFactory
 

@@ -160,7 +160,7 @@ def _csv_rows(stream: _CountingReader, limits: SheetLimits) -> Iterator[tuple[in
                 continue
             rows += 1
             cells += filled
-            limits.check_row(rows, cells)
+            limits.check_row(rows - 1, cells)  # the header row is not a data row
             yield number, row
     except UnicodeDecodeError:
         raise ImportFileError(

@@ -264,11 +264,36 @@ class XlsxReader:
         finally:
             stream.close()
 
+    def _string_cells_in_sheet(self) -> int:
+        """How many cells of the sheet name a shared string (a quick scan of its bytes).
+
+        A workbook holds no more distinct texts than it has text cells: counted first, this bounds
+        the shared-string table before it is read, so a table of millions of strings behind a
+        sheet of two rows is refused after a few, not after seconds of parsing.
+        """
+        member = self.names.get(self.sheet_part)
+        if member is None:
+            return 0
+        budget = _Budget(self.budget.limit)
+        count = 0
+        tail = b""
+        with self.archive.open(member) as raw:
+            while chunk := raw.read(1024 * 1024):
+                budget.spend(len(chunk))
+                data = tail + chunk
+                count += data.count(b't="s"') + data.count(b"t='s'")
+                tail = data[-4:]
+                # A marker split over the boundary is in ``tail`` and counted with the next
+                # chunk; one wholly inside the tail was counted already, so drop it from it.
+                if b't="s"' in tail or b"t='s'" in tail:
+                    tail = b""
+        return count
+
     def _shared_strings(self) -> list[str]:
         if self.shared_strings_part is None or self.shared_strings_part not in self.names:
             return []
         strings: list[str] = []
-        limit = self.limits.xlsx_max_shared_strings
+        limit = min(self.limits.xlsx_max_shared_strings, self._string_cells_in_sheet() + 1000)
         max_chars = self.limits.max_cell_chars
         for _, si in self._iterparse(self.shared_strings_part, ("{*}si",)):
             text = "".join(
@@ -278,6 +303,12 @@ class XlsxReader:
                 raise self.limits.cell_error(f"Shared string {len(strings) + 1}")
             strings.append(text)
             if len(strings) > limit:
+                if limit < self.limits.xlsx_max_shared_strings:
+                    raise SheetLimitError(
+                        "The workbook's table of texts holds more entries than its sheet has "
+                        "text cells: it is padded or damaged. Save it again from your "
+                        "spreadsheet program, or export it as CSV."
+                    )
                 raise SheetLimitError(
                     f"The workbook holds more than {limit:,} distinct texts, the most one import "
                     "reads. Split it into smaller files."
@@ -335,7 +366,7 @@ class XlsxReader:
                 del el.getparent()[0]
             if values:
                 rows += 1
-                limits.check_row(rows, cells)
+                limits.check_row(rows - 1, cells)  # the header row is not a data row
                 yield row_number, values
                 values = []
 

@@ -40,17 +40,21 @@ def admin_input_problem(request: HttpRequest, model_admin: Any) -> str | None:
             return "That action request was not valid: choose the action again."
     selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
     pk = model_admin.model._meta.pk
-    bounds: tuple[int | None, int | None]
+    low: int | None = None
+    high: int | None = None
     try:
-        bounds = connection.ops.integer_field_range(pk.get_internal_type())
+        low, high = connection.ops.integer_field_range(pk.get_internal_type())
     except KeyError:  # not an integer key (a uuid)
-        bounds = (None, None)
+        pass
     for value in selected:
         try:
             key = pk.to_python(value)
         except (ValidationError, ValueError, TypeError):
             key = None
-        if key is None or (isinstance(key, int) and low is not None and not low <= key <= high):
+        out_of_range = isinstance(key, int) and (
+            (low is not None and key < low) or (high is not None and key > high)
+        )
+        if key is None or out_of_range:
             return "The selection was not valid (an unknown row): select the rows again."
     return None
 

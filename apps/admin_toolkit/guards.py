@@ -8,6 +8,7 @@ serves (Django marks those views with ``model_admin``), whoever registered the a
 with a redirect and a message a person can act on.
 """
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -42,10 +43,8 @@ def admin_input_problem(request: HttpRequest, model_admin: Any) -> str | None:
     pk = model_admin.model._meta.pk
     low: int | None = None
     high: int | None = None
-    try:
+    with contextlib.suppress(KeyError):  # KeyError: not an integer key (a uuid)
         low, high = connection.ops.integer_field_range(pk.get_internal_type())
-    except KeyError:  # not an integer key (a uuid)
-        pass
     for value in selected:
         try:
             key = pk.to_python(value)

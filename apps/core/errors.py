@@ -3,7 +3,9 @@
 Each class says what kind of refusal it is, so the API's exception handler and the admin map
 them without knowing which app raised them: a ``DomainError`` is a conflict with the current
 state (409), a ``DeleteBlockedError`` a delete that rows still depend on (409
-``delete_blocked``), a ``LimitExceededError`` a cost or rate cap (429 with ``Retry-After``).
+``delete_blocked``), a ``LimitExceededError`` a cost or rate cap (429 with ``Retry-After``), a
+``StaleVersionError`` a write made against a version of the object that is no longer current
+(412 ``precondition_failed`` in the API, the stale-form page in the admin).
 """
 
 
@@ -36,3 +38,19 @@ class LimitExceededError(DomainError):
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class StaleVersionError(DomainError):
+    """The object changed since the version the write was based on; nothing was written.
+
+    ``current_version`` is the version now stored, or ``None`` when the object is gone.
+    """
+
+    code = "precondition_failed"
+
+    def __init__(
+        self, message: str, *, expected_version: int, current_version: int | None
+    ) -> None:
+        super().__init__(message)
+        self.expected_version = expected_version
+        self.current_version = current_version

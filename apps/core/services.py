@@ -7,27 +7,49 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models
 from django.db.models import Count
 
+from .versions import check_version, is_versioned, versioned_update
+
 M = TypeVar("M", bound=models.Model)
 
 
-def model_full_save(instance: M, *, update_fields: Iterable[str] | None = None) -> M:
+def model_full_save(
+    instance: M,
+    *,
+    update_fields: Iterable[str] | None = None,
+    expected_version: int | None = None,
+) -> M:
     """Validate the instance (fields, choices, uniqueness, constraints) and save it.
 
     A uniqueness race that slips past ``full_clean`` surfaces as an ``IntegrityError``; it is
-    turned into the same ``ValidationError`` callers already handle, never a 500.
+    turned into the same ``ValidationError`` callers already handle, never a 500. Updates of a
+    versioned model bump its version, conditionally on ``expected_version`` when given
+    (``versions.versioned_update``).
     """
     instance.full_clean()
+    fields = list(update_fields) if update_fields is not None else None
     try:
-        instance.save(update_fields=list(update_fields) if update_fields is not None else None)
+        if not instance._state.adding and is_versioned(instance):
+            versioned_update(instance, update_fields=fields, expected_version=expected_version)
+        else:
+            instance.save(update_fields=fields)
     except IntegrityError as exc:
         raise ValidationError(f"Could not save {instance._meta.verbose_name}: {exc}") from exc
     return instance
 
 
-def model_update(*, instance: M, fields: Iterable[str], data: Mapping[str, Any]) -> tuple[M, bool]:
+def model_update(
+    *,
+    instance: M,
+    fields: Iterable[str],
+    data: Mapping[str, Any],
+    expected_version: int | None = None,
+) -> tuple[M, bool]:
     """Apply the allowed ``fields`` present in ``data``; save only when something changed.
 
     Returns the instance and whether it was changed. Unknown keys are a programming error.
+    ``expected_version`` (an ``If-Match``, the version an admin form was opened with) makes the
+    write conditional on it: ``StaleVersionError`` if the object changed since, even when this
+    change turns out to be empty.
     """
     allowed = set(fields)
     unknown = set(data) - allowed
@@ -39,10 +61,11 @@ def model_update(*, instance: M, fields: Iterable[str], data: Mapping[str, Any])
             setattr(instance, field, value)
             changed.append(field)
     if not changed:
+        check_version(instance, expected_version=expected_version)
         return instance, False
     if any(f.name == "date_modified" for f in instance._meta.get_fields()):
         changed.append("date_modified")
-    model_full_save(instance, update_fields=changed)
+    model_full_save(instance, update_fields=changed, expected_version=expected_version)
     return instance, True
 
 

@@ -6,6 +6,8 @@ from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
+from apps.core.versions import version_field
+
 models.CharField.register_lookup(Length)
 
 
@@ -21,6 +23,7 @@ class Customer(models.Model):
     )
     date_created = models.DateTimeField("date created", default=timezone.now, editable=False)
     date_modified = models.DateTimeField("date modified", auto_now=True)
+    version = version_field()
 
     history = HistoricalRecords(excluded_fields=["date_modified"], cascade_delete_history=False)
 

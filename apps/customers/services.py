@@ -7,6 +7,7 @@ from django.db import transaction
 from apps.core.actors import Actor
 from apps.core.errors import DeleteBlockedError
 from apps.core.services import model_full_save, model_update, related_counts
+from apps.core.versions import lock_version
 from apps.spreadsheets.engine import ImportReport, Table, import_rows
 
 from .models import Customer
@@ -34,12 +35,23 @@ def customer_create(
 
 @transaction.atomic
 def customer_update(
-    *, customer: Customer, data: Mapping[str, Any], actor: Actor = None
+    *,
+    customer: Customer,
+    data: Mapping[str, Any],
+    actor: Actor = None,
+    expected_version: int | None = None,
 ) -> Customer:
+    """Change the customer's names or phone number; with ``expected_version``, only if the
+    customer is still at that version (``StaleVersionError`` otherwise)."""
     cleaned = {
         k: v.strip() if isinstance(v, str) and k != "phone_number" else v for k, v in data.items()
     }
-    customer, _ = model_update(instance=customer, fields=CUSTOMER_UPDATE_FIELDS, data=cleaned)
+    customer, _ = model_update(
+        instance=customer,
+        fields=CUSTOMER_UPDATE_FIELDS,
+        data=cleaned,
+        expected_version=expected_version,
+    )
     return customer
 
 
@@ -60,7 +72,11 @@ def customer_delete_blockers(*, customers: Iterable[Customer]) -> dict[Any, Dele
 
 
 @transaction.atomic
-def customer_delete(*, customer: Customer, actor: Actor = None) -> None:
+def customer_delete(
+    *, customer: Customer, actor: Actor = None, expected_version: int | None = None
+) -> None:
+    if expected_version is not None:
+        lock_version(customer, expected_version=expected_version)
     blocked = customer_delete_blockers(customers=[customer]).get(customer.pk)
     if blocked is not None:
         raise blocked

@@ -6,6 +6,8 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from apps.core.versions import version_field
+
 
 class Size(models.TextChoices):
     S = "S", "S"
@@ -24,6 +26,7 @@ class Item(models.Model):
     )
     date_created = models.DateTimeField("date created", default=timezone.now, editable=False)
     date_modified = models.DateTimeField("date modified", auto_now=True)
+    version = version_field()
 
     history = HistoricalRecords(excluded_fields=["date_modified"], cascade_delete_history=False)
 

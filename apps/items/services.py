@@ -8,6 +8,7 @@ from django.db import transaction
 from apps.core.actors import Actor
 from apps.core.errors import DeleteBlockedError
 from apps.core.services import model_full_save, model_update, related_counts
+from apps.core.versions import lock_version
 from apps.spreadsheets.engine import ImportReport, Table, import_rows
 
 from .models import Item
@@ -32,11 +33,21 @@ def item_create(
 
 
 @transaction.atomic
-def item_update(*, item: Item, data: Mapping[str, Any], actor: Actor = None) -> Item:
+def item_update(
+    *,
+    item: Item,
+    data: Mapping[str, Any],
+    actor: Actor = None,
+    expected_version: int | None = None,
+) -> Item:
+    """Change name, size or price (orders keep their own ``unit_price``); with
+    ``expected_version``, only if the item is still at that version."""
     cleaned = {k: v.strip() if k == "name" and isinstance(v, str) else v for k, v in data.items()}
     if "price" in cleaned and cleaned["price"] is not None:
         cleaned["price"] = Decimal(str(cleaned["price"]))
-    item, _ = model_update(instance=item, fields=ITEM_UPDATE_FIELDS, data=cleaned)
+    item, _ = model_update(
+        instance=item, fields=ITEM_UPDATE_FIELDS, data=cleaned, expected_version=expected_version
+    )
     return item
 
 
@@ -56,7 +67,9 @@ def item_delete_blockers(*, items: Iterable[Item]) -> dict[Any, DeleteBlockedErr
 
 
 @transaction.atomic
-def item_delete(*, item: Item, actor: Actor = None) -> None:
+def item_delete(*, item: Item, actor: Actor = None, expected_version: int | None = None) -> None:
+    if expected_version is not None:
+        lock_version(item, expected_version=expected_version)
     blocked = item_delete_blockers(items=[item]).get(item.pk)
     if blocked is not None:
         raise blocked

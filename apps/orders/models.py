@@ -6,6 +6,8 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from apps.core.versions import version_field
+
 
 class Order(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
@@ -26,6 +28,7 @@ class Order(models.Model):
     )
     date_created = models.DateTimeField("date created", default=timezone.now, editable=False)
     date_modified = models.DateTimeField("date modified", auto_now=True)
+    version = version_field()
 
     history = HistoricalRecords(excluded_fields=["date_modified"], cascade_delete_history=False)
 

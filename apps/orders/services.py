@@ -8,6 +8,7 @@ from django.db import transaction
 
 from apps.core.actors import Actor
 from apps.core.services import model_full_save, model_update
+from apps.core.versions import lock_version
 from apps.customers.models import Customer
 from apps.items.models import Item
 from apps.notifications.services import sms_confirmation_queue
@@ -61,8 +62,15 @@ def order_create(
 
 
 @transaction.atomic
-def order_update(*, order: Order, data: Mapping[str, Any], actor: Actor = None) -> Order:
-    """Change customer, item or quantity (the price follows ``order_unit_price``)."""
+def order_update(
+    *,
+    order: Order,
+    data: Mapping[str, Any],
+    actor: Actor = None,
+    expected_version: int | None = None,
+) -> Order:
+    """Change customer, item or quantity (the price follows ``order_unit_price``); with
+    ``expected_version``, only if the order is still at that version."""
     data = dict(data)
     if "quantity" in data:
         data["quantity"] = _quantity(data["quantity"])
@@ -73,12 +81,19 @@ def order_update(*, order: Order, data: Mapping[str, Any], actor: Actor = None) 
             item_changed=new_item.pk != order.item_id,
             current=order.unit_price,
         )
-    order, _ = model_update(instance=order, fields=(*ORDER_UPDATE_FIELDS, "unit_price"), data=data)
+    order, _ = model_update(
+        instance=order,
+        fields=(*ORDER_UPDATE_FIELDS, "unit_price"),
+        data=data,
+        expected_version=expected_version,
+    )
     return order
 
 
 @transaction.atomic
-def order_delete(*, order: Order, actor: Actor = None) -> None:
+def order_delete(*, order: Order, actor: Actor = None, expected_version: int | None = None) -> None:
+    if expected_version is not None:
+        lock_version(order, expected_version=expected_version)
     order.delete()
 
 

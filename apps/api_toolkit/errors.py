@@ -1,7 +1,8 @@
 """One error body for every /v1 error and the handler that produces it.
 
 Every error answers ``{"status": int, "code": str, "detail": str, "errors": {field: [str]}}``;
-``errors`` is empty unless the request had field-level problems (400).
+``errors`` is empty unless the request had field-level problems (400). A 412 adds ``current``,
+the object as it is now (with its ``ETag`` header), so the client can merge and retry.
 """
 
 import logging
@@ -17,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from apps.core.errors import DomainError, LimitExceededError
+from apps.core.errors import DomainError, LimitExceededError, StaleVersionError
 
 logger = logging.getLogger("django.request")
 
@@ -26,6 +27,52 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the current state of the resource."
     default_code = "conflict"
+
+
+class PreconditionFailed(exceptions.APIException):
+    """412: the object changed since the version the request was based on (``If-Match``)."""
+
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "The object changed since the version this request was based on."
+    default_code = "precondition_failed"
+
+    def __init__(
+        self, detail: str | None = None, *, current: Any = None, etag: str | None = None
+    ) -> None:
+        super().__init__(detail)
+        self.current = current
+        self.etag = etag
+
+
+class PreconditionRequired(exceptions.APIException):
+    """428: writes must say which version they are based on (``API_REQUIRE_IF_MATCH``)."""
+
+    status_code = status.HTTP_428_PRECONDITION_REQUIRED
+    default_detail = (
+        "This write needs an If-Match header with the ETag of the version it is based on."
+    )
+    default_code = "precondition_required"
+
+
+class IdempotencyKeyInUse(exceptions.APIException):
+    """409: a request with this Idempotency-Key is still being processed."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = (
+        "A request with this Idempotency-Key is still being processed; retry after it ends."
+    )
+    default_code = "idempotency_key_in_use"
+
+
+class IdempotencyKeyReused(exceptions.APIException):
+    """422: the Idempotency-Key was already used for a different request."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = (
+        "This Idempotency-Key was already used for a different request (method, path or "
+        "body); use a new key for a new request."
+    )
+    default_code = "idempotency_key_reused"
 
 
 def error_body(*, status_code: int, code: str, detail: str, errors: dict | None = None) -> dict:
@@ -81,6 +128,8 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     """DRF ``EXCEPTION_HANDLER``: map domain and Django errors, then reshape the body."""
     if isinstance(exc, LimitExceededError):
         exc = exceptions.Throttled(wait=exc.retry_after, detail=exc.message)
+    elif isinstance(exc, StaleVersionError):
+        exc = PreconditionFailed(exc.message)
     elif isinstance(exc, DomainError):
         exc = Conflict(exc.message, code=exc.code)
     elif isinstance(exc, DjangoValidationError):
@@ -121,6 +170,12 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
             code=str(_first_code(exc.get_codes()) or exc.default_code),
             detail=str(exc.detail) if not isinstance(exc.detail, dict | list) else str(exc),
         )
+    if isinstance(exc, PreconditionFailed):
+        body["current"] = exc.current
+        if exc.etag:
+            response["ETag"] = exc.etag
+    elif isinstance(exc, IdempotencyKeyInUse):
+        response["Retry-After"] = "1"
     response.data = body
     return response
 

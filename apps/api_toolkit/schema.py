@@ -1,12 +1,16 @@
 """The OpenAPI description of /v1: the shared error responses and the CRUD operations' summaries.
 
 ``ApiAutoSchema`` adds the error responses every operation can give to whatever the view
-declares, through drf-spectacular's public ``get_operation`` and ``resolve_serializer``.
+declares, through drf-spectacular's public ``get_operation`` and ``resolve_serializer``, and the
+headers of retries and concurrent edits: ``Idempotency-Key`` on every POST (409, 422),
+``If-None-Match`` on reads (304), ``If-Match`` on PATCH and DELETE (412, and 428 when
+``API_REQUIRE_IF_MATCH`` is set), ``ETag`` on every object response.
 """
 
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
@@ -20,7 +24,8 @@ class ErrorSerializer(serializers.Serializer):
         help_text="Machine-readable reason: `invalid`, `parse_error`, `not_authenticated`, "
         "`authentication_failed`, `permission_denied`, `not_found`, `method_not_allowed`, "
         "`not_acceptable`, `unsupported_media_type`, `delete_blocked`, `conflict`, "
-        "`throttled`, `server_error`."
+        "`idempotency_key_in_use`, `idempotency_key_reused`, `precondition_failed`, "
+        "`precondition_required`, `throttled`, `server_error`."
     )
     detail = serializers.CharField(help_text="A human-readable message.")
     # DRF's serializer metaclass pops declared fields off the class: Serializer.errors stays.
@@ -38,8 +43,50 @@ ERROR_DESCRIPTIONS = {
     "404": "No object with this id (or a malformed id).",
     "405": "Method not allowed (PUT is not supported: use PATCH).",
     "409": "The object cannot be deleted while other records refer to it (`delete_blocked`).",
+    "412": "`If-Match` names another version of the object (`precondition_failed`): nothing was "
+    "written; `current` holds the object as it is now and `ETag` its tag.",
     "415": "The body is not JSON (`Content-Type: application/json` is required).",
+    "422": "This `Idempotency-Key` was already used for a different request "
+    "(`idempotency_key_reused`).",
+    "428": "`If-Match` is required for this write (`precondition_required`).",
     "429": "Too many requests for this user; retry after `Retry-After` seconds.",
+}
+POST_CONFLICT = (
+    "A request with this `Idempotency-Key` is still being processed "
+    "(`idempotency_key_in_use`); retry after `Retry-After` seconds."
+)
+ETAG_HEADER = {
+    "schema": {"type": "string"},
+    "description": "The object's entity tag: send it in `If-Match` to write only over this "
+    "version, or in `If-None-Match` to get 304 while it is unchanged.",
+}
+REPLAYED_HEADER = {
+    "schema": {"type": "string", "enum": ["true"]},
+    "description": "Present on a retry with the same `Idempotency-Key`: this is the stored "
+    "answer of the first request, which was not run again.",
+}
+IDEMPOTENCY_KEY_PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "description": "Makes retries safe: the request runs at most once per key (per user); a "
+    "retry with the same key and request gets the first answer again, with "
+    "`Idempotent-Replayed: true`. 1 to 255 printable ASCII characters; a new UUID per operation "
+    "is a good choice. Kept `API_IDEMPOTENCY_KEY_TTL_HOURS` hours.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+}
+IF_MATCH_PARAMETER = {
+    "name": "If-Match",
+    "in": "header",
+    "description": "The `ETag` of the version this write is based on: if the object changed "
+    "since, the answer is 412 and nothing is written.",
+    "schema": {"type": "string"},
+}
+IF_NONE_MATCH_PARAMETER = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "description": "An `ETag` from an earlier read: 304 without a body while it is current.",
+    "schema": {"type": "string"},
 }
 ERROR_HEADERS = {
     "401": {
@@ -61,6 +108,9 @@ ERROR_HEADERS = {
 class ApiAutoSchema(AutoSchema):
     """Adds the shared error responses to every operation, so the schema lists what can happen."""
 
+    def is_conditional_write(self) -> bool:
+        return self.method in ("PATCH", "DELETE") and "{" in self.path
+
     def error_codes(self) -> list[str]:
         codes = ["401", "403", "429"]
         is_detail = "{" in self.path
@@ -72,7 +122,13 @@ class ApiAutoSchema(AutoSchema):
             codes.append("404")
         if self.method == "DELETE" and getattr(self.view, "delete_may_conflict", False):
             codes.append("409")
-        return sorted(codes)
+        if self.method == "POST":
+            codes += ["400", "409", "422"]  # malformed, in-use and reused Idempotency-Key
+        if self.is_conditional_write():
+            codes.append("412")
+            if settings.API_REQUIRE_IF_MATCH:
+                codes.append("428")
+        return sorted(set(codes))
 
     def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
         operation = super().get_operation(*args, **kwargs)
@@ -84,13 +140,75 @@ class ApiAutoSchema(AutoSchema):
             if code in responses:
                 continue
             response: dict[str, Any] = {
-                "description": ERROR_DESCRIPTIONS[code],
+                "description": POST_CONFLICT
+                if code == "409" and self.method == "POST"
+                else ERROR_DESCRIPTIONS[code],
                 "content": {"application/json": {"schema": error_ref}},
             }
             if code in ERROR_HEADERS:
                 response["headers"] = ERROR_HEADERS[code]
+            if code == "409" and self.method == "POST":
+                response["headers"] = {
+                    "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds."}
+                }
+            if code == "412":
+                response["content"]["application/json"]["schema"] = self._precondition_schema(
+                    error_ref
+                )
+                response["headers"] = {"ETag": ETAG_HEADER}
             responses[code] = response
+        self._add_conditional_headers(operation, responses)
         return operation
+
+    def _precondition_schema(self, error_ref: dict[str, Any]) -> dict[str, Any]:
+        output = getattr(self.view, "output_serializer", None)
+        current: dict[str, Any] = (
+            self.resolve_serializer(output, "response").ref if output else {"type": "object"}
+        )
+        return {
+            "allOf": [
+                error_ref,
+                {
+                    "type": "object",
+                    "required": ["current"],
+                    "properties": {
+                        "current": {
+                            **current,
+                            "description": "The object as it is now.",
+                        }
+                        if "$ref" not in current
+                        else {"allOf": [current], "description": "The object as it is now."}
+                    },
+                },
+            ]
+        }
+
+    def _add_conditional_headers(
+        self, operation: dict[str, Any], responses: dict[str, Any]
+    ) -> None:
+        parameters = operation.setdefault("parameters", [])
+        is_detail = "{" in self.path
+        if self.method == "POST":
+            required = getattr(self.view, "idempotency_key_required", None)
+            parameters.append(
+                {**IDEMPOTENCY_KEY_PARAMETER, "required": bool(required and required())}
+            )
+            for code, response in responses.items():
+                if code.startswith("2"):
+                    response.setdefault("headers", {})["Idempotent-Replayed"] = REPLAYED_HEADER
+        if self.method == "GET" and is_detail:
+            parameters.append(IF_NONE_MATCH_PARAMETER)
+            responses["304"] = {
+                "description": "Not modified: `If-None-Match` names the current `ETag`.",
+                "headers": {"ETag": ETAG_HEADER},
+            }
+        if self.is_conditional_write():
+            parameters.append({**IF_MATCH_PARAMETER, "required": settings.API_REQUIRE_IF_MATCH})
+        has_object = (self.method == "GET" and is_detail) or self.method == "PATCH"
+        if has_object or (self.method == "POST" and not is_detail):
+            for code, response in responses.items():
+                if code in ("200", "201"):
+                    response.setdefault("headers", {})["ETag"] = ETAG_HEADER
 
 
 def crud_schema(

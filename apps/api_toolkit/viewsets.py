@@ -1,18 +1,32 @@
-"""The base every /v1 viewset mixes in: validate input, call a service, answer output."""
+"""The base every /v1 viewset mixes in: validate input, call a service, answer output.
+
+It also makes every ``POST`` idempotent under an ``Idempotency-Key`` (``idempotency.py``) and
+answers conditional requests on objects (``conditional.py``): ``ETag`` on every object response,
+304 for a matching ``If-None-Match``, and ``If-Match`` turned into the version a write must be
+conditional on (412 with the current object otherwise, 428 without it when required).
+"""
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from django.db import models
+from django.conf import settings
+from django.db import models, transaction
+from django.http import Http404, HttpRequest, HttpResponseBase
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.filters import BaseFilterBackend
 from rest_framework.pagination import BasePagination
 from rest_framework.permissions import BasePermission, OperandHolder, SingleOperandHolder
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.core.errors import StaleVersionError
+
+from .conditional import etag, if_match, not_modified
+from .errors import PreconditionFailed
 from .filters import OrderingFilter, SearchFilter
+from .idempotency import HEADER, Attempt, Replay, is_keyed, parse_key
 from .pagination import KeysetCursorPagination
 from .permissions import ModelPermissions
 
@@ -44,6 +58,102 @@ class ApiViewSetMixin:
     output_serializer: type[serializers.Serializer]
     create_serializer: type[serializers.Serializer]
     update_serializer: type[serializers.Serializer]
+    _attempt: Attempt | None = None
+
+    # --- Idempotency-Key -----------------------------------------------------------------------
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not is_keyed(request):
+            return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+        # One transaction for the key's record and everything the view writes.
+        with transaction.atomic():
+            response = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+            if self._attempt is not None:
+                self._attempt.finish(response)
+        return response
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        if request.method != "POST":
+            return
+        raw = request.headers.get(HEADER)
+        if raw is None:
+            if self.idempotency_key_required():
+                raise ValidationError(
+                    {HEADER: ["This operation needs an Idempotency-Key header (e.g. a UUID)."]}
+                )
+            return
+        key = parse_key(raw)
+        if request.user.is_authenticated:
+            self._attempt = Attempt.begin(request, key)
+
+    def idempotency_key_required(self) -> bool:
+        """Whether ``API_IDEMPOTENCY_KEY_REQUIRED`` names this operation (``order.create``)."""
+        required = settings.API_IDEMPOTENCY_KEY_REQUIRED
+        operation = f"{getattr(self, 'basename', '')}.{getattr(self, 'action', '')}"
+        return "*" in required or operation in required
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, Replay):
+            return exc.response  # type: ignore[return-value]  # an HttpResponse, finalized as-is
+        if isinstance(exc, StaleVersionError):
+            exc = self.precondition_failed(exc.message)
+        return super().handle_exception(exc)  # type: ignore[misc]
+
+    # --- conditional requests ----------------------------------------------------------------
+
+    def object_version(self, obj: Any) -> int:
+        return obj.version
+
+    def object_etag(self, obj: Any) -> str:
+        """The object's entity tag; viewsets whose bodies embed other rows add them."""
+        return etag(self.object_version(obj))
+
+    def object_data(self, obj: Any) -> Any:
+        return self.output_serializer(obj).data
+
+    def current_object(self) -> Any:
+        """The object addressed by the URL as it is now (what a 412 shows)."""
+        return self.get_object()  # type: ignore[attr-defined]
+
+    def object_response(
+        self, obj: Any, *, status: int = 200, headers: dict | None = None
+    ) -> Response:
+        return Response(
+            self.object_data(obj),
+            status=status,
+            headers={"ETag": self.object_etag(obj), **(headers or {})},
+        )
+
+    def retrieve_response(self, request: Request, obj: Any) -> Response:
+        """200 with the object and its ``ETag``, or 304 when ``If-None-Match`` names it."""
+        tag = self.object_etag(obj)
+        if not_modified(request, tag):
+            return Response(status=304, headers={"ETag": tag})
+        return Response(self.object_data(obj), headers={"ETag": tag})
+
+    def expected_version(self, request: Request, obj: Any) -> int | None:
+        """The version a PATCH or DELETE must be conditional on: the current one when
+        ``If-Match`` names its tag, ``None`` without the header (or with ``*``); a stale tag is
+        a 412 with the current object."""
+        matched = if_match(request, self.object_etag(obj))
+        if matched is False:
+            raise self.precondition_failed(
+                "The object changed since the version named in If-Match; its current version "
+                "is in `current` and in the ETag header.",
+                obj,
+            )
+        if matched and request.headers.get("If-Match", "").strip() != "*":
+            return self.object_version(obj)
+        return None
+
+    def precondition_failed(self, detail: str, obj: Any = None) -> Exception:
+        if obj is None:
+            try:
+                obj = self.current_object()
+            except Http404 as exc:
+                return exc
+        return PreconditionFailed(detail, current=self.object_data(obj), etag=self.object_etag(obj))
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
         # Used by the browsable API's forms and the schema's fallbacks.
@@ -76,6 +186,4 @@ class ApiViewSetMixin:
         location = self.reverse_action(  # type: ignore[attr-defined]
             "detail", kwargs={self.lookup_url_kwarg: str(uuid)}
         )
-        return Response(
-            self.output_serializer(obj).data, status=201, headers={"Location": location}
-        )
+        return self.object_response(obj, status=201, headers={"Location": location})

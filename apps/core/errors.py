@@ -48,9 +48,7 @@ class StaleVersionError(DomainError):
 
     code = "precondition_failed"
 
-    def __init__(
-        self, message: str, *, expected_version: int, current_version: int | None
-    ) -> None:
+    def __init__(self, message: str, *, expected_version: int, current_version: int | None) -> None:
         super().__init__(message)
         self.expected_version = expected_version
         self.current_version = current_version

@@ -99,7 +99,7 @@ class CustomerViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
         return self.list_response(request)
 
     def retrieve(self, request: Request, id: str) -> Response:
-        return Response(self.output_serializer(self.get_object()).data)
+        return self.retrieve_response(request, self.get_object())
 
     def create(self, request: Request) -> Response:
         data = self.validated(self.create_serializer, request)
@@ -113,12 +113,17 @@ class CustomerViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
 
     def partial_update(self, request: Request, id: str) -> Response:
         customer = self.get_object()
+        expected = self.expected_version(request, customer)
         data = self.validated(self.update_serializer, request)
         if "phone_number" in data:
             data["phone_number"] = data["phone_number"].as_e164
-        customer = customer_update(customer=customer, data=data, actor=request.user)
-        return Response(self.output_serializer(customer).data)
+        customer = customer_update(
+            customer=customer, data=data, actor=request.user, expected_version=expected
+        )
+        return self.object_response(customer)
 
     def destroy(self, request: Request, id: str) -> Response:
-        customer_delete(customer=self.get_object(), actor=request.user)
+        customer = self.get_object()
+        expected = self.expected_version(request, customer)
+        customer_delete(customer=customer, actor=request.user, expected_version=expected)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -89,7 +89,7 @@ class ItemViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
         return self.list_response(request)
 
     def retrieve(self, request: Request, id: str) -> Response:
-        return Response(self.output_serializer(self.get_object()).data)
+        return self.retrieve_response(request, self.get_object())
 
     def create(self, request: Request) -> Response:
         data = self.validated(self.create_serializer, request)
@@ -100,10 +100,13 @@ class ItemViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
 
     def partial_update(self, request: Request, id: str) -> Response:
         item = self.get_object()
+        expected = self.expected_version(request, item)
         data = self.validated(self.update_serializer, request)
-        item = item_update(item=item, data=data, actor=request.user)
-        return Response(self.output_serializer(item).data)
+        item = item_update(item=item, data=data, actor=request.user, expected_version=expected)
+        return self.object_response(item)
 
     def destroy(self, request: Request, id: str) -> Response:
-        item_delete(item=self.get_object(), actor=request.user)
+        item = self.get_object()
+        expected = self.expected_version(request, item)
+        item_delete(item=item, actor=request.user, expected_version=expected)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -11,6 +11,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.api_toolkit.conditional import etag
 from apps.api_toolkit.fields import UUIDRelatedField
 from apps.api_toolkit.filters import UTCDateTimeFilter
 from apps.api_toolkit.formats import iso, money
@@ -112,12 +113,35 @@ ORDER_ROW_FIELDS = (
 )
 
 
-def order_rows(queryset: QuerySet[Order]) -> QuerySet:
+# What an order's ETag covers besides its own version: the embedded customer and item summaries
+# and the SMS status (``order_etag``). Read for single orders only, not for list pages.
+ORDER_VERSION_FIELDS = ("version", "customer__version", "item__version")
+
+
+def order_rows(queryset: QuerySet[Order], *, versions: bool = False) -> QuerySet:
     """The API's view of ``queryset`` as dicts, for ``OrderOutputSerializer``."""
     return queryset.values(
         *ORDER_ROW_FIELDS,
+        *(ORDER_VERSION_FIELDS if versions else ()),
         # Stored in E.164 (a check constraint holds it); read as text, not re-parsed per row.
         customer_phone=ExpressionWrapper(F("customer__phone_number"), output_field=CharField()),
+    )
+
+
+def order_etag(order: Order | dict[str, Any]) -> str:
+    """The order's entity tag: its version, and what else its body shows that may change."""
+    if isinstance(order, dict):
+        return etag(
+            order["version"],
+            order["customer__version"],
+            order["item__version"],
+            order["sms_status"],
+        )
+    return etag(
+        order.version,
+        order.customer.version,
+        order.item.version,
+        getattr(order, "sms_status", None),
     )
 
 
@@ -207,14 +231,27 @@ class OrderViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
 
     def _fetch(self, order: Order) -> dict[str, Any]:
         """The order as lists show it (annotations included), after a write."""
-        return order_rows(self.get_queryset()).get(pk=order.pk)
+        return order_rows(self.get_queryset(), versions=True).get(pk=order.pk)
+
+    def object_version(self, obj: Order | dict[str, Any]) -> int:
+        return obj["version"] if isinstance(obj, dict) else obj.version
+
+    def object_etag(self, obj: Order | dict[str, Any]) -> str:
+        return order_etag(obj)
+
+    def object_data(self, obj: Order | dict[str, Any]) -> Any:
+        return self.output_serializer(obj if isinstance(obj, dict) else self._fetch(obj)).data
+
+    def current_object(self) -> dict[str, Any]:
+        return get_object_or_404(
+            order_rows(self.get_queryset(), versions=True), uuid=self.kwargs["id"]
+        )
 
     def list(self, request: Request) -> Response:
         return self.list_response(request)
 
     def retrieve(self, request: Request, id: str) -> Response:
-        row = get_object_or_404(order_rows(self.get_queryset()), uuid=id)
-        return Response(self.output_serializer(row).data)
+        return self.retrieve_response(request, self.current_object())
 
     def create(self, request: Request) -> Response:
         data = self.validated(self.create_serializer, request)
@@ -228,12 +265,15 @@ class OrderViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
 
     def partial_update(self, request: Request, id: str) -> Response:
         order = self.get_object()
+        expected = self.expected_version(request, order)
         data = self.validated(self.update_serializer, request)
-        order = order_update(order=order, data=data, actor=request.user)
-        return Response(self.output_serializer(self._fetch(order)).data)
+        order = order_update(order=order, data=data, actor=request.user, expected_version=expected)
+        return self.object_response(self._fetch(order))
 
     def destroy(self, request: Request, id: str) -> Response:
-        order_delete(order=self.get_object(), actor=request.user)
+        order = self.get_object()
+        expected = self.expected_version(request, order)
+        order_delete(order=order, actor=request.user, expected_version=expected)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(

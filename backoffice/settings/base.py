@@ -342,6 +342,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "apps.api_toolkit.schema.ApiAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+# Retries and concurrent edits (docs/api.md): how long an Idempotency-Key's answer is kept; the
+# operations ("order.create", "*" for every POST) that refuse a POST without a key; whether
+# PATCH and DELETE need If-Match (428 without it).
+API_IDEMPOTENCY_KEY_TTL_HOURS = env.int("API_IDEMPOTENCY_KEY_TTL_HOURS", default=24)
+API_IDEMPOTENCY_KEY_REQUIRED = env.list("API_IDEMPOTENCY_KEY_REQUIRED", default=[])
+API_REQUIRE_IF_MATCH = env.bool("API_REQUIRE_IF_MATCH", default=False)
 SPECTACULAR_SETTINGS = {
     "TITLE": "CustOrder API",
     "DESCRIPTION": (

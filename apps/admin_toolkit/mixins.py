@@ -1,6 +1,7 @@
-"""Admin plumbing that routes every write through the apps' service functions."""
+"""Admin plumbing that routes every write through the apps' service functions, and refuses
+writes based on a version of an object that is no longer current (``stale.py``)."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.contrib import messages
@@ -17,7 +18,13 @@ from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin, checkbox
 from unfold.decorators import display
 
-from apps.core.errors import DomainError
+from apps.core.errors import DomainError, StaleVersionError
+from apps.core.versions import VERSION_FIELD, is_versioned
+
+from .stale import VersionedAdminForm
+
+#: The hidden input each change-list row carries: the version the list showed.
+ROW_VERSION_PREFIX = "_version_"
 
 
 class ServiceModelAdmin[M: models.Model](SimpleHistoryAdmin, ModelAdmin):
@@ -28,7 +35,16 @@ class ServiceModelAdmin[M: models.Model](SimpleHistoryAdmin, ModelAdmin):
     ``service_delete_blockers`` when other rows may block a delete: the delete pages then show
     the service's own reason (how many rows block it) instead of listing every one of them.
     ``M`` is the admin's model: subclasses are declared as ``ServiceModelAdmin[Customer]``.
+
+    Change forms carry the version they were opened with and ``service_update`` receives it as
+    ``expected_version``: a save over a newer version is refused and the form shown again with
+    who changed what since (``stale.py``). Change-list rows carry their version too, so bulk
+    actions that update rows can make each write conditional on the version the operator saw
+    (``bulk_update_versioned``).
     """
+
+    form = VersionedAdminForm
+    change_form_before_template = "admin_toolkit/stale_form.html"
 
     # Filled in by the database or the services: meaningless on the add form.
     hidden_on_add: tuple[str, ...] = ("uuid", "date_created", "date_modified")
@@ -46,7 +62,12 @@ class ServiceModelAdmin[M: models.Model](SimpleHistoryAdmin, ModelAdmin):
         if html is None:
             html = checkbox.render(helpers.ACTION_CHECKBOX_NAME, "__pk__")
             ServiceModelAdmin._checkbox_html = html
-        return mark_safe(html.replace("__pk__", escape(str(obj.pk))))  # noqa: S308
+        pk = escape(str(obj.pk))
+        row = html.replace("__pk__", pk)
+        version = getattr(obj, VERSION_FIELD, None)
+        if version is not None:
+            row += f'<input type="hidden" name="{ROW_VERSION_PREFIX}{pk}" value="{int(version)}">'
+        return mark_safe(row)  # noqa: S308
 
     def get_fields(self, request: HttpRequest, obj: models.Model | None = None) -> list:
         fields = list(super().get_fields(request, obj))
@@ -60,7 +81,14 @@ class ServiceModelAdmin[M: models.Model](SimpleHistoryAdmin, ModelAdmin):
     def service_create(self, request: HttpRequest, data: Mapping[str, Any]) -> M:
         raise NotImplementedError
 
-    def service_update(self, request: HttpRequest, obj: M, data: Mapping[str, Any]) -> M:
+    def service_update(
+        self,
+        request: HttpRequest,
+        obj: M,
+        data: Mapping[str, Any],
+        *,
+        expected_version: int | None = None,
+    ) -> M:
         raise NotImplementedError
 
     def service_delete(self, request: HttpRequest, obj: M) -> None:
@@ -75,11 +103,82 @@ class ServiceModelAdmin[M: models.Model](SimpleHistoryAdmin, ModelAdmin):
     def save_model(self, request: HttpRequest, obj: M, form: ModelForm, change: bool) -> None:
         if change:
             original = type(obj)._default_manager.get(pk=obj.pk)
-            data = {f: form.cleaned_data[f] for f in form.changed_data if f in form.cleaned_data}
-            saved = self.service_update(request, original, data)
+            data = {
+                f: form.cleaned_data[f]
+                for f in form.changed_data
+                if f in form.cleaned_data and f != "opened_version"
+            }
+            saved = self.service_update(
+                request,
+                original,
+                data,
+                expected_version=form.cleaned_data.get("opened_version"),
+            )
         else:
             saved = self.service_create(request, form.cleaned_data)
         obj.__dict__.update(saved.__dict__)
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except StaleVersionError as exc:
+            # Someone saved between the form's check and this save's conditional UPDATE:
+            # nothing was written (the view's transaction rolled back). Show the form again;
+            # this time it sees the newer version and explains it.
+            try:
+                return super().changeform_view(request, object_id, form_url, extra_context)
+            except StaleVersionError:
+                messages.error(request, exc.message)
+                return HttpResponseRedirect(request.path)
+
+    def versions_opened(self, request: HttpRequest) -> dict[str, int]:
+        """The version each change-list row showed, by primary key (as posted by the list)."""
+        versions: dict[str, int] = {}
+        for name in request.POST:
+            if name.startswith(ROW_VERSION_PREFIX):
+                try:
+                    versions[name[len(ROW_VERSION_PREFIX) :]] = int(request.POST[name])
+                except ValueError:
+                    continue
+        return versions
+
+    def bulk_update_versioned(
+        self,
+        request: HttpRequest,
+        objs: Iterable[M],
+        write: Callable[[M, int | None], Any],
+    ) -> tuple[list[M], list[M]]:
+        """``write(obj, expected_version)`` for each object, conditional on the version the
+        change list showed; objects changed since are left alone and named in one message.
+
+        Returns (written, refused). Each write is its own transaction (the service's).
+        """
+        versions = self.versions_opened(request)
+        written: list[M] = []
+        refused: list[M] = []
+        for obj in objs:
+            expected = versions.get(str(obj.pk)) if is_versioned(obj) else None
+            try:
+                write(obj, expected)
+            except StaleVersionError:
+                refused.append(obj)
+            else:
+                written.append(obj)
+        if refused:
+            names = ", ".join(str(obj) for obj in refused[:10])
+            more = f" and {len(refused) - 10} more" if len(refused) > 10 else ""
+            messages.error(
+                request,
+                f"Not changed, because someone changed them after the list was loaded: "
+                f"{names}{more}. Reload the list and try again.",
+            )
+        return written, refused
 
     def delete_model(self, request: HttpRequest, obj: M) -> None:
         self.service_delete(request, obj)

@@ -47,7 +47,10 @@ def is_versioned(model: type[models.Model] | models.Model) -> bool:
 
 
 def _label(instance: models.Model) -> str:
-    return f"{instance._meta.verbose_name} {instance}"
+    """``Order 6B33…``, ``item Tee (M)``: the object's name, with its kind unless it says it."""
+    name, kind = str(instance), str(instance._meta.verbose_name)
+    label = name if name.lower().startswith(kind.lower()) else f"{kind} {name}"
+    return label[:1].upper() + label[1:]
 
 
 def _stale(instance: models.Model, expected: int) -> StaleVersionError:
@@ -58,10 +61,10 @@ def _stale(instance: models.Model, expected: int) -> StaleVersionError:
         .first()
     )
     if current is None:
-        message = f"The {_label(instance)} was deleted by someone else; nothing was saved."
+        message = f"{_label(instance)} was deleted by someone else; nothing was saved."
     else:
         message = (
-            f"The {_label(instance)} was changed by someone else (version {expected} → "
+            f"{_label(instance)} was changed by someone else (version {expected} → "
             f"{current}) since it was read; nothing was saved."
         )
     return StaleVersionError(message, expected_version=expected, current_version=current)

@@ -65,10 +65,17 @@ class CustomerAdmin(ServiceModelAdmin[Customer], SpreadsheetAdmin):
         )
 
     def service_update(
-        self, request: HttpRequest, obj: Customer, data: Mapping[str, Any]
+        self,
+        request: HttpRequest,
+        obj: Customer,
+        data: Mapping[str, Any],
+        *,
+        expected_version: int | None = None,
     ) -> Customer:
         changes = {k: v for k, v in data.items() if k in CUSTOMER_UPDATE_FIELDS}
-        return customer_update(customer=obj, data=changes, actor=request.user)
+        return customer_update(
+            customer=obj, data=changes, actor=request.user, expected_version=expected_version
+        )
 
     def service_delete(self, request: HttpRequest, obj: Customer) -> None:
         customer_delete(customer=obj, actor=request.user)

@@ -45,9 +45,18 @@ class ItemAdmin(ServiceModelAdmin[Item], SpreadsheetAdmin):
             name=data["name"], size=data["size"], price=data["price"], actor=request.user
         )
 
-    def service_update(self, request: HttpRequest, obj: Item, data: Mapping[str, Any]) -> Item:
+    def service_update(
+        self,
+        request: HttpRequest,
+        obj: Item,
+        data: Mapping[str, Any],
+        *,
+        expected_version: int | None = None,
+    ) -> Item:
         changes = {k: v for k, v in data.items() if k in ITEM_UPDATE_FIELDS}
-        return item_update(item=obj, data=changes, actor=request.user)
+        return item_update(
+            item=obj, data=changes, actor=request.user, expected_version=expected_version
+        )
 
     def service_delete(self, request: HttpRequest, obj: Item) -> None:
         item_delete(item=obj, actor=request.user)

@@ -138,9 +138,18 @@ class OrderAdmin(OrderSmsAdminMixin, ServiceModelAdmin[Order], SpreadsheetAdmin)
             actor=request.user,
         )
 
-    def service_update(self, request: HttpRequest, obj: Order, data: Mapping[str, Any]) -> Order:
+    def service_update(
+        self,
+        request: HttpRequest,
+        obj: Order,
+        data: Mapping[str, Any],
+        *,
+        expected_version: int | None = None,
+    ) -> Order:
         changes = {k: v for k, v in data.items() if k in ORDER_UPDATE_FIELDS}
-        return order_update(order=obj, data=changes, actor=request.user)
+        return order_update(
+            order=obj, data=changes, actor=request.user, expected_version=expected_version
+        )
 
     def service_delete(self, request: HttpRequest, obj: Order) -> None:
         order_delete(order=obj, actor=request.user)

@@ -28,7 +28,7 @@ def test_admin_changes_record_user_and_path_and_show_on_history_page(staff_clien
     order = Order.objects.get()
     response = staff_client.post(
         reverse("admin:orders_order_change", args=[order.pk]),
-        {"customer": customer.pk, "item": item.pk, "quantity": 5},
+        {"customer": customer.pk, "item": item.pk, "quantity": 5, "opened_version": 1},
     )
     assert response.status_code == 302
     records = list(order.history.order_by("history_date"))

@@ -20,7 +20,7 @@ def test_change_item_through_admin(staff_client):
     item = ItemFactory(name="Tee", size="M", price=Decimal("10"))
     response = staff_client.post(
         reverse("admin:items_item_change", args=[item.pk]),
-        {"name": "Tee", "size": "L", "price": "12.00"},
+        {"name": "Tee", "size": "L", "price": "12.00", "opened_version": 1},
     )
     assert response.status_code == 302
     item.refresh_from_db()

@@ -109,7 +109,12 @@ def test_change_order_quantity_keeps_unit_price(staff_client):
     Item.objects.filter(pk=order.item.pk).update(price=Decimal("50"))
     response = staff_client.post(
         reverse("admin:orders_order_change", args=[order.pk]),
-        {"customer": order.customer.pk, "item": order.item.pk, "quantity": 3},
+        {
+            "customer": order.customer.pk,
+            "item": order.item.pk,
+            "quantity": 3,
+            "opened_version": 1,
+        },
     )
     assert response.status_code == 302
     order.refresh_from_db()

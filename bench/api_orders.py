@@ -16,6 +16,15 @@
 Targets: ``/v1/orders`` (DRF: auth, permissions, throttle, filters, keyset cursor, serializer);
 ``floor`` (same session + permission check, ``.values()`` + orjson, no DRF); ``floor-noauth``
 (the query and orjson alone). Goal: the API at >= 60 % of ``floor``.
+
+``--baseline DIR`` adds ``GET /v1/orders`` served by another checkout of the code (e.g.
+``git archive <commit> | tar -x -C DIR``), from a second gunicorn on the next port and the same
+database, alternated with the others: a same-run check that a change left the list's speed as
+it was.
+
+``--writes`` then measures ``POST /v1/orders`` (a new order, its SMS queued) for a user holding
+``orders.add_order``, without and with an ``Idempotency-Key`` (a new key per request), the two
+alternated round by round. Goal: the key costs < 15 % of the throughput.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import shutil
 import signal
 import statistics
@@ -38,7 +48,7 @@ PY = str(ROOT / ".venv" / "bin" / "python")
 GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
 SETTINGS = "bench.api_settings"
 
-WRK_SCRIPT = """
+WRK_DONE = """
 done = function(summary, latency, requests)
   local errors = summary.errors.connect + summary.errors.read + summary.errors.write
     + summary.errors.status + summary.errors.timeout
@@ -49,6 +59,35 @@ done = function(summary, latency, requests)
     latency:percentile(95) / 1000, latency:percentile(99) / 1000, errors, summary.errors.status))
 end
 """
+WRK_SCRIPT = WRK_DONE
+
+# POST /v1/orders with a JSON body; with ``use_key`` each request carries a new Idempotency-Key
+# (run id, wrk thread, counter).
+WRK_POST = """
+wrk.method = "POST"
+wrk.body = '%(body)s'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-CSRFToken"] = "%(csrf)s"
+local use_key = %(use_key)s
+-- Keys must not repeat across wrk runs of the same script (a repeat is a cheap replay).
+local nonce = string.format("%%d-%%d", os.time(), math.floor(os.clock() * 1e6))
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("tid", string.format("%%s-%%d", nonce, threads))
+end
+local counter = 0
+request = function()
+  if not use_key then
+    return wrk.format()
+  end
+  counter = counter + 1
+  local headers = {}
+  for name, value in pairs(wrk.headers) do headers[name] = value end
+  headers["Idempotency-Key"] = string.format("%(run)s-%%s-%%d", tid, counter)
+  return wrk.format(nil, nil, headers, nil)
+end
+"""
 
 
 def manage(*args: str, env: dict[str, str]) -> str:
@@ -57,33 +96,75 @@ def manage(*args: str, env: dict[str, str]) -> str:
     ).stdout
 
 
-def prepare(orders: int, env: dict[str, str]) -> str:
-    """Migrate, seed up to ``orders`` rows, return a session key for a view-only user."""
-    manage("migrate", "--no-input", "-v", "0", env=env)
-    code = """
+SESSION_CODE = """
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.contrib.sessions.backends.db import SessionStore
 from django.conf import settings
 from apps.orders.models import Order
 User = get_user_model()
-user, _ = User.objects.get_or_create(username="bench-api")
-user.user_permissions.set([Permission.objects.get(codename="view_order")])
+user, _ = User.objects.get_or_create(username="%(username)s")
+user.user_permissions.set(
+    [Permission.objects.get(content_type__app_label="orders", codename=c) for c in %(perms)r]
+)
 session = SessionStore()
 session["_auth_user_id"] = str(user.pk)
 session["_auth_user_backend"] = "apps.accounts.backends.AccountBackend"
 session["_auth_user_hash"] = user.get_session_auth_hash()
 session.create()
-print("BENCH", Order.objects.count(), session.session_key, settings.SESSION_COOKIE_NAME)
+print("BENCH", Order.objects.count(), session.session_key, settings.SESSION_COOKIE_NAME,
+      settings.CSRF_COOKIE_NAME)
 """
-    out = manage("shell", "-v", "0", "-c", code, env=env)
-    _, count, key, cookie = next(
-        line for line in out.splitlines() if line.startswith("BENCH")
-    ).split()
+
+
+def session(env: dict[str, str], *, username: str, perms: list[str]) -> list[str]:
+    """``[order count, session key, session cookie name, CSRF cookie name]``."""
+    out = manage(
+        "shell", "-v", "0", "-c", SESSION_CODE % {"username": username, "perms": perms}, env=env
+    )
+    return next(line for line in out.splitlines() if line.startswith("BENCH")).split()[1:]
+
+
+def prepare(orders: int, env: dict[str, str]) -> str:
+    """Migrate, seed up to ``orders`` rows, return a session cookie for a view-only user."""
+    manage("migrate", "--no-input", "-v", "0", env=env)
+    count, key, cookie, _ = session(env, username="bench-api", perms=["view_order"])
     if int(count) < orders:
         print(f"seeding {orders - int(count):,} orders (have {int(count):,})...", flush=True)
         manage("seed_demo", "--no-demo", "--orders", str(orders - int(count)), env=env)
     return f"{cookie}={key}"
+
+
+def key_count(env: dict[str, str], run: str) -> int:
+    code = (
+        "from apps.api_toolkit.models import IdempotencyKey; "
+        f"print('COUNT', IdempotencyKey.objects.filter(key__startswith='{run}-').count())"
+    )
+    out = manage("shell", "-v", "0", "-c", code, env=env)
+    return int(next(line for line in out.splitlines() if line.startswith("COUNT")).split()[1])
+
+
+def order_count(env: dict[str, str]) -> int:
+    code = "from apps.orders.models import Order; print('COUNT', Order.objects.count())"
+    out = manage("shell", "-v", "0", "-c", code, env=env)
+    return int(next(line for line in out.splitlines() if line.startswith("COUNT")).split()[1])
+
+
+def writer(env: dict[str, str]) -> tuple[str, str, str]:
+    """A session cookie (with a CSRF cookie), its CSRF token and an order body for POSTs."""
+    _, key, cookie, csrf_cookie = session(
+        env, username="bench-api-writer", perms=["view_order", "add_order"]
+    )
+    code = (
+        "from apps.customers.models import Customer; from apps.items.models import Item; "
+        "print('BODY', Customer.objects.order_by('pk').first().uuid, "
+        "Item.objects.order_by('pk').first().uuid)"
+    )
+    out = manage("shell", "-v", "0", "-c", code, env=env)
+    _, customer, item = next(line for line in out.splitlines() if line.startswith("BODY")).split()
+    csrf = secrets.token_hex(16)  # 32 characters, as Django's own CSRF secrets
+    body = json.dumps({"customer": customer, "item": item, "quantity": 1})
+    return f"{cookie}={key}; {csrf_cookie}={csrf}", csrf, body
 
 
 def wait_ready(base: str, cookie: str, timeout: float = 30) -> None:
@@ -132,10 +213,78 @@ def run_wrk(url: str, cookie: str, *, duration: int, connections: int, script: s
         capture_output=True,
         text=True,
     ).stdout
-    line = next(line for line in out.splitlines() if line.startswith("WRKJSON "))
+    line = next((line for line in out.splitlines() if line.startswith("WRKJSON ")), None)
+    if line is None:
+        raise SystemExit(f"wrk gave no figures for {url}:\n{out}")
     result = json.loads(line.removeprefix("WRKJSON "))
     result["rps"] = result["requests"] / result["seconds"]
     return result
+
+
+def gunicorn(
+    code: Path, port: int, workers: int, env: dict[str, str], log_name: str
+) -> subprocess.Popen:
+    log = open(ROOT / "bench" / "out" / log_name, "w")  # noqa: SIM115
+    return subprocess.Popen(
+        [
+            GUNICORN,
+            "-c",
+            str(code / "gunicorn.conf.py"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "backoffice.wsgi:application",
+        ],
+        cwd=code,
+        env={**env, "GUNICORN_MAX_REQUESTS": "0", "PYTHONPATH": str(code)},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def measure(
+    targets: dict[str, tuple[str, str, str]], *, args: argparse.Namespace
+) -> dict[str, dict]:
+    """Each target ``name: (url, cookie, wrk script)``: a 3 s warm-up, then ``--rounds``
+    rounds alternating the targets so that load from elsewhere hits them alike; medians."""
+    runs: dict[str, list[dict]] = {name: [] for name in targets}
+    warmups = {
+        name: run_wrk(url, cookie, duration=3, connections=args.connections, script=script)
+        for name, (url, cookie, script) in targets.items()
+    }
+    for _ in range(args.rounds):
+        for name, (url, cookie, script) in targets.items():
+            runs[name].append(
+                run_wrk(
+                    url, cookie, duration=args.duration, connections=args.connections, script=script
+                )
+            )
+    return {
+        name: {key: statistics.median(r[key] for r in rs) for key in ("rps", "p50", "p95", "p99")}
+        | {
+            "errors": sum(r["errors"] for r in rs),
+            "all_rps": [r["rps"] for r in rs],
+            "requests": warmups[name]["requests"] + sum(r["requests"] for r in rs),
+        }
+        for name, rs in runs.items()
+    }
+
+
+def report(results: dict[str, dict]) -> None:
+    print(f"{'target':45} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
+    for name, r in results.items():
+        print(
+            f"{name:45} {r['rps']:8.1f} {r['p50']:8.1f} {r['p95']:8.1f} {r['p99']:8.1f} "
+            f"{r['errors']:8d}   rounds: {', '.join(f'{x:.0f}' for x in r['all_rps'])}"
+        )
+
+
+def script_file(text: str) -> str:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(text)
+    return f.name
 
 
 def main() -> None:
@@ -146,6 +295,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--baseline", type=Path, help="another checkout to compare GETs with")
+    parser.add_argument("--writes", action="store_true", help="also measure POST /v1/orders")
+    parser.add_argument("--no-reads", action="store_true", help="skip the GET targets")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise SystemExit("DATABASE_URL must point at a PostgreSQL bench database")
@@ -155,81 +307,102 @@ def main() -> None:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": SETTINGS, "LOG_LEVEL": "WARNING"}
     cookie = prepare(args.orders, env)
     base = f"http://127.0.0.1:{args.port}"
-    log = open(ROOT / "bench" / "out" / "api_orders-gunicorn.log", "w")  # noqa: SIM115
-    server = subprocess.Popen(
-        [
-            GUNICORN,
-            "-c",
-            str(ROOT / "gunicorn.conf.py"),
-            "--bind",
-            f"127.0.0.1:{args.port}",
-            "--workers",
-            str(args.workers),
-            "backoffice.wsgi:application",
-        ],
-        cwd=ROOT,
-        env={**env, "GUNICORN_MAX_REQUESTS": "0"},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    servers = [gunicorn(ROOT, args.port, args.workers, env, "api_orders-gunicorn.log")]
+    baseline = f"http://127.0.0.1:{args.port + 1}"
+    if args.baseline:
+        servers.append(
+            gunicorn(
+                args.baseline.resolve(), args.port + 1, args.workers, env, "api_orders-baseline.log"
+            )
+        )
+    scripts: list[str] = []
+    reads: dict[str, dict] = {}
+    writes: dict[str, dict] = {}
     try:
         wait_ready(base, cookie)
         check_same_rows(base, cookie)
-        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-            f.write(WRK_SCRIPT)
-        targets = {
-            "api /v1/orders": "/v1/orders",
-            "floor (session + perm, .values + orjson)": "/bench/floor/orders",
-            "floor-noauth (.values + orjson)": "/bench/floor-noauth/orders",
-        }
-        runs: dict[str, list[dict]] = {name: [] for name in targets}
-        for path in targets.values():
-            run_wrk(base + path, cookie, duration=3, connections=args.connections, script=f.name)
-        # Targets alternate round by round so that load from elsewhere hits them alike;
-        # each figure is the median over the rounds.
-        for _ in range(args.rounds):
-            for name, path in targets.items():
-                runs[name].append(
-                    run_wrk(
-                        base + path,
-                        cookie,
-                        duration=args.duration,
-                        connections=args.connections,
-                        script=f.name,
-                    )
-                )
-        results = {
-            name: {
-                key: statistics.median(r[key] for r in rs) for key in ("rps", "p50", "p95", "p99")
+        get = script_file(WRK_SCRIPT)
+        scripts.append(get)
+        if not args.no_reads:
+            targets = {
+                "api /v1/orders": (base + "/v1/orders", cookie, get),
+                "floor (session + perm, .values + orjson)": (
+                    base + "/bench/floor/orders",
+                    cookie,
+                    get,
+                ),
+                "floor-noauth (.values + orjson)": (
+                    base + "/bench/floor-noauth/orders",
+                    cookie,
+                    get,
+                ),
             }
-            | {"errors": sum(r["errors"] for r in rs), "all_rps": [r["rps"] for r in rs]}
-            for name, rs in runs.items()
-        }
-        os.unlink(f.name)
+            if args.baseline:
+                wait_ready(baseline, cookie)
+                targets["baseline api /v1/orders"] = (baseline + "/v1/orders", cookie, get)
+            reads = measure(targets, args=args)
+            print(json.dumps(reads), flush=True)
+        if args.writes:
+            write_cookie, csrf, body = writer(env)
+            run = secrets.token_hex(4)
+            plain, keyed = (
+                script_file(
+                    WRK_POST % {"body": body, "csrf": csrf, "use_key": use_key, "run": run}
+                    + WRK_DONE
+                )
+                for use_key in ("false", "true")
+            )
+            scripts += [plain, keyed]
+            before = order_count(env)
+            writes = measure(
+                {
+                    "POST /v1/orders": (base + "/v1/orders", write_cookie, plain),
+                    "POST /v1/orders + Idempotency-Key": (base + "/v1/orders", write_cookie, keyed),
+                },
+                args=args,
+            )
+            print(json.dumps(writes), flush=True)
+            created = order_count(env) - before
+            keys = key_count(env, run)
+            keyed_sent = writes["POST /v1/orders + Idempotency-Key"]["requests"]
+            print(
+                f"orders created: {created:,}; keys stored: {keys:,} for {keyed_sent:,} keyed POSTs"
+            )
+            if keys < keyed_sent:
+                raise SystemExit("some keyed POSTs were replays: the keys repeated")
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-        log.close()
+        for server in servers:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+        for name in scripts:
+            os.unlink(name)
 
     print(
         f"\n{args.orders:,} orders, gunicorn {args.workers} workers (gthread), wrk -t2 "
         f"-c{args.connections} -d{args.duration}s x {args.rounds} rounds (medians), "
         "on the same 2-core machine\n"
     )
-    print(f"{'target':45} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
-    for name, r in results.items():
+    if reads:
+        report(reads)
+        api = reads["api /v1/orders"]["rps"]
+        floor = reads["floor (session + perm, .values + orjson)"]["rps"]
+        noauth = reads["floor-noauth (.values + orjson)"]["rps"]
         print(
-            f"{name:45} {r['rps']:8.1f} {r['p50']:8.1f} {r['p95']:8.1f} {r['p99']:8.1f} "
-            f"{r['errors']:8d}   rounds: {', '.join(f'{x:.0f}' for x in r['all_rps'])}"
+            f"\nAPI / floor = {api / floor:.0%} (goal >= 60 %); "
+            f"API / floor-noauth = {api / noauth:.0%}"
         )
-    api = results["api /v1/orders"]["rps"]
-    floor = results["floor (session + perm, .values + orjson)"]["rps"]
-    noauth = results["floor-noauth (.values + orjson)"]["rps"]
-    print(
-        f"\nAPI / floor = {api / floor:.0%} (goal >= 60 %); API / floor-noauth = {api / noauth:.0%}"
-    )
-    if any(r["errors"] for r in results.values()):
+        if args.baseline:
+            print(f"API / baseline API = {api / reads['baseline api /v1/orders']['rps']:.0%}")
+    if writes:
+        print()
+        report(writes)
+        plain_rps = writes["POST /v1/orders"]["rps"]
+        keyed_rps = writes["POST /v1/orders + Idempotency-Key"]["rps"]
+        print(
+            f"\nIdempotency-Key cost: {1 - keyed_rps / plain_rps:.1%} of POST throughput "
+            "(goal < 15 %)"
+        )
+    if any(r["errors"] for r in (*reads.values(), *writes.values())):
         sys.exit(1)
 
 

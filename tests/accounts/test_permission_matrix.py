@@ -42,6 +42,7 @@ def _change_order(c, w):
             "customer": order.customer_id,
             "item": order.item_id,
             "quantity": 4,
+            "opened_version": order.version,  # the version the change form was opened at
             # The read-only SMS history inline's management form (shown to SMS-log viewers).
             "sms_messages-TOTAL_FORMS": 0,
             "sms_messages-INITIAL_FORMS": 0,
@@ -54,7 +55,12 @@ def _change_customer(c, w):
     customer = w["free_customer"]
     response = c.post(
         reverse("admin:customers_customer_change", args=[customer.pk]),
-        {"first_name": "Renamed", "last_name": "X", "phone_number": str(customer.phone_number)},
+        {
+            "first_name": "Renamed",
+            "last_name": "X",
+            "phone_number": str(customer.phone_number),
+            "opened_version": customer.version,
+        },
     )
     return _status(response, (302,))
 
@@ -63,7 +69,7 @@ def _change_item(c, w):
     item = w["free_item"]
     response = c.post(
         reverse("admin:items_item_change", args=[item.pk]),
-        {"name": item.name, "size": item.size, "price": "12.00"},
+        {"name": item.name, "size": item.size, "price": "12.00", "opened_version": item.version},
     )
     return _status(response, (302,))
 

@@ -36,6 +36,7 @@ STATUS_COLOURS = {
 READONLY_FIELDS = (
     "uuid",
     "order",
+    "kind",
     "phone",
     "text",
     "status",
@@ -82,6 +83,7 @@ class SmsMessageAdmin(_ReadOnly, ModelAdmin):
     list_display = (
         "date_created",
         "order_display",
+        "kind",
         "phone",
         "status_display",
         "attempts",
@@ -91,7 +93,11 @@ class SmsMessageAdmin(_ReadOnly, ModelAdmin):
         "delivered_at",
         "error_display",
     )
-    list_filter = (("status", ChoicesDropdownFilter), ("date_created", DayRangeFilter))
+    list_filter = (
+        ("status", ChoicesDropdownFilter),
+        ("kind", ChoicesDropdownFilter),
+        ("date_created", DayRangeFilter),
+    )
     list_filter_submit = True
     search_fields = ("phone", "=provider_message_id", "=order__uuid", "=uuid")
     readonly_fields = READONLY_FIELDS
@@ -128,6 +134,7 @@ class SmsMessageInline(_ReadOnly, TabularInline):
     verbose_name_plural = "SMS history"
     fields = (
         "date_created",
+        "kind",
         "phone",
         "status_display",
         "attempts",
@@ -160,9 +167,9 @@ class OrderSmsAdminMixin:
     """
 
     inlines = (SmsMessageInline,)
-    actions = ("resend_sms_confirmation",)
-    actions_detail = ("resend_sms_detail",)
-    actions_row = ("resend_sms_row",)
+    actions: tuple[str, ...] = ("resend_sms_confirmation",)
+    actions_detail: tuple[str, ...] = ("resend_sms_detail",)
+    actions_row: tuple[str, ...] = ("resend_sms_row",)
 
     def has_resend_sms_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.has_perm(RESEND_PERMISSION)

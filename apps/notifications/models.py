@@ -14,6 +14,17 @@ class SmsStatus(models.TextChoices):
     REJECTED = "rejected", "rejected"
 
 
+class SmsKind(models.TextChoices):
+    """What a message tells the customer: the order confirmation (sent when it is placed, and
+    on resend) or the order moving to another status."""
+
+    CONFIRMATION = "confirmation", "confirmation"
+    CONFIRMED = "confirmed", "order confirmed"
+    DISPATCHED = "dispatched", "order dispatched"
+    DELIVERED = "delivered", "order delivered"
+    CANCELLED = "cancelled", "order cancelled"
+
+
 class SmsMessage(models.Model):
     """One SMS to one phone number; a resend is a new row, never a second send of this one.
 
@@ -25,6 +36,14 @@ class SmsMessage(models.Model):
 
     uuid = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
     order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="sms_messages")
+    # The database default keeps adding the column to a large table a catalogue change.
+    kind = models.CharField(
+        "kind",
+        max_length=16,
+        choices=SmsKind.choices,
+        default=SmsKind.CONFIRMATION,
+        db_default=SmsKind.CONFIRMATION,
+    )
     phone = models.CharField("phone", max_length=32, help_text="E.164, copied when queued.")
     text = models.TextField("text")
     status = models.CharField(
@@ -62,6 +81,9 @@ class SmsMessage(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(status__in=SmsStatus.values), name="sms_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=SmsKind.values), name="sms_kind_valid"
             ),
             models.UniqueConstraint(
                 fields=["provider_message_id"],

@@ -24,7 +24,7 @@ from apps.core.errors import DomainError, LimitExceededError
 from apps.core.money import format_money
 from apps.orders.models import Order
 
-from .models import SmsMessage, SmsStatus
+from .models import SmsKind, SmsMessage, SmsStatus
 from .tasks import enqueue_send
 
 if TYPE_CHECKING:
@@ -121,14 +121,14 @@ def sms_caps_check(*, orders: Sequence[Order], actor: Actor = None) -> None:
 # --- queueing ---------------------------------------------------------------------------------
 
 
-def sms_confirmation_text(*, order: Order) -> str:
-    """The confirmation text for ``order`` from ``SMS_CONFIRMATION_TEMPLATE``.
+def sms_template_values(*, order: Order) -> dict[str, Any]:
+    """The fields every SMS template may use (``checks.TEMPLATE_FIELDS`` names them).
 
     Uses the order's cached customer and item (no query when they are already loaded).
     """
     customer, item = order.customer, order.item
     total = Decimal(order.unit_price) * order.quantity
-    values = {
+    return {
         "first_name": customer.first_name,
         "last_name": customer.last_name,
         "reference": order.reference,
@@ -139,7 +139,11 @@ def sms_confirmation_text(*, order: Order) -> str:
         "total": format_money(total),
         "currency": settings.CURRENCY,
     }
-    return settings.SMS_CONFIRMATION_TEMPLATE.format_map(values)
+
+
+def sms_confirmation_text(*, order: Order) -> str:
+    """The confirmation text for ``order`` from ``SMS_CONFIRMATION_TEMPLATE``."""
+    return settings.SMS_CONFIRMATION_TEMPLATE.format_map(sms_template_values(order=order))
 
 
 def _new_message(order: Order, *, requested_by: Actor = None) -> SmsMessage:
@@ -175,6 +179,44 @@ def sms_confirmation_queue(*, order: Order, actor: Actor = None) -> SmsMessage:
     hourly = settings.SMS_MAX_PER_HOUR
     if hourly and _hourly_count(timezone.now()) >= hourly:
         cap_logger.warning("SMS confirmation for order %s not sent: hourly cap", order.reference)
+        message.status = SmsStatus.FAILED
+        message.error = f"Not sent: the system-wide cap of {hourly} SMS per hour was reached."
+        message.save()
+        return message
+    message.save()
+    _enqueue_on_commit([message.pk])
+    return message
+
+
+def sms_status_text(*, order: Order, status: str) -> str:
+    """The text telling the customer ``order`` moved to ``status`` (``SMS_STATUS_TEMPLATES``;
+    ``placed`` is the confirmation). Same fields as the confirmation."""
+    if status == "placed":
+        return sms_confirmation_text(order=order)
+    return settings.SMS_STATUS_TEMPLATES[status].format_map(sms_template_values(order=order))
+
+
+@transaction.atomic
+def sms_status_queue(*, order: Order, status: str, actor: Actor = None) -> SmsMessage | None:
+    """Queue the customer's notice that ``order`` moved to ``status``, if ``SMS_NOTIFY_STATUSES``
+    says that status notifies; ``None`` otherwise.
+
+    The same path as the confirmation: a ``queued`` row in the caller's transaction, sent on
+    commit, exactly once; over the hourly cap the move still happens and the message is
+    recorded as ``failed`` with the reason. ``placed`` is the confirmation itself.
+    """
+    if status not in settings.SMS_NOTIFY_STATUSES:
+        return None
+    if status == "placed":
+        return sms_confirmation_queue(order=order, actor=actor)
+    message = _new_message(order)
+    message.kind = SmsKind(status)
+    message.text = sms_status_text(order=order, status=status)
+    hourly = settings.SMS_MAX_PER_HOUR
+    if hourly and _hourly_count(timezone.now()) >= hourly:
+        cap_logger.warning(
+            "SMS %s notice for order %s not sent: hourly cap", status, order.reference
+        )
         message.status = SmsStatus.FAILED
         message.error = f"Not sent: the system-wide cap of {hourly} SMS per hour was reached."
         message.save()

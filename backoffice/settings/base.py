@@ -354,13 +354,44 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SCHEMA_PATH_PREFIX": "/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"SizeEnum": "apps.items.models.Size"},
+    "ENUM_NAME_OVERRIDES": {
+        "SizeEnum": "apps.items.models.Size",
+        "OrderStatusEnum": "apps.orders.models.OrderStatus",
+    },
     # Served from drf-spectacular-sidecar's static files: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
 DASHBOARD_HISTORY_CACHE_SECONDS = env.int("DASHBOARD_HISTORY_CACHE_SECONDS", default=300)
+
+# Order workflow (README "Orders"): which status changes text the customer, and with what.
+# ``placed`` uses SMS_CONFIRMATION_TEMPLATE; the others their own template below. Templates take
+# the confirmation's fields; checked at start-up (apps/notifications/checks.py).
+SMS_NOTIFY_STATUSES = env.list("SMS_NOTIFY_STATUSES", default=["placed", "dispatched", "cancelled"])
+SMS_STATUS_TEMPLATES = {
+    "confirmed": env.str(
+        "SMS_TEMPLATE_CONFIRMED",
+        default="Hi {first_name}, we are preparing your order {reference}: {quantity} x {item}.",
+    ),
+    "dispatched": env.str(
+        "SMS_TEMPLATE_DISPATCHED",
+        default="Hi {first_name}, your order {reference} ({quantity} x {item}) is on its way.",
+    ),
+    "delivered": env.str(
+        "SMS_TEMPLATE_DELIVERED",
+        default="Hi {first_name}, your order {reference} has been delivered. Thank you!",
+    ),
+    "cancelled": env.str(
+        "SMS_TEMPLATE_CANCELLED",
+        default=(
+            "Hi {first_name}, your order {reference} ({quantity} x {item}, {total}) has been "
+            "cancelled. Please contact us with any questions."
+        ),
+    ),
+}
+# Most orders one admin action may move at once (the work runs inside the request).
+ORDERS_BULK_ACTION_MAX = env.int("ORDERS_BULK_ACTION_MAX", default=500)
 
 # Audit history (django-simple-history): who changed what, and through which path.
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True

@@ -2,7 +2,9 @@
 
 Orders match by uuid only (a blank uuid makes a new order); the customer is named by uuid or
 phone, the item by uuid or name + size. The export adds columns a person reads (the customer's
-name, the unit price, the total) that the import ignores.
+name, the unit price, the total) that the import ignores. ``status`` is exported; an import
+may only start new orders as ``placed`` and never moves an existing order (the order's actions
+do), and a dispatched, delivered or cancelled order keeps its customer, item and quantity.
 """
 
 from collections.abc import Mapping, Sequence
@@ -21,8 +23,15 @@ from apps.spreadsheets.plan import NEW, ImportReport, PlannedRow
 from apps.spreadsheets.resources import SheetResource
 from apps.spreadsheets.sheets import Column, Reference, RefKey, Sheet
 
-from .models import Order
-from .rules import order_quantity_clean, order_unit_price
+from .events import order_created_events_record
+from .models import Order, OrderStatus
+from .rules import (
+    order_fields_locked,
+    order_locked_message,
+    order_quantity_clean,
+    order_status_clean,
+    order_unit_price,
+)
 from .selectors import TOTAL
 
 
@@ -50,6 +59,7 @@ class OrderSheet(Sheet):
         Column("quantity", parse=cells.rule(order_quantity_clean), required=True, numeric=True),
         Column("unit_price", numeric=True, places=2),
         Column("total", export=TOTAL, numeric=True, places=2),
+        Column("status", parse=cells.rule(order_status_clean)),
         Column("date_created", parse=cells.aware_datetime, new_only=True),
     )
     references = (
@@ -86,15 +96,37 @@ class OrderSheet(Sheet):
         ),
     )
     compared = ("customer_id", "item_id", "quantity")
-    state = ("unit_price",)
-    options = {"send_confirmations": False}
+    state = ("unit_price", "status")
+    options = {"send_confirmations": False, "file_name": None}
 
     def row_rules(self, row: PlannedRow, *, options: Mapping[str, Any]) -> None:
         (item_price,) = row.fetched["item"]
+        status = row.values.get("status")
         if row.action == NEW:
+            if status is not None and status != OrderStatus.PLACED:
+                row.error(
+                    "status",
+                    f"a new order starts as {OrderStatus.PLACED}, not {status}: later statuses "
+                    "are reached through the order's actions",
+                )
+                return
+            row.data["status"] = OrderStatus.PLACED
             row.data["unit_price"] = order_unit_price(item_price=item_price, item_changed=True)
-        elif "item_id" in row.changed:
-            assert row.target is not None
+            return
+        assert row.target is not None
+        current = row.target.values["status"]
+        if status is not None and status != current:
+            row.error(
+                "status",
+                f"an import does not change an order's status (this order is {current}, the "
+                f"file says {status}): use the order's actions",
+            )
+            return
+        if row.changed and order_fields_locked(current):
+            reference = str(row.target.uuid).split("-")[0].upper()
+            row.error("", order_locked_message(reference=reference, status=current))
+            return
+        if "item_id" in row.changed:
             row.data["unit_price"] = order_unit_price(
                 item_price=item_price,
                 item_changed=True,
@@ -115,6 +147,11 @@ class OrderSheet(Sheet):
     def after_write(
         self, created: Sequence[Any], *, options: Mapping[str, Any], actor: Actor
     ) -> None:
+        order_created_events_record(
+            orders=list(Order.objects.filter(uuid__in=created).values_list("pk", "date_created")),
+            actor=actor,
+            channel=f"import: {options.get('file_name') or 'file'}",
+        )
         if not options.get("send_confirmations"):
             return
         sms_confirmations_queue_bulk(

@@ -13,7 +13,8 @@
 4. runs wrk (Debian package) on each URL with the same session cookie and prints requests/s and
    latency percentiles; any non-2xx answer is counted and reported.
 
-Targets: ``/v1/orders`` (DRF: auth, permissions, throttle, filters, keyset cursor, serializer);
+Targets: ``/v1/orders`` (DRF: auth, permissions, throttle, filters, keyset cursor, serializer),
+and the same filtered by a status (``?status=confirmed``, a few thousand of a million orders);
 ``floor`` (same session + permission check, ``.values()`` + orjson, no DRF); ``floor-noauth``
 (the query and orjson alone). Goal: the API at >= 60 % of ``floor``.
 """
@@ -180,6 +181,7 @@ def main() -> None:
             f.write(WRK_SCRIPT)
         targets = {
             "api /v1/orders": "/v1/orders",
+            "api /v1/orders?status=confirmed": "/v1/orders?status=confirmed",
             "floor (session + perm, .values + orjson)": "/bench/floor/orders",
             "floor-noauth (.values + orjson)": "/bench/floor-noauth/orders",
         }

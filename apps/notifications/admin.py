@@ -1,5 +1,6 @@
 """SMS history (read-only) and the order-admin pieces: status badge, inline, resend actions."""
 
+import functools
 from typing import Any
 
 from django.contrib import admin, messages
@@ -9,12 +10,14 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.safestring import SafeString
 from django_tasks_db.admin import DBTaskResultAdmin
 from django_tasks_db.models import DBTaskResult
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.contrib.filters.admin import ChoicesDropdownFilter
 from unfold.decorators import action, display
 from unfold.paginator import InfinitePaginator
+from unfold.utils import display_for_label
 
 from apps.admin_toolkit.filters import DayRangeFilter
 from apps.core.errors import DomainError
@@ -32,6 +35,14 @@ STATUS_COLOURS = {
     SmsStatus.FAILED: "danger",
     SmsStatus.REJECTED: "danger",
 }
+
+
+@functools.cache
+def sms_status_badge(status: str) -> SafeString:
+    """The status's badge, rendered once per status and process (the order list shows one per
+    row)."""
+    return display_for_label(status, "-", STATUS_COLOURS)
+
 
 READONLY_FIELDS = (
     "uuid",
@@ -174,9 +185,10 @@ class OrderSmsAdminMixin:
     def has_resend_sms_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.has_perm(RESEND_PERMISSION)
 
-    @display(description="SMS", ordering="sms_status", label=STATUS_COLOURS)
-    def sms_status_display(self, obj: Order) -> str | None:
-        return getattr(obj, "sms_status", None)
+    @display(description="SMS", ordering="sms_status")
+    def sms_status_display(self, obj: Order) -> SafeString | None:
+        status = getattr(obj, "sms_status", None)
+        return sms_status_badge(status) if status else None
 
     @action(description="Resend SMS confirmation", permissions=["resend_sms"])
     def resend_sms_confirmation(

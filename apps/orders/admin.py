@@ -217,7 +217,11 @@ class OrderAdmin(
     ) -> HttpResponse:
         if obj is not None and obj.pk:
             context.update(self.timeline_context(request, obj))
-        return super().render_change_form(request, context, add, change, form_url, obj)
+        response = super().render_change_form(request, context, add, change, form_url, obj)
+        if obj is not None and order_fields_locked(obj.status):
+            # The delete would be refused (service_delete_blockers): do not offer it.
+            response.context_data["has_delete_permission"] = False
+        return response
 
     def service_delete_blockers(
         self, request: HttpRequest, objs: list[Order]

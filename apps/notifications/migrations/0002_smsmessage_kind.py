@@ -34,6 +34,9 @@ def add_kind_check(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(f"{KIND_VALID.create_sql(model, schema_editor)} NOT VALID")
     else:
+        # SQLite rebuilds the table from the model's constraints: the model of the state before
+        # this migration does not have the new one yet.
+        model._meta.constraints = [*model._meta.constraints, KIND_VALID]
         schema_editor.add_constraint(model, KIND_VALID)
 
 

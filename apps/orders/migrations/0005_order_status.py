@@ -41,6 +41,9 @@ def add_status_check(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(f"{STATUS_VALID.create_sql(model, schema_editor)} NOT VALID")
     else:
+        # SQLite rebuilds the table from the model's constraints: the model of the state before
+        # this migration does not have the new one yet.
+        model._meta.constraints = [*model._meta.constraints, STATUS_VALID]
         schema_editor.add_constraint(model, STATUS_VALID)
 
 

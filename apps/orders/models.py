@@ -106,10 +106,11 @@ class OrderEventKind(models.TextChoices):
 class OrderEvent(models.Model):
     """Something that happened to an order, written by the service that made it happen.
 
-    ``created`` (with the path: ``admin``, ``api``, ``import: <file>``, ``system``), ``status``
-    (``from_status`` → ``to_status``, the reason in ``text``) and ``note`` (an internal note in
-    ``text``, never sent to the customer). Field changes come from the order's history and
-    messages from ``SmsMessage``; ``timeline.py`` merges the three.
+    ``created`` (with the path: ``admin``, ``api``, ``system``), ``status`` (``from_status`` →
+    ``to_status``, the reason in ``text``) and ``note`` (an internal note in ``text``, never sent
+    to the customer). Field changes come from the order's history and messages from
+    ``SmsMessage``; ``timeline.py`` merges the three. Orders written in bulk (imports) have no
+    ``created`` event: their history's creation record (path ``import: <file>``) stands in.
     """
 
     uuid = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
@@ -125,7 +126,7 @@ class OrderEvent(models.Model):
         help_text="Who did it; empty for the system.",
     )
     channel = models.CharField(
-        "path", max_length=255, blank=True, help_text="admin, api, import: <file>, system."
+        "path", max_length=255, blank=True, help_text="admin, api or system."
     )
     from_status = models.CharField("from", max_length=16, choices=OrderStatus.choices, blank=True)
     to_status = models.CharField("to", max_length=16, choices=OrderStatus.choices, blank=True)

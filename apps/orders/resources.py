@@ -5,6 +5,8 @@ phone, the item by uuid or name + size. The export adds columns a person reads (
 name, the unit price, the total) that the import ignores. ``status`` is exported; an import
 may only start new orders as ``placed`` and never moves an existing order (the order's actions
 do), and a dispatched, delivered or cancelled order keeps its customer, item and quantity.
+Imported orders have no ``created`` event: the audit history record the engine writes with them
+(path ``import: <file>``, the importer) is their creation on the timeline.
 """
 
 from collections.abc import Mapping, Sequence
@@ -23,7 +25,6 @@ from apps.spreadsheets.plan import NEW, ImportReport, PlannedRow
 from apps.spreadsheets.resources import SheetResource
 from apps.spreadsheets.sheets import Column, Reference, RefKey, Sheet
 
-from .events import order_created_events_record
 from .models import Order, OrderStatus
 from .rules import (
     order_fields_locked,
@@ -97,7 +98,7 @@ class OrderSheet(Sheet):
     )
     compared = ("customer_id", "item_id", "quantity")
     state = ("unit_price", "status")
-    options = {"send_confirmations": False, "file_name": None}
+    options = {"send_confirmations": False}
 
     def row_rules(self, row: PlannedRow, *, options: Mapping[str, Any]) -> None:
         (item_price,) = row.fetched["item"]
@@ -147,11 +148,6 @@ class OrderSheet(Sheet):
     def after_write(
         self, created: Sequence[Any], *, options: Mapping[str, Any], actor: Actor
     ) -> None:
-        order_created_events_record(
-            orders=list(Order.objects.filter(uuid__in=created).values_list("pk", "date_created")),
-            actor=actor,
-            channel=f"import: {options.get('file_name') or 'file'}",
-        )
         if not options.get("send_confirmations"):
             return
         sms_confirmations_queue_bulk(

@@ -2,21 +2,22 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
-from apps.core.actors import Actor
+from apps.core.actors import Actor, actor_user
+from apps.core.audit import channel_for_request
 from apps.core.services import model_full_save, model_update
 from apps.customers.models import Customer
 from apps.items.models import Item
 from apps.notifications.services import sms_status_queue
 from apps.spreadsheets.engine import ImportReport, Table, import_rows
 
-from .events import event_actor, order_channel
 from .models import Order, OrderEvent, OrderEventKind, OrderStatus
 from .resources import OrderSheet
 from .rules import (
@@ -34,6 +35,21 @@ from .rules import (
 )
 
 ORDER_UPDATE_FIELDS = ("customer", "item", "quantity")
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
+def order_channel() -> str:
+    """The path of the current write (``admin``, ``api``, ``system``…), as the audit history
+    records it (``apps/core/audit.py``)."""
+    return channel_for_request(getattr(HistoricalRecords.context, "request", None))
+
+
+def event_actor(actor: Actor) -> "User | None":
+    """The user an event records (``None`` for the system or an anonymous request)."""
+    # An authenticated actor is an instance of AUTH_USER_MODEL (auth.User); Actor is wider.
+    return cast("User | None", actor_user(actor))
 
 
 def _quantity(value: Any) -> int:
@@ -57,9 +73,10 @@ def order_create(
     """Create an order (status ``placed``), snapshotting the item's current price.
 
     Later changes to the item's price never change this order's total. The ``created`` event
-    (who, through which path) is written in the same transaction. With ``send_confirmation``
-    the SMS confirmation is queued too (if ``placed`` is in ``SMS_NOTIFY_STATUSES``; sent after
-    commit, never if the order rolls back).
+    (who, through which path) is written in the same transaction (imported orders, written in
+    bulk, show their creation from the audit history record written with them instead). With
+    ``send_confirmation`` the SMS confirmation is queued too (if ``placed`` is in
+    ``SMS_NOTIFY_STATUSES``; sent after commit, never if the order rolls back).
     """
     order = Order(
         customer=customer,
@@ -270,6 +287,6 @@ def order_import_rows(
         dry_run=dry_run,
         actor=actor,
         file_name=file_name,
-        options={"send_confirmations": send_confirmations, "file_name": file_name},
+        options={"send_confirmations": send_confirmations},
         expected_digests=expected_digests,
     )

@@ -139,9 +139,9 @@ def test_cancelled_orders_leave_every_revenue_figure(staff_client):
     _cancel(_order_at(noon, price="7.00", quantity=1, size="S"))
     [day] = order_daily_totals(since=today, until=today)
     assert (day.orders, day.revenue) == (1, Decimal("20.00"))
-    assert [(r.name, r.orders, r.revenue) for r in order_item_revenue(since=today, until=today)] == [
-        (kept.item.name, 1, Decimal("20.00"))
-    ]
+    assert [
+        (r.name, r.orders, r.revenue) for r in order_item_revenue(since=today, until=today)
+    ] == [(kept.item.name, 1, Decimal("20.00"))]
     response = staff_client.get(reverse("admin:index"))
     ctx = response.context
     todays = next(k for k in ctx["kpis"] if k["title"] == "Today")
@@ -169,7 +169,10 @@ def test_backlog_counts_waiting_orders_with_the_oldest(staff_client):
     Order.objects.filter(pk=delivered.pk).update(status="delivered")
     response = staff_client.get(reverse("admin:index"))
     cards = {c["status"]: c for c in response.context["backlog"]}
-    assert (cards["placed"]["count"], cards["placed"]["oldest"]) == ("2", "oldest placed 3 days ago")
+    assert (cards["placed"]["count"], cards["placed"]["oldest"]) == (
+        "2",
+        "oldest placed 3 days ago",
+    )
     assert (cards["confirmed"]["count"], cards["confirmed"]["oldest"]) == (
         "1",
         "oldest placed 5 h ago",
@@ -178,7 +181,7 @@ def test_backlog_counts_waiting_orders_with_the_oldest(staff_client):
     assert 'data-status="placed">2<' in html
     # The card opens the list of those orders, oldest first.
     listed = staff_client.get(cards["placed"]["url"]).context["cl"].result_list
-    assert [o.pk for o in listed][0] == old.pk
+    assert next(o.pk for o in listed) == old.pk
     assert {o.status for o in listed} == {"placed"}
 
 

@@ -129,15 +129,15 @@ def test_sms_status_queue_for_placed_is_the_confirmation():
 
 @pytest.mark.django_db
 def test_order_admin_sms_history_shows_the_kind(client):
-    user = UserFactory(
-        is_staff=True, perms=["orders.view_order", "notifications.view_smsmessage"]
-    )
+    user = UserFactory(is_staff=True, perms=["orders.view_order", "notifications.view_smsmessage"])
     order = OrderFactory()
     order_transition(order=order, to="cancelled", actor=None, reason="x")
     client.force_login(user)
     html = client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
     assert "SMS history" in html and "order cancelled" in html
-    listing = client.get(reverse("admin:notifications_smsmessage_changelist") + "?kind__exact=cancelled")
+    listing = client.get(
+        reverse("admin:notifications_smsmessage_changelist") + "?kind__exact=cancelled"
+    )
     assert [m.kind for m in listing.context["cl"].result_list] == ["cancelled"]
 
 

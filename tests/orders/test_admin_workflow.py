@@ -62,9 +62,7 @@ def test_status_column_and_filter(operator):
     assert placed in response.context["cl"].result_list
 
 
-def test_changelist_query_count_is_unchanged_by_the_status(
-    operator, django_assert_max_num_queries
-):
+def test_changelist_query_count_is_unchanged_by_the_status(operator, django_assert_max_num_queries):
     client, _ = operator
     for status in ("placed", "confirmed", "dispatched", "delivered", "cancelled") * 10:
         OrderFactory(status=status)
@@ -97,9 +95,7 @@ def test_list_action_moves_what_it_may_and_says_what_it_skipped(
             {"action": action, "_selected_action": [o.pk for o in [*movable, stuck]]},
         )
     assert response.status_code == 302
-    verb = {"confirmed": "Confirmed", "dispatched": "Marked dispatched"}.get(
-        to, "Marked delivered"
-    )
+    verb = {"confirmed": "Confirmed", "dispatched": "Marked dispatched"}.get(to, "Marked delivered")
     assert _messages(response) == [
         f"{verb} 2 orders. Skipped 1 order (1 cancelled): only {moves_from} orders can move "
         f"to {to}."
@@ -122,7 +118,7 @@ def test_list_action_that_moves_nothing_is_an_error(operator):
         "Confirmed 0 orders. Skipped 1 order (1 delivered): only placed orders can move to "
         "confirmed."
     ]
-    assert list(get_messages(response.wsgi_request))[0].level_tag == "error"
+    assert next(iter(get_messages(response.wsgi_request))).level_tag == "error"
 
 
 def test_cancel_asks_the_reason_once_for_the_selection(
@@ -170,8 +166,7 @@ def test_bulk_moves_are_bounded(operator, settings):
         reverse(LIST), {"action": "confirm_orders", "_selected_action": [o.pk for o in orders]}
     )
     assert _messages(response) == [
-        "3 orders selected: select at most 2 at a time (filter the list, e.g. by status or "
-        "date)."
+        "3 orders selected: select at most 2 at a time (filter the list, e.g. by status or date)."
     ]
     assert _statuses(orders) == ["placed"] * 3
 
@@ -194,7 +189,7 @@ def test_roles_without_moves_see_no_move_actions_and_cannot_post_them(role):
 
 @pytest.mark.parametrize("where", ["row", "detail"])
 def test_one_order_moves_through_a_dialog(operator, where, django_capture_on_commit_callbacks):
-    client, user = operator
+    client, _user = operator
     order = OrderFactory()
     url = reverse(f"admin:orders_order_confirm_{where}", args=[order.pk])
     response = client.get(url)
@@ -376,8 +371,7 @@ def test_locked_orders_are_read_only_in_the_admin(staff_client, status):
             f"Order {order.reference} is {status}: its customer, item and quantity can no "
             "longer change."
             if status == "dispatched"
-            else f"Order {order.reference} is {status}: it is read-only (notes can still be "
-            "added)."
+            else f"Order {order.reference} is {status}: it is read-only (notes can still be added)."
         )
         + " Your changes were not saved."
     ]

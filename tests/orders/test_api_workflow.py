@@ -42,9 +42,7 @@ def test_orders_carry_status_and_when_it_changed(api):
     moved = Order.objects.get(pk=order.pk)
     body = api.get(f"{URL}/{order.uuid}").json()
     assert body["status"] == "confirmed"
-    assert body["status_changed_at"] == moved.status_changed_at.isoformat().replace(
-        "+00:00", "Z"
-    )
+    assert body["status_changed_at"] == moved.status_changed_at.isoformat().replace("+00:00", "Z")
 
 
 def test_list_filters_by_one_or_more_statuses(api, django_assert_max_num_queries):
@@ -62,9 +60,7 @@ def test_transition_answers_the_updated_order_and_records_it(
 ):
     order = OrderFactory()
     with django_capture_on_commit_callbacks(execute=False):
-        response = mover.post(
-            f"{URL}/{order.uuid}/transitions", {"to": "confirmed"}, format="json"
-        )
+        response = mover.post(f"{URL}/{order.uuid}/transitions", {"to": "confirmed"}, format="json")
     assert response.status_code == 200, response.content
     body = response.json()
     assert (body["id"], body["status"]) == (str(order.uuid), "confirmed")
@@ -167,8 +163,11 @@ def test_transition_input_errors(mover, anon):
         mover.post(url, {"to": "cancelled", "reason": "x" * 1001}, format="json"), 400, "invalid"
     )
     assert_error(
-        mover.post(f"{URL}/00000000-0000-0000-0000-000000000000/transitions", {"to": "confirmed"},
-                   format="json"),
+        mover.post(
+            f"{URL}/00000000-0000-0000-0000-000000000000/transitions",
+            {"to": "confirmed"},
+            format="json",
+        ),
         404,
         "not_found",
     )

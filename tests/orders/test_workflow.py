@@ -253,9 +253,7 @@ def test_concurrent_dispatch_and_cancel_only_one_wins():
     def move(to: str) -> None:
         try:
             barrier.wait()
-            order_transition(
-                order=Order.objects.get(pk=order.pk), to=to, actor=None, reason="race"
-            )
+            order_transition(order=Order.objects.get(pk=order.pk), to=to, actor=None, reason="race")
             results[to] = "moved"
         except InvalidTransitionError as exc:
             results[to] = f"refused from {exc.current}"

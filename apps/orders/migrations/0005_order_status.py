@@ -144,7 +144,7 @@ class Migration(migrations.Migration):
                     "channel",
                     models.CharField(
                         blank=True,
-                        help_text="admin, api, import: <file>, system.",
+                        help_text="admin, api or system.",
                         max_length=255,
                         verbose_name="path",
                     ),

@@ -25,6 +25,7 @@ from apps.core.money import format_money
 from apps.orders.models import Order
 
 from .models import SmsMessage, SmsStatus
+from .sending import sms_reconcile_stuck
 from .tasks import enqueue_send
 
 if TYPE_CHECKING:
@@ -249,6 +250,14 @@ def sms_resend_bulk(*, orders: Iterable[Order], actor: Actor) -> int:
 
 
 # --- housekeeping -----------------------------------------------------------------------------
+
+
+def sms_sweep() -> str:
+    """The SMS chores of ``manage.py housekeeping`` (and ``sms_sweep``): stuck sends marked
+    failed, lost enqueues enqueued again."""
+    stuck = sms_reconcile_stuck()
+    requeued = sms_requeue_lost()
+    return f"{stuck} stuck marked failed, {requeued} re-enqueued"
 
 
 def sms_requeue_lost(*, now: datetime | None = None, older_than_seconds: int = 600) -> int:

@@ -11,7 +11,7 @@ from apps.core.services import model_full_save, model_update
 from apps.customers.models import Customer
 from apps.items.models import Item
 from apps.notifications.services import sms_confirmation_queue
-from apps.spreadsheets.engine import ImportReport, Table, import_rows
+from apps.spreadsheets.engine import ImportReport, Observer, Table, import_rows
 
 from .models import Order
 from .resources import OrderSheet
@@ -90,6 +90,7 @@ def order_import_rows(
     actor: Actor = None,
     file_name: str | None = None,
     expected_digests: list[str] | None = None,
+    observer: Observer | None = None,
 ) -> ImportReport:
     """Check a spreadsheet of orders; unless ``dry_run`` or a row is invalid, write it.
 
@@ -104,4 +105,5 @@ def order_import_rows(
         file_name=file_name,
         options={"send_confirmations": send_confirmations},
         expected_digests=expected_digests,
+        observer=observer,
     )

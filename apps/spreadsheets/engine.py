@@ -25,10 +25,10 @@ import datetime as dt
 import hashlib
 import logging
 import uuid as uuid_module
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from itertools import islice
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -52,7 +52,14 @@ BATCH_ROWS = 5000
 LOOKUP_CHUNK = 5000
 _REF_CACHE_MAX = 200_000
 
-Progress = Callable[["ImportReport", Table], None]
+
+class Observer(Protocol):
+    """Follows a run: called after each batch, and for each invalid row (with its cells as read,
+    for an error report). A job's observer stores progress and stops the run when cancelled."""
+
+    def progress(self, report: ImportReport, table: Table) -> None: ...
+
+    def invalid_row(self, number: int, cells: Sequence[Any], errors: Mapping[str, str]) -> None: ...
 
 
 class PreviewOutdatedError(ImportFileError):
@@ -107,7 +114,7 @@ class _Run:
         file_name: str | None,
         options: Mapping[str, Any],
         expected_digests: Sequence[str] | None,
-        progress: Progress | None,
+        observer: Observer | None,
     ) -> None:
         self.sheet = sheet
         self.table = table
@@ -115,7 +122,7 @@ class _Run:
         self.actor = actor
         self.options = {**sheet.options, **options}
         self.expected = list(expected_digests) if expected_digests is not None else None
-        self.progress = progress
+        self.observer = observer
         self.model = sheet.model
         self.import_columns = sheet.import_columns()
         self.report = ImportReport(
@@ -197,8 +204,8 @@ class _Run:
                     batch_index >= len(self.expected) or self.expected[batch_index] != digest
                 ):
                     raise PreviewOutdatedError(batch[0].number if batch else None)
-                if self.progress is not None:
-                    self.progress(report, self.table)
+                if self.observer is not None:
+                    self.observer.progress(report, self.table)
         except IntegrityError as exc:
             # A concurrent change took a uuid or natural key since the rows were checked.
             raise ImportFileError(
@@ -218,7 +225,7 @@ class _Run:
         has_control = CONTROL_CHARACTER.search
         for number, cells in iter(self.table.rows):
             self.report.rows_read += 1
-            row = PlannedRow(number)
+            row = PlannedRow(number, cells)
             texts = row.text
             width = len(cells)
             # The common case inlined (a string cell): this loop runs once per cell of the file.
@@ -264,6 +271,8 @@ class _Run:
                 self.report.add_row_errors(
                     row.number, row.errors, [row.text.get(c, "") for c in self.report.columns]
                 )
+                if self.observer is not None:
+                    self.observer.invalid_row(row.number, row.raw, row.errors)
                 digest.update(f"{row.number}:invalid\n".encode())
                 continue
             self._count(row)
@@ -541,7 +550,7 @@ def import_rows(
     file_name: str | None = None,
     options: Mapping[str, Any] | None = None,
     expected_digests: Sequence[str] | None = None,
-    progress: Progress | None = None,
+    observer: Observer | None = None,
 ) -> ImportReport:
     """Check every row of ``table`` against ``sheet``; unless ``dry_run`` or a row is invalid,
     write them all in one transaction. ``expected_digests`` (from a dry run's report) makes the
@@ -554,7 +563,7 @@ def import_rows(
         file_name=file_name,
         options=options or {},
         expected_digests=expected_digests,
-        progress=progress,
+        observer=observer,
     )
     if dry_run:
         report = run.run()

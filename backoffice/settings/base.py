@@ -107,6 +107,16 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+
+def add_jobs_connection(databases: dict[str, Any]) -> None:
+    """A second connection to the same PostgreSQL database: a spreadsheet job stores its progress
+    through it while its import's transaction is open (apps/spreadsheets/jobs.py)."""
+    if databases["default"]["ENGINE"].endswith("postgresql"):
+        databases["jobs"] = {**databases["default"], "TEST": {"MIRROR": "default"}}
+
+
+add_jobs_connection(DATABASES)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -157,6 +167,16 @@ IMPORT_XLSX_MAX_EXPANDED_BYTES = env.int("IMPORT_XLSX_MAX_EXPANDED_BYTES", defau
 IMPORT_XLSX_MAX_RATIO = env.int("IMPORT_XLSX_MAX_RATIO", default=100)
 IMPORT_XLSX_MAX_SHARED_STRINGS = env.int("IMPORT_XLSX_MAX_SHARED_STRINGS", default=1_048_576)
 IMPORT_PREVIEW_ROWS = env.int("IMPORT_PREVIEW_ROWS", default=100)
+# Spreadsheet jobs: uploads up to this size are checked and written in the request; bigger ones,
+# every XLSX export and CSV exports of more rows than EXPORT_SYNC_MAX_ROWS run on the worker.
+SPREADSHEET_SYNC_MAX_BYTES = env.int("SPREADSHEET_SYNC_MAX_BYTES", default=1024 * 1024)
+EXPORT_SYNC_MAX_ROWS = env.int("EXPORT_SYNC_MAX_ROWS", default=10_000)
+# Export files and error reports are kept this long; previews not confirmed expire too.
+SPREADSHEET_FILE_TTL_HOURS = env.int("SPREADSHEET_FILE_TTL_HOURS", default=24)
+# A running job whose worker has not reported for this long is marked failed.
+SPREADSHEET_HEARTBEAT_TIMEOUT_SECONDS = env.int(
+    "SPREADSHEET_HEARTBEAT_TIMEOUT_SECONDS", default=120
+)
 # Files a request (an upload) may carry; large uploads go to a temporary file, not memory.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440

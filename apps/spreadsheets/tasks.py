@@ -1,0 +1,11 @@
+"""The worker's side of spreadsheet jobs (django-tasks; ``manage.py db_worker`` runs them)."""
+
+from django_tasks import task
+
+from .jobs import job_run
+
+
+@task()
+def spreadsheet_job_task(job_id: int) -> str:
+    """Run one queued job: an import's check or write, or an export."""
+    return job_run(job_id, live=True)

@@ -38,6 +38,7 @@ from django.http import (
     JsonResponse,
     StreamingHttpResponse,
 )
+from django.http.response import HttpResponseBase
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -259,7 +260,7 @@ class SpreadsheetAdmin(ImportExportModelAdmin):
 
     # export
 
-    def export_action(self, request: HttpRequest) -> HttpResponse:
+    def export_action(self, request: HttpRequest) -> HttpResponseBase:
         """CSV of up to ``EXPORT_SYNC_MAX_ROWS`` rows streams at once; bigger exports and every
         XLSX export run as jobs (at once when small, on the worker otherwise)."""
         if not self.has_export_permission(request):

@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import uuid as uuid_module
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from itertools import islice
@@ -135,10 +134,10 @@ class _Run:
             if dry_run
             else writer_for(self.model, history=History(actor, file_name), now=self.now)
         )
-        self.seen_uuid: dict[int, int] = {}
+        self.seen_uuid: dict[str, int] = {}
         self.seen_key: dict[tuple, int] = {}
         self.matched: dict[int, int] = {}
-        self.vacated: dict[tuple, tuple[int, uuid_module.UUID]] = {}
+        self.vacated: dict[tuple, tuple[int, str]] = {}
         self.ref_cache: dict[tuple[str, int], dict[tuple, tuple | None]] = {}
         self.attnames = {
             ref.field: self.model._meta.get_field(ref.field).attname  # type: ignore[union-attr]
@@ -395,8 +394,10 @@ class _Run:
         sheet = self.sheet
         names = [*sheet.natural_key, *sheet.compared, *sheet.state]
         annotations = {f"_t{i}": stored_value(self.model, n) for i, n in enumerate(names)}
-        qs = self.model._default_manager.annotate(**annotations).order_by()
-        columns = ["pk", "uuid", *annotations]
+        qs = self.model._default_manager.annotate(
+            _uuid=stored_value(self.model, "uuid"), **annotations
+        ).order_by()
+        columns = ["pk", "_uuid", *annotations]
         nk = len(sheet.natural_key)
 
         def build(values: tuple) -> Target:
@@ -438,7 +439,7 @@ class _Run:
         label = sheet.label
         number = row.number
         if row.uuid is not None:
-            first = self.seen_uuid.get(row.uuid.int)
+            first = self.seen_uuid.get(row.uuid)
             if first is not None:
                 row.error("uuid", f"uuid {row.uuid} is also on row {first}")
                 return
@@ -448,7 +449,7 @@ class _Run:
                 row.error("", f"{self._key_label(row.key)} is also on row {first}")
                 return
         if row.uuid is not None:
-            self.seen_uuid[row.uuid.int] = number
+            self.seen_uuid[row.uuid] = number
         if row.key is not None:
             self.seen_key[row.key] = number
 

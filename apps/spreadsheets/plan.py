@@ -6,7 +6,6 @@ these types without importing the engine.
 
 from __future__ import annotations
 
-import uuid as uuid_module
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -95,7 +94,7 @@ class Target:
     """The stored object a row names: its key and the fields the sheet compares or reads."""
 
     pk: int
-    uuid: uuid_module.UUID
+    uuid: str
     key: tuple | None
     values: dict[str, Any]
 
@@ -130,7 +129,7 @@ class PlannedRow:
         self.refs: dict[str, tuple[int, tuple]] = {}
         self.fetched: dict[str, tuple] = {}
         self.errors: dict[str, str] = {}
-        self.uuid: uuid_module.UUID | None = None
+        self.uuid: str | None = None
         self.key: tuple | None = None
         self.target: Target | None = None
         self.data: dict[str, Any] = {}

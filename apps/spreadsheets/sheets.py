@@ -114,10 +114,12 @@ class UUIDText(Func):
 
 def stored_value(model: type[models.Model], name: str) -> Any:
     """The expression that reads field ``name`` (or its attname) as stored, for comparison with
-    parsed cells: phone numbers as their E.164 text."""
+    parsed cells: phone numbers as their E.164 text, uuids as their canonical text."""
     field_ = model._meta.get_field(name)
     if isinstance(field_, PhoneNumberField):
         return stored_text(name)
+    if isinstance(field_, models.UUIDField):
+        return UUIDText(name)
     return F(field_.attname)  # type: ignore[union-attr]
 
 

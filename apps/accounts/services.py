@@ -42,17 +42,21 @@ def claim_groups(claims: Mapping[str, Any]) -> set[str]:
     return {str(group) for group in value}
 
 
-@transaction.atomic
 def user_sync_from_claims(*, user: AbstractUser, claims: Mapping[str, Any]) -> AbstractUser:
     """Make staff/superuser flags and the mapped Django groups match the IdP's claims.
 
-    Runs on every SSO sign-in, so a group removed at the IdP is removed here at the next login.
-    Only the Django groups named in ``OIDC_GROUP_MAP`` are managed: groups given by hand in the
-    admin to an SSO user are left alone. The user never gets a usable password.
+    Runs on every SSO sign-in, so a group removed at the IdP is removed here at the next login,
+    and on API requests whose token carries the groups claim. Only the Django groups named in
+    ``OIDC_GROUP_MAP`` are managed: groups given by hand in the admin to an SSO user are left
+    alone. The user never gets a usable password. What already matches is not written: when
+    nothing changed, the cost is one query (the user's managed groups) and no write.
     """
     groups = claim_groups(claims)
-    user.is_superuser = bool(groups & set(settings.OIDC_SUPERUSER_GROUPS))
-    user.is_staff = user.is_superuser or bool(groups & set(settings.OIDC_STAFF_GROUPS))
+    is_superuser = bool(groups & set(settings.OIDC_SUPERUSER_GROUPS))
+    wanted_fields: dict[str, Any] = {
+        "is_superuser": is_superuser,
+        "is_staff": is_superuser or bool(groups & set(settings.OIDC_STAFF_GROUPS)),
+    }
     for field, claim in (
         ("email", "email"),
         ("first_name", "given_name"),
@@ -61,17 +65,34 @@ def user_sync_from_claims(*, user: AbstractUser, claims: Mapping[str, Any]) -> A
         value = claims.get(claim)
         if isinstance(value, str) and value:
             max_length = user._meta.get_field(field).max_length
-            setattr(user, field, value[:max_length])
-    user.set_unusable_password()
-    user.save()
+            wanted_fields[field] = value[:max_length]
+    changed = [field for field, value in wanted_fields.items() if getattr(user, field) != value]
 
     group_map = parse_group_map(settings.OIDC_GROUP_MAP)
     managed = {name for names in group_map.values() for name in names}
     wanted = {name for idp_group in groups for name in group_map.get(idp_group, [])}
-    for name in wanted:
-        Group.objects.get_or_create(name=name)
-    user.groups.remove(*user.groups.filter(name__in=managed - wanted))
-    user.groups.add(*Group.objects.filter(name__in=wanted))
+    current: set[str] = set()
+    if managed and user.pk is not None:
+        current = set(user.groups.filter(name__in=managed).values_list("name", flat=True))
+
+    if not changed and current == wanted and user.pk is not None and not user.has_usable_password():
+        return user
+    with transaction.atomic():
+        for field in changed:
+            setattr(user, field, wanted_fields[field])
+        if user.has_usable_password():
+            user.set_unusable_password()
+            changed.append("password")
+        if user.pk is None:
+            user.save()
+        elif changed:
+            user.save(update_fields=changed)
+        for name in wanted - current:
+            Group.objects.get_or_create(name=name)
+        if current - wanted:
+            user.groups.remove(*Group.objects.filter(name__in=current - wanted))
+        if wanted - current:
+            user.groups.add(*Group.objects.filter(name__in=wanted - current))
     return user
 
 

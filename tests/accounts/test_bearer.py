@@ -8,22 +8,26 @@ import time
 
 import jwt
 import pytest
-from allauth.socialaccount.models import SocialAccount
 from cryptography.hazmat.primitives import serialization
-from django.contrib.auth.models import Group, Permission
 from django.test import Client
 
-from apps.accounts.bearer import SigningKeys, identity_providers
+from apps.accounts.bearer import identity_providers
 from apps.accounts.services import service_account_create
 from apps.customers.models import Customer
 from apps.items.models import Item
 from apps.orders.models import Order
-from tests.factories import OrderFactory, UserFactory
+from tests.accounts.bearer_helpers import (
+    WRITE_PERMS,
+    bearer,
+    group_with,
+    provision_sso_user,
+    wait_for_background_refresh,
+)
+from tests.factories import OrderFactory
 from tests.idp_fixtures import (
     API_AUDIENCE,
     MACHINE_CLIENT_ID,
     MACHINE_CLIENT_SECRET,
-    PROVIDER_ID,
     STRANGER_CLIENT_ID,
     STRANGER_CLIENT_SECRET,
     configure_sso,
@@ -31,37 +35,6 @@ from tests.idp_fixtures import (
 )
 
 pytestmark = pytest.mark.django_db
-
-WRITE_PERMS = [
-    f"{action}_{model}"
-    for model in ("customer", "item", "order")
-    for action in ("view", "add", "change", "delete")
-]
-
-
-def group_with(name: str, codenames: list[str]) -> Group:
-    group, _ = Group.objects.get_or_create(name=name)
-    group.permissions.set(Permission.objects.filter(codename__in=codenames))
-    return group
-
-
-def provision_sso_user(sub: str, *, groups: list[Group] = ()):
-    """A staff member who has signed in once by SSO (what the admin login leaves behind)."""
-    user = UserFactory(username=sub, is_staff=True)
-    user.groups.set(groups)
-    SocialAccount.objects.create(user=user, provider=PROVIDER_ID, uid=sub, extra_data={})
-    return user
-
-
-def wait_for_background_refresh(keys: SigningKeys, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while keys.client.flights.in_flight(keys.flight_key):
-        assert time.monotonic() < deadline, "the key refresh did not finish"
-        time.sleep(0.01)
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 
 
 def create_everything(client: Client, headers: dict[str, str]):

@@ -563,25 +563,24 @@ def provisioned_user(subject: str) -> AbstractUser | None:
 
     from .models import ServiceAccount
 
-    person = (
-        SocialAccount.objects.select_related("user", "user__service_account")
-        .filter(provider=settings.OIDC_PROVIDER_ID, uid=subject)
-        .first()
-    )
-    if person is not None:
+    try:
+        person = SocialAccount.objects.select_related("user", "user__service_account").get(
+            provider=settings.OIDC_PROVIDER_ID, uid=subject
+        )
+    except SocialAccount.DoesNotExist:
+        pass
+    else:
         return cast("AbstractUser", person.user)
-    machine = ServiceAccount.objects.select_related("user").filter(subject=subject).first()
-    return cast("AbstractUser", machine.user) if machine is not None else None
+    try:
+        machine = ServiceAccount.objects.select_related("user").get(subject=subject)
+    except ServiceAccount.DoesNotExist:
+        return None
+    return cast("AbstractUser", machine.user)
 
 
 def is_service_account(user: AbstractUser) -> bool:
-    from .models import ServiceAccount
-
-    try:
-        user.service_account  # noqa: B018 - cached by provisioned_user's select_related
-    except ServiceAccount.DoesNotExist:
-        return False
-    return True
+    # False when the (cached) reverse one-to-one is empty: its DoesNotExist is an AttributeError.
+    return hasattr(user, "service_account")
 
 
 def looks_like_jwt(token: str) -> bool:

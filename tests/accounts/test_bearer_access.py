@@ -15,7 +15,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from apps.accounts.bearer import IdentityProvider, identity_providers
+from apps.accounts.bearer import BearerTokenBackend, IdentityProvider, identity_providers
 from apps.accounts.services import service_account_create
 from tests.accounts.bearer_helpers import WRITE_PERMS, bearer, group_with, provision_sso_user
 from tests.idp_fixtures import MACHINE_CLIENT_ID, MACHINE_CLIENT_SECRET, configure_sso
@@ -152,3 +152,19 @@ def test_identity_provider_is_rebuilt_when_oidc_settings_change(sso_settings, se
     assert second.client.timeout[1] == 1.5
     settings.OIDC_ISSUER = ""
     assert identity_providers().current() is None
+
+
+def test_authentication_queries(sso_settings, django_assert_num_queries):
+    """One indexed lookup per person; two for a machine; one more to compare synced groups."""
+    idp = sso_settings
+    provision_sso_user("sub-bob", groups=[group_with("Operations", [])])
+    service_account_create(client_id="billing-sync")
+    backend = BearerTokenBackend()
+    synced = idp.sign(sub="sub-bob", groups=["co-staff", "co-operations"])
+    backend.get_or_create_user(synced, None, None)  # keys cached, claims synced once
+    with django_assert_num_queries(1):
+        backend.get_or_create_user(idp.sign(sub="sub-bob"), None, None)
+    with django_assert_num_queries(2):
+        backend.get_or_create_user(idp.sign(sub="billing-sync"), None, None)
+    with django_assert_num_queries(2):
+        backend.get_or_create_user(synced, None, None)

@@ -20,7 +20,8 @@ subclass, whose claims-to-user steps do the work. The parts, in the order a requ
   address (:class:`UnknownTokenThrottle`, ``OIDC_UNKNOWN_TOKEN_RATE``): beyond the rate, 429.
 - **provisioning** (:func:`provisioned_user`): the token's subject is an SSO person (allauth
   ``SocialAccount`` uid) or a ``ServiceAccount``, never matched by email. People must be active
-  and staff; their flags and groups follow the token's groups claim when it has one.
+  and staff; their flags and groups follow the token's groups claim when it has one, unless a
+  newer view of them was applied already (``ClaimsState``: an old token cannot undo a change).
 
 Where the state lives: everything this process knows about the issuer (discovery, keys,
 back-off, calls in flight) is one :class:`IdentityProvider`. The accounts app config owns an
@@ -40,6 +41,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Hashable, Mapping
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 import jwt
@@ -48,6 +50,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
+from django.utils import timezone
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from rest_framework import exceptions
 from rest_framework.request import Request
@@ -482,14 +485,17 @@ class IdentityProvider:
 
     def userinfo_claims(
         self, token: str, *, request: HttpRequest | Request | None, endpoint: str | None = None
-    ) -> dict[str, Any]:
-        """Claims for an opaque token from the userinfo endpoint, cached under the token's hash."""
+    ) -> tuple[dict[str, Any], datetime]:
+        """Claims for an opaque token from the userinfo endpoint, and when they were fetched.
+
+        Answers are cached under the token's hash for ``OIDC_USERINFO_CACHE_SECONDS``.
+        """
         cache_key = userinfo_cache_key(token)
         cached = cache.get(cache_key)
         if cached == _REFUSED:
             raise refuse("Token was rejected by the identity provider.")
         if cached is not None:
-            return cast(dict[str, Any], cached)
+            return cast(tuple[dict[str, Any], datetime], cached)
         throttle = UnknownTokenThrottle()
         if not throttle.allow_request(request, None):
             raise exceptions.Throttled(
@@ -507,15 +513,16 @@ class IdentityProvider:
                 return _REFUSED
             if status != 200 or not isinstance(claims, dict):
                 raise self.client.failed("userinfo answered %s without claims", status)
-            cache.set(cache_key, claims, ttl)
-            return claims
+            answer = (claims, timezone.now())
+            cache.set(cache_key, answer, ttl)
+            return answer
 
         answer = self.client.flights.run(
             ("userinfo", cache_key), ask, wait=self.client.longest_call
         )
         if answer == _REFUSED:
             raise refuse("Token was rejected by the identity provider.")
-        return cast(dict[str, Any], answer)
+        return cast(tuple[dict[str, Any], datetime], answer)
 
 
 class IdentityProviders:
@@ -557,16 +564,17 @@ def provisioned_user(subject: str) -> AbstractUser | None:
     """The user provisioned for an IdP subject: an SSO person, else a service account.
 
     Two indexed lookups rather than one OR across both joins, which databases plan badly. The
-    person's ``service_account`` is joined too, so telling the two kinds apart costs no query.
+    person's ``service_account`` and ``claims_state`` are joined too, so telling the two kinds
+    apart and ordering claims cost no query.
     """
     from allauth.socialaccount.models import SocialAccount
 
     from .models import ServiceAccount
 
     try:
-        person = SocialAccount.objects.select_related("user", "user__service_account").get(
-            provider=settings.OIDC_PROVIDER_ID, uid=subject
-        )
+        person = SocialAccount.objects.select_related(
+            "user", "user__service_account", "user__claims_state"
+        ).get(provider=settings.OIDC_PROVIDER_ID, uid=subject)
     except SocialAccount.DoesNotExist:
         pass
     else:
@@ -581,6 +589,15 @@ def provisioned_user(subject: str) -> AbstractUser | None:
 def is_service_account(user: AbstractUser) -> bool:
     # False when the (cached) reverse one-to-one is empty: its DoesNotExist is an AttributeError.
     return hasattr(user, "service_account")
+
+
+def issued_at(claims: Mapping[str, Any]) -> datetime | None:
+    """When a JWT was issued (``iat``, else ``nbf``); None if it does not say (not synced then)."""
+    for name in ("iat", "nbf"):
+        value = claims.get(name)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return datetime.fromtimestamp(value, tz=UTC)
+    return None
 
 
 def looks_like_jwt(token: str) -> bool:
@@ -604,11 +621,14 @@ class BearerTokenBackend(OIDCAuthenticationBackend):
     """
 
     request: HttpRequest | Request | None = None
+    # When the IdP said what get_userinfo returned: a JWT's iat, a userinfo answer's fetch time.
+    claims_as_of: datetime | None = None
 
     def authenticate(self, request: Any, **kwargs: Any) -> None:
         return None  # never a session login backend
 
     def get_userinfo(self, access_token: str, id_token: Any, payload: Any) -> dict[str, Any]:
+        self.claims_as_of = None
         provider = identity_providers().current()
         if provider is None:
             # Not a judgement on the token: the plain authentication_failed code.
@@ -616,14 +636,17 @@ class BearerTokenBackend(OIDCAuthenticationBackend):
                 "Bearer tokens are not accepted: no identity provider is configured."
             )
         if looks_like_jwt(access_token):
-            return provider.jwt_claims(access_token, jwks_endpoint=self.OIDC_OP_JWKS_ENDPOINT)
+            claims = provider.jwt_claims(access_token, jwks_endpoint=self.OIDC_OP_JWKS_ENDPOINT)
+            self.claims_as_of = issued_at(claims)
+            return claims
         if access_token.count(".") == 2:
             raise refuse("Token is malformed.")
         if not settings.OIDC_API_ACCEPT_OPAQUE_TOKENS:
             raise refuse("Token is not a JWT access token.")
-        return provider.userinfo_claims(
+        claims, self.claims_as_of = provider.userinfo_claims(
             access_token, request=self.request, endpoint=self.OIDC_OP_USER_ENDPOINT
         )
+        return claims
 
     def verify_claims(self, claims: Mapping[str, Any]) -> bool:
         subject = claims.get(settings.OIDC_SUBJECT_CLAIM)
@@ -641,8 +664,8 @@ class BearerTokenBackend(OIDCAuthenticationBackend):
             raise refuse("User is inactive.")
         if is_service_account(user):
             return user  # machine clients are never staff; their groups are set in the admin
-        if settings.OIDC_GROUPS_CLAIM in claims:
-            user = user_sync_from_claims(user=user, claims=claims)
+        if settings.OIDC_GROUPS_CLAIM in claims and self.claims_as_of is not None:
+            user = user_sync_from_claims(user=user, claims=claims, as_of=self.claims_as_of)
         if not user.is_staff:
             raise refuse("User has no staff access.")
         return user

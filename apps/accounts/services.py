@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -13,7 +14,7 @@ from django.utils.text import slugify
 
 from apps.core.errors import DomainError
 
-from .models import ServiceAccount
+from .models import ClaimsState, ServiceAccount
 
 User = get_user_model()
 
@@ -42,15 +43,26 @@ def claim_groups(claims: Mapping[str, Any]) -> set[str]:
     return {str(group) for group in value}
 
 
-def user_sync_from_claims(*, user: AbstractUser, claims: Mapping[str, Any]) -> AbstractUser:
+def user_sync_from_claims(
+    *, user: AbstractUser, claims: Mapping[str, Any], as_of: datetime | None = None
+) -> AbstractUser:
     """Make staff/superuser flags and the mapped Django groups match the IdP's claims.
 
     Runs on every SSO sign-in, so a group removed at the IdP is removed here at the next login,
     and on API requests whose token carries the groups claim. Only the Django groups named in
     ``OIDC_GROUP_MAP`` are managed: groups given by hand in the admin to an SSO user are left
-    alone. The user never gets a usable password. What already matches is not written: when
-    nothing changed, the cost is one query (the user's managed groups) and no write.
+    alone. The user never gets a usable password.
+
+    ``as_of`` is when the IdP said this (a token's ``iat``, when a userinfo answer was fetched,
+    now for a sign-in). Claims older than those last applied (``ClaimsState``) are ignored: a
+    token issued before a group change cannot undo it. What already matches is not written:
+    when nothing changed, the cost is one query (the user's managed groups) and no write.
     """
+    state: ClaimsState | None = getattr(user, "claims_state", None) if user.pk else None
+    if as_of is not None and state is not None and as_of < state.as_of:
+        return user
+    record_as_of = as_of is not None and (state is None or as_of > state.as_of)
+
     groups = claim_groups(claims)
     is_superuser = bool(groups & set(settings.OIDC_SUPERUSER_GROUPS))
     wanted_fields: dict[str, Any] = {
@@ -75,7 +87,13 @@ def user_sync_from_claims(*, user: AbstractUser, claims: Mapping[str, Any]) -> A
     if managed and user.pk is not None:
         current = set(user.groups.filter(name__in=managed).values_list("name", flat=True))
 
-    if not changed and current == wanted and user.pk is not None and not user.has_usable_password():
+    if (
+        not changed
+        and current == wanted
+        and not record_as_of
+        and user.pk is not None
+        and not user.has_usable_password()
+    ):
         return user
     with transaction.atomic():
         for field in changed:
@@ -93,6 +111,9 @@ def user_sync_from_claims(*, user: AbstractUser, claims: Mapping[str, Any]) -> A
             user.groups.remove(*Group.objects.filter(name__in=current - wanted))
         if wanted - current:
             user.groups.add(*Group.objects.filter(name__in=wanted - current))
+        if record_as_of:
+            assert as_of is not None
+            ClaimsState.objects.update_or_create(user=user, defaults={"as_of": as_of})
     return user
 
 

@@ -14,9 +14,10 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from apps.accounts.bearer import BearerTokenBackend, IdentityProvider, identity_providers
-from apps.accounts.services import service_account_create
+from apps.accounts.services import service_account_create, user_sync_from_claims
 from tests.accounts.bearer_helpers import WRITE_PERMS, bearer, group_with, provision_sso_user
 from tests.idp_fixtures import MACHINE_CLIENT_ID, MACHINE_CLIENT_SECRET, configure_sso
 
@@ -56,6 +57,42 @@ def test_groups_claim_without_staff_group_refuses_and_updates_the_person(sso_set
     assert names(user) == {"Operations"}
     # Tokens issued before the change (no groups claim) are refused too: the flag is stored.
     assert client.get("/v1/customers", **bearer(idp.sign(sub="sub-bob"))).status_code == 401
+
+
+def test_token_older_than_the_last_change_cannot_undo_it(sso_settings):
+    """A JWT issued before someone left the staff group still says they are in it."""
+    idp = sso_settings
+    user = provision_sso_user(
+        "sub-bob", groups=[group_with("Operations", WRITE_PERMS), group_with("Staff", [])]
+    )
+    now = int(time.time())
+    old = idp.sign(sub="sub-bob", groups=["co-staff", "co-operations"], iat=now - 120)
+    new = idp.sign(sub="sub-bob", groups=["co-operations"], iat=now - 10)
+    client = Client()
+    assert client.get("/v1/customers", **bearer(old)).status_code == 200
+    assert client.get("/v1/customers", **bearer(new)).status_code == 401
+    response = client.get("/v1/customers", **bearer(old))
+    assert response.status_code == 401
+    assert response.json()["detail"] == "User has no staff access."
+    user.refresh_from_db()
+    assert not user.is_staff
+    assert names(user) == {"Operations"}
+    # A sign-in is news too: what the IdP says then outranks any token issued before it.
+    user_sync_from_claims(
+        user=user, claims={"groups": ["co-staff", "co-operations"]}, as_of=timezone.now()
+    )
+    assert client.get("/v1/customers", **bearer(new)).status_code == 200
+    user.refresh_from_db()
+    assert user.is_staff
+
+
+def test_claims_without_issue_time_are_not_synced(sso_settings):
+    idp = sso_settings
+    user = provision_sso_user("sub-bob", groups=[group_with("Operations", WRITE_PERMS)])
+    token = idp.sign(sub="sub-bob", groups=["co-operations"], iat=None)
+    assert Client().get("/v1/customers", **bearer(token)).status_code == 200
+    user.refresh_from_db()
+    assert user.is_staff
 
 
 def test_groups_claim_gives_access_back_and_syncs_groups(sso_settings):

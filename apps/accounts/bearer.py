@@ -48,7 +48,9 @@ import jwt
 import requests
 from django.apps import apps
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpRequest
 from django.utils import timezone
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
@@ -56,7 +58,7 @@ from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
-from .services import user_sync_from_claims
+from .services import user_claims_applied, user_sync_from_claims
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractUser
@@ -560,35 +562,30 @@ def identity_providers() -> IdentityProviders:
 # Provisioning ------------------------------------------------------------------------------
 
 
-def provisioned_user(subject: str) -> AbstractUser | None:
-    """The user provisioned for an IdP subject: an SSO person, else a service account.
+def provisioned_user(
+    subject: str, *, claims_state: bool = False
+) -> tuple[AbstractUser, bool] | None:
+    """The user provisioned for an IdP subject and whether it is a machine's, or None.
 
-    Two indexed lookups rather than one OR across both joins, which databases plan badly. The
-    person's ``service_account`` and ``claims_state`` are joined too, so telling the two kinds
-    apart and ordering claims cost no query.
+    An SSO person (allauth ``SocialAccount`` uid) first, else a ``ServiceAccount``: two indexed
+    lookups rather than one OR across both joins, which databases plan badly. ``claims_state``
+    joins the person's ``ClaimsState`` (wanted when the token carries the groups claim).
     """
-    from allauth.socialaccount.models import SocialAccount
-
-    from .models import ServiceAccount
-
+    users = get_user_model().objects.all()
+    people = users.select_related("claims_state") if claims_state else users
     try:
-        person = SocialAccount.objects.select_related(
-            "user", "user__service_account", "user__claims_state"
-        ).get(provider=settings.OIDC_PROVIDER_ID, uid=subject)
-    except SocialAccount.DoesNotExist:
+        person = people.get(
+            socialaccount__provider=settings.OIDC_PROVIDER_ID, socialaccount__uid=subject
+        )
+    except ObjectDoesNotExist:
         pass
     else:
-        return cast("AbstractUser", person.user)
+        return cast("AbstractUser", person), False
     try:
-        machine = ServiceAccount.objects.select_related("user").get(subject=subject)
-    except ServiceAccount.DoesNotExist:
+        machine = users.get(service_account__subject=subject)
+    except ObjectDoesNotExist:
         return None
-    return cast("AbstractUser", machine.user)
-
-
-def is_service_account(user: AbstractUser) -> bool:
-    # False when the (cached) reverse one-to-one is empty: its DoesNotExist is an AttributeError.
-    return hasattr(user, "service_account")
+    return cast("AbstractUser", machine), True
 
 
 def issued_at(claims: Mapping[str, Any]) -> datetime | None:
@@ -620,9 +617,13 @@ class BearerTokenBackend(OIDCAuthenticationBackend):
     ``authenticate`` keeps it) for the unknown-token throttle.
     """
 
+    # What one authentication learns along the way (mozilla's DRF class builds a backend for
+    # each request): the request, for the unknown-token throttle; when the IdP said what
+    # get_userinfo returned (a JWT's iat, a userinfo answer's fetch time); which kind of user
+    # filter_users_by_claims found.
     request: HttpRequest | Request | None = None
-    # When the IdP said what get_userinfo returned: a JWT's iat, a userinfo answer's fetch time.
     claims_as_of: datetime | None = None
+    service_account: bool = False
 
     def authenticate(self, request: Any, **kwargs: Any) -> None:
         return None  # never a session login backend
@@ -655,17 +656,28 @@ class BearerTokenBackend(OIDCAuthenticationBackend):
         return True
 
     def filter_users_by_claims(self, claims: Mapping[str, Any]) -> list[AbstractUser]:
-        user = provisioned_user(claims[settings.OIDC_SUBJECT_CLAIM])
-        return [user] if user is not None else []
+        found = provisioned_user(
+            claims[settings.OIDC_SUBJECT_CLAIM],
+            claims_state=settings.OIDC_GROUPS_CLAIM in claims,
+        )
+        if found is None:
+            return []
+        user, self.service_account = found
+        return [user]
 
     def update_user(self, user: AbstractUser, claims: Mapping[str, Any]) -> AbstractUser:
         """Access follows the person: active, staff, and staff/groups as the token says now."""
         if not user.is_active:
             raise refuse("User is inactive.")
-        if is_service_account(user):
+        if self.service_account:
             return user  # machine clients are never staff; their groups are set in the admin
-        if settings.OIDC_GROUPS_CLAIM in claims and self.claims_as_of is not None:
-            user = user_sync_from_claims(user=user, claims=claims, as_of=self.claims_as_of)
+        as_of = self.claims_as_of
+        if (
+            settings.OIDC_GROUPS_CLAIM in claims
+            and as_of is not None
+            and not user_claims_applied(user=user, claims=claims, as_of=as_of)
+        ):
+            user = user_sync_from_claims(user=user, claims=claims, as_of=as_of)
         if not user.is_staff:
             raise refuse("User has no staff access.")
         return user

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -43,6 +45,29 @@ def claim_groups(claims: Mapping[str, Any]) -> set[str]:
     return {str(group) for group in value}
 
 
+def claims_digest(claims: Mapping[str, Any]) -> str:
+    """What ``user_sync_from_claims`` would apply, as a hash: the claims it reads and the
+    settings that map them (a change of ``OIDC_GROUP_MAP`` changes the outcome too)."""
+    relevant = {
+        "groups": sorted(claim_groups(claims)),
+        **{claim: claims.get(claim) for claim in ("email", "given_name", "family_name")},
+        "staff": sorted(settings.OIDC_STAFF_GROUPS),
+        "superuser": sorted(settings.OIDC_SUPERUSER_GROUPS),
+        "map": settings.OIDC_GROUP_MAP,
+    }
+    encoded = json.dumps(relevant, sort_keys=True, default=str).encode()
+    return hashlib.sha256(encoded).hexdigest()
+
+
+def user_claims_applied(*, user: AbstractUser, claims: Mapping[str, Any], as_of: datetime) -> bool:
+    """Whether these claims, or newer ones, were applied to the user already.
+
+    Reads the user's ``claims_state`` (one query unless it was selected with the user).
+    """
+    state: ClaimsState | None = getattr(user, "claims_state", None)
+    return state is not None and (as_of < state.as_of or state.digest == claims_digest(claims))
+
+
 def user_sync_from_claims(
     *, user: AbstractUser, claims: Mapping[str, Any], as_of: datetime | None = None
 ) -> AbstractUser:
@@ -55,13 +80,13 @@ def user_sync_from_claims(
 
     ``as_of`` is when the IdP said this (a token's ``iat``, when a userinfo answer was fetched,
     now for a sign-in). Claims older than those last applied (``ClaimsState``) are ignored: a
-    token issued before a group change cannot undo it. What already matches is not written:
-    when nothing changed, the cost is one query (the user's managed groups) and no write.
+    token issued before a group change cannot undo it. What already matches is not written.
     """
     state: ClaimsState | None = getattr(user, "claims_state", None) if user.pk else None
     if as_of is not None and state is not None and as_of < state.as_of:
         return user
-    record_as_of = as_of is not None and (state is None or as_of > state.as_of)
+    digest = claims_digest(claims)
+    record = as_of is not None and (state is None or as_of > state.as_of or state.digest != digest)
 
     groups = claim_groups(claims)
     is_superuser = bool(groups & set(settings.OIDC_SUPERUSER_GROUPS))
@@ -90,7 +115,7 @@ def user_sync_from_claims(
     if (
         not changed
         and current == wanted
-        and not record_as_of
+        and not record
         and user.pk is not None
         and not user.has_usable_password()
     ):
@@ -111,9 +136,11 @@ def user_sync_from_claims(
             user.groups.remove(*Group.objects.filter(name__in=current - wanted))
         if wanted - current:
             user.groups.add(*Group.objects.filter(name__in=wanted - current))
-        if record_as_of:
+        if record:
             assert as_of is not None
-            ClaimsState.objects.update_or_create(user=user, defaults={"as_of": as_of})
+            ClaimsState.objects.update_or_create(
+                user=user, defaults={"as_of": as_of, "digest": digest}
+            )
     return user
 
 

@@ -192,16 +192,20 @@ def test_identity_provider_is_rebuilt_when_oidc_settings_change(sso_settings, se
 
 
 def test_authentication_queries(sso_settings, django_assert_num_queries):
-    """One indexed lookup per person; two for a machine; one more to compare synced groups."""
+    """One indexed lookup per person or machine, none more once a token's claims are applied."""
     idp = sso_settings
     provision_sso_user("sub-bob", groups=[group_with("Operations", [])])
     service_account_create(client_id="billing-sync")
     backend = BearerTokenBackend()
     synced = idp.sign(sub="sub-bob", groups=["co-staff", "co-operations"])
-    backend.get_or_create_user(synced, None, None)  # keys cached, claims synced once
+    backend.get_or_create_user(synced, None, None)  # keys cached, claims applied once
     with django_assert_num_queries(1):
         backend.get_or_create_user(idp.sign(sub="sub-bob"), None, None)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(2):  # not a person: then the service accounts
         backend.get_or_create_user(idp.sign(sub="billing-sync"), None, None)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):
         backend.get_or_create_user(synced, None, None)
+    # A newer token with the same claims: nothing to compare either.
+    later = idp.sign(sub="sub-bob", groups=["co-staff", "co-operations"], iat=int(time.time()) + 5)
+    with django_assert_num_queries(1):
+        backend.get_or_create_user(later, None, None)

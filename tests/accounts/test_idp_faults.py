@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from django.test import Client, RequestFactory
+from django.utils import timezone
 
 from apps.accounts.bearer import client_address
 from apps.accounts.services import user_sync_from_claims
@@ -143,7 +144,7 @@ def test_slow_idp_is_asked_once_for_everyone(settings, idp, fault_proxy, threads
     user = provision_sso_user("sub-bob", groups=[group_with("Operations", WRITE_PERMS)])
     # Already in step with the IdP's directory: the bursts below measure the IdP, not twenty
     # requests racing to write the same claim change.
-    user_sync_from_claims(user=user, claims=idp_user(idp, "sub-bob"))
+    user_sync_from_claims(user=user, claims=idp_user(idp, "sub-bob"), as_of=timezone.now())
     token = idp.sign(sub="sub-bob", iss=proxy.url)
     threads.connect()
 

@@ -18,6 +18,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('as_of', models.DateTimeField(help_text='Issue time of the claims last applied.')),
+                ('digest', models.CharField(blank=True, help_text='SHA-256 of the claims last applied and their mapping.', max_length=64)),
                 ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='claims_state', to=settings.AUTH_USER_MODEL)),
             ],
             options={

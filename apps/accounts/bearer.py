@@ -498,8 +498,15 @@ class IdentityProvider:
             raise refuse("Token was rejected by the identity provider.")
         if cached is not None:
             return cast(tuple[dict[str, Any], datetime], cached)
+        # Only requests that would reach the IdP count: not those refused during a back-off,
+        # nor those joining a call already in flight for the same token.
+        if self.client.backoff.blocked():
+            raise self.client.unavailable()
+        flight_key = ("userinfo", cache_key)
         throttle = UnknownTokenThrottle()
-        if not throttle.allow_request(request, None):
+        if not self.client.flights.in_flight(flight_key) and not throttle.allow_request(
+            request, None
+        ):
             raise exceptions.Throttled(
                 wait=throttle.wait(),
                 detail="Too many unknown tokens from this address; try again later.",
@@ -519,9 +526,7 @@ class IdentityProvider:
             cache.set(cache_key, answer, ttl)
             return answer
 
-        answer = self.client.flights.run(
-            ("userinfo", cache_key), ask, wait=self.client.longest_call
-        )
+        answer = self.client.flights.run(flight_key, ask, wait=self.client.longest_call)
         if answer == _REFUSED:
             raise refuse("Token was rejected by the identity provider.")
         return cast(tuple[dict[str, Any], datetime], answer)

@@ -93,12 +93,16 @@ def main() -> None:
     hanging = FaultProxy(None, mode="hang")
     try:
         threads.connect()
-        timeouts = (
-            f"connect {settings.OIDC_HTTP_CONNECT_TIMEOUT:g} s, read {settings.OIDC_HTTP_TIMEOUT:g}"
-            f" s, back-off {settings.OIDC_IDP_FAILURE_BACKOFF_SECONDS:g} s,"
-            f" unknown tokens {settings.OIDC_UNKNOWN_TOKEN_RATE} per address"
+        knobs = [
+            ("connect timeout", "OIDC_HTTP_CONNECT_TIMEOUT"),
+            ("read timeout", "OIDC_HTTP_TIMEOUT"),
+            ("back-off", "OIDC_IDP_FAILURE_BACKOFF_SECONDS"),
+            ("unknown tokens per address", "OIDC_UNKNOWN_TOKEN_RATE"),
+        ]
+        described = ", ".join(
+            f"{label} {getattr(settings, name)}" for label, name in knobs if hasattr(settings, name)
         )
-        print(f"IdP on this machine; {timeouts}")
+        print(f"IdP on this machine; {described}")
 
         # 1. Garbage tokens.
         print(f"\n{args.garbage} requests with made-up opaque tokens")

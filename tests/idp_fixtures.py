@@ -196,7 +196,7 @@ class TestIdP:
 
     def __init__(self, workdir: Path, *, keys: list[SigningKey] | None = None) -> None:
         self.keys = keys or [make_rsa_key(), make_ec_key()]
-        self.config = {
+        self.config: dict[str, Any] = {
             "apiAudience": API_AUDIENCE,
             "apiScopes": "api",
             "clients": _clients(),
@@ -582,7 +582,7 @@ def configure_sso(settings: Any, issuer: str, *, client_id: str = ADMIN_CLIENT_I
 
 
 @pytest.fixture
-def sso_settings(settings: Any, idp: TestIdP) -> TestIdP:
+def sso_settings(settings: Any, idp: TestIdP) -> Iterator[TestIdP]:
     configure_sso(settings, idp.issuer)
     yield idp
     from apps.accounts.bearer import identity_providers

@@ -17,7 +17,7 @@ subclass, whose claims-to-user steps do the work. The parts, in the order a requ
 - **userinfo cache** (:func:`userinfo_cache_key`): opaque tokens are sent to the userinfo endpoint
   once per ``OIDC_USERINFO_CACHE_SECONDS``; answers and refusals are cached under the token's
   SHA-256. A token not in the cache costs an IdP call, so those calls are counted per client
-  address (:class:`UnknownTokenThrottle`, ``OIDC_UNKNOWN_TOKEN_RATE``): beyond the rate, 429.
+  address (:class:`UnknownTokenLimit`, ``OIDC_UNKNOWN_TOKEN_RATE``): beyond the rate, 429.
 - **provisioning** (:func:`provisioned_user`): the token's subject is an SSO person (allauth
   ``SocialAccount`` uid) or a ``ServiceAccount``, never matched by email. People must be active
   and staff; their flags and groups follow the token's groups claim when it has one, unless a
@@ -28,7 +28,7 @@ back-off, calls in flight) is one :class:`IdentityProvider`. The accounts app co
 :class:`IdentityProviders` holder that builds it on first use and drops it when an ``OIDC_*``
 setting changes (Django's ``setting_changed`` signal), so tests that override settings start
 fresh and no module-level variable is mutated. Like the keys before, it is per process: each
-worker learns the keys, and an outage, once. Userinfo answers and throttle counters live in
+worker learns the keys, and an outage, once. Userinfo answers and unknown-token counts live in
 Django's cache (per process with the default local-memory cache, shared with a shared one).
 """
 
@@ -56,7 +56,6 @@ from django.utils import timezone
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from rest_framework import exceptions
 from rest_framework.request import Request
-from rest_framework.throttling import SimpleRateThrottle
 
 from .services import user_claims_applied, user_sync_from_claims
 
@@ -367,7 +366,7 @@ class SigningKeys(jwt.PyJWKClient):
         return next((key for key in keys if key.key_id == kid), None)
 
 
-# Userinfo cache and the throttle for tokens not in it --------------------------------------
+# Userinfo cache and the limit for tokens not in it ------------------------------------------
 
 
 def userinfo_cache_key(token: str) -> str:
@@ -393,20 +392,42 @@ def client_address(request: HttpRequest | Request | None) -> str:
     return str(meta.get("REMOTE_ADDR") or "unknown")
 
 
-class UnknownTokenThrottle(SimpleRateThrottle):
+_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class UnknownTokenLimit:
     """How often one client address may make us ask the IdP about a token we have not seen.
 
-    It runs before authentication can fail, which the API's per-user throttle cannot. Cached
-    tokens (valid or refused) and JWTs are not counted: they cost no IdP call.
+    It runs before authentication can fail, which the API's per-user throttle cannot. Windows
+    in Django's cache (``add`` + ``incr``, atomic in shared caches): a window opens with an
+    address's first unknown token and allows ``count`` calls for ``period`` seconds.
+    ``OIDC_UNKNOWN_TOKEN_RATE`` is written like DRF's rates: ``30/minute``, ``5/second``,
+    ``1000/hour``, ``10000/day``.
     """
 
-    scope = "oidc_unknown_token"
+    def __init__(self, rate: str) -> None:
+        count, _, period = rate.partition("/")
+        if not count.strip().isdigit() or period.strip()[:1] not in _PERIODS:
+            raise ValueError(f"OIDC_UNKNOWN_TOKEN_RATE {rate!r} is not like '30/minute'")
+        self.count = int(count)
+        self.period = _PERIODS[period.strip()[0]]
 
-    def get_rate(self) -> str | None:
-        return settings.OIDC_UNKNOWN_TOKEN_RATE or None
-
-    def get_cache_key(self, request: Any, view: Any) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": client_address(request)}
+    def wait(self, address: str) -> float | None:
+        """Count one call for ``address``: None if allowed, else seconds until it is."""
+        now = time.time()
+        window = f"oidc:unknown-token:{address}"
+        cache.add(window, now, self.period)
+        opened = cache.get(window, now)
+        counter = f"{window}:{opened}"
+        cache.add(counter, 0, self.period + 1)
+        try:
+            used = cache.incr(counter)
+        except ValueError:  # evicted between add and incr
+            cache.set(counter, 1, self.period + 1)
+            used = 1
+        if used <= self.count:
+            return None
+        return max(1.0, opened + self.period - now)
 
 
 # Per-issuer state and its owner ------------------------------------------------------------
@@ -503,14 +524,13 @@ class IdentityProvider:
         if self.client.backoff.blocked():
             raise self.client.unavailable()
         flight_key = ("userinfo", cache_key)
-        throttle = UnknownTokenThrottle()
-        if not self.client.flights.in_flight(flight_key) and not throttle.allow_request(
-            request, None
-        ):
-            raise exceptions.Throttled(
-                wait=throttle.wait(),
-                detail="Too many unknown tokens from this address; try again later.",
-            )
+        rate = settings.OIDC_UNKNOWN_TOKEN_RATE
+        if rate and not self.client.flights.in_flight(flight_key):
+            wait = UnknownTokenLimit(rate).wait(client_address(request))
+            if wait is not None:
+                raise exceptions.Throttled(
+                    wait=wait, detail="Too many unknown tokens from this address; try again later."
+                )
         url = self.discovery.endpoint("userinfo_endpoint", endpoint)
 
         def ask() -> Any:
@@ -619,11 +639,11 @@ class BearerTokenBackend(OIDCAuthenticationBackend):
     the claims-to-user steps below are the parent's, done our way: claims from a locally
     verified JWT or the cached userinfo answer, users found by subject and never created, claims
     synced. The DRF class hands over the request (``self.request``, as mozilla's own
-    ``authenticate`` keeps it) for the unknown-token throttle.
+    ``authenticate`` keeps it) for the unknown-token limit.
     """
 
     # What one authentication learns along the way (mozilla's DRF class builds a backend for
-    # each request): the request, for the unknown-token throttle; when the IdP said what
+    # each request): the request, for the unknown-token limit; when the IdP said what
     # get_userinfo returned (a JWT's iat, a userinfo answer's fetch time); which kind of user
     # filter_users_by_claims found.
     request: HttpRequest | Request | None = None

@@ -101,7 +101,7 @@ def user_sync_from_claims(
     ):
         value = claims.get(claim)
         if isinstance(value, str) and value:
-            max_length = user._meta.get_field(field).max_length
+            max_length = getattr(user._meta.get_field(field), "max_length", None)
             wanted_fields[field] = value[:max_length]
     changed = [field for field, value in wanted_fields.items() if getattr(user, field) != value]
 
@@ -139,7 +139,7 @@ def user_sync_from_claims(
         if record:
             assert as_of is not None
             ClaimsState.objects.update_or_create(
-                user=user, defaults={"as_of": as_of, "digest": digest}
+                user_id=user.pk, defaults={"as_of": as_of, "digest": digest}
             )
     return user
 

@@ -13,7 +13,7 @@ from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth.models import Group, Permission
 from django.db import connections
 
-from apps.accounts.bearer import SigningKeys
+from apps.accounts.bearer import SigningKeys, identity_providers
 from tests.factories import UserFactory
 from tests.idp_fixtures import PROVIDER_ID
 
@@ -32,13 +32,13 @@ def group_with(name: str, codenames: list[str]) -> Group:
 
 def provision_sso_user(sub: str, *, groups: Iterable[Group] = (), is_staff: bool = True) -> Any:
     """A staff member who has signed in once by SSO (what the admin login leaves behind)."""
-    user = UserFactory(username=sub, is_staff=is_staff)
+    user: Any = UserFactory(username=sub, is_staff=is_staff)
     user.groups.set(groups)
     SocialAccount.objects.create(user=user, provider=PROVIDER_ID, uid=sub, extra_data={})
     return user
 
 
-def bearer(token: str) -> dict[str, str]:
+def bearer(token: str) -> dict[str, Any]:
     return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 
 
@@ -48,6 +48,13 @@ def threads() -> Iterator[Threads]:
     pool = Threads(20)
     yield pool
     pool.close()
+
+
+def signing_keys() -> SigningKeys:
+    """The key client of the configured IdP (downloads discovery first if needed)."""
+    provider = identity_providers().current()
+    assert provider is not None, "OIDC_ISSUER is not set"
+    return provider.signing_keys()
 
 
 def wait_for_background_refresh(keys: SigningKeys, timeout: float = 10.0) -> None:

@@ -5,13 +5,13 @@ import hashlib
 import hmac
 import json
 import time
+from typing import Any
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from django.test import Client
 
-from apps.accounts.bearer import identity_providers
 from apps.accounts.services import service_account_create
 from apps.customers.models import Customer
 from apps.items.models import Item
@@ -21,6 +21,7 @@ from tests.accounts.bearer_helpers import (
     bearer,
     group_with,
     provision_sso_user,
+    signing_keys,
     wait_for_background_refresh,
 )
 from tests.factories import OrderFactory
@@ -37,7 +38,7 @@ from tests.idp_fixtures import (
 pytestmark = pytest.mark.django_db
 
 
-def create_everything(client: Client, headers: dict[str, str]):
+def create_everything(client: Client, headers: dict[str, Any]):
     customer = client.post(
         "/v1/customers",
         {"first_name": "Wanjiru", "last_name": "Kamau", "phone_number": "+254712000001"},
@@ -143,7 +144,8 @@ def test_jwks_refetched_when_a_new_kid_appears(sso_settings, settings):
     client = Client()
     assert client.get("/v1/customers", **bearer(idp.sign(sub="sub-bob"))).status_code == 200
     # What this process knew before the rotation: only an old key.
-    keys = identity_providers().current().signing_keys()
+    keys = signing_keys()
+    assert keys.jwk_set_cache is not None
     keys.jwk_set_cache.put({"keys": [make_rsa_key("old").public_jwk]})
     keys.last_attempt = time.monotonic() - settings.OIDC_JWKS_MIN_REFRESH_SECONDS
     before = idp.request_count()
@@ -317,7 +319,7 @@ def test_idp_down_with_warm_keys_still_serves(settings, start_idp):
     assert client.get("/v1/customers", **bearer(idp.sign(sub="sub-bob"))).status_code == 200
     # A kid nobody has seen needs the IdP: 503 once, then refused without waiting on the IdP
     # again until OIDC_JWKS_MIN_REFRESH_SECONDS have passed.
-    keys = identity_providers().current().signing_keys()
+    keys = signing_keys()
     wait_for_background_refresh(keys)
     keys.last_attempt = time.monotonic() - settings.OIDC_JWKS_MIN_REFRESH_SECONDS
     rotated = bearer(idp.sign(sub="sub-bob", key=make_rsa_key("rotated")))

@@ -185,6 +185,7 @@ def test_identity_provider_is_rebuilt_when_oidc_settings_change(sso_settings, se
     assert identity_providers().current() is first
     settings.OIDC_HTTP_TIMEOUT = 1.5
     second = identity_providers().current()
+    assert isinstance(second, IdentityProvider)
     assert second is not first
     assert second.client.timeout[1] == 1.5
     settings.OIDC_ISSUER = ""

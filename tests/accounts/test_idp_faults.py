@@ -263,3 +263,15 @@ def test_client_address(settings):
     assert client_address(request) == "1.1.1.1"
     assert client_address(factory.get("/", REMOTE_ADDR="10.0.0.5")) == "10.0.0.5"
     assert client_address(None) == "unknown"
+
+
+def test_unknown_token_rate_is_checked_at_start_up(settings):
+    from apps.accounts.checks import sso_settings_check
+
+    settings.OIDC_ISSUER = "https://idp.example.com"
+    settings.OIDC_CLIENT_ID = settings.OIDC_CLIENT_SECRET = "x"
+    settings.OIDC_STAFF_GROUPS = ["staff"]
+    settings.OIDC_UNKNOWN_TOKEN_RATE = "lots"
+    assert [problem.id for problem in sso_settings_check()] == ["accounts.E003"]
+    settings.OIDC_UNKNOWN_TOKEN_RATE = "5/second"
+    assert sso_settings_check() == []

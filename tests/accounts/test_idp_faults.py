@@ -114,13 +114,16 @@ def test_refusing_idp_answers_503_at_once(settings, idp, refused_url):
 @pytest.mark.django_db(transaction=True)
 def test_idp_dropping_connections_is_tried_once_per_backoff(settings, idp, fault_proxy, threads):
     proxy = fault_proxy(None, mode="drop")
-    configure(settings, proxy.url, backoff=0.5)
+    backoff = 2.0
+    configure(settings, proxy.url, backoff=backoff)
     token = idp.sign(sub="sub-bob", iss=proxy.url)
+    start = time.monotonic()
     for _ in range(20):
         assert_unavailable(get(token))
+    assert time.monotonic() - start < backoff, "too slow to stay inside the back-off"
     assert proxy.count() == 1
 
-    time.sleep(0.6)  # the back-off is over: one request probes, the others still fail fast
+    time.sleep(backoff + 0.1)  # the back-off is over: one request probes, the others fail fast
     threads.connect()
     results = threads.burst(lambda _: get(token))
     for _, response in results:

@@ -156,8 +156,10 @@ def test_slow_idp_is_asked_once_for_everyone(settings, idp, fault_proxy, threads
     assert proxy.count() == 2  # discovery + JWKS, once each
     warm = threads.burst(lambda _: get(token))
     assert proxy.count() == 2
-    # Two downloads in a row (discovery, then the keys it names), each shared by everyone.
-    assert slowest(cold) < slowest(warm) + 2 * delay + MARGIN
+    # Two downloads in a row (discovery, then the keys it names), each shared by everyone; the
+    # IdP and the proxy share the busy CPUs too, hence twice the margin. One by one, the twenty
+    # would take at least 20 x the delay (10 s).
+    assert slowest(cold) < slowest(warm) + 2 * delay + 2 * MARGIN
 
     opaque = idp.pkce_token(login="bob", password="bob-pw", resource=False)["access_token"]
     cold = threads.burst(lambda _: get(opaque))
@@ -165,7 +167,7 @@ def test_slow_idp_is_asked_once_for_everyone(settings, idp, fault_proxy, threads
     assert proxy.count() == 3  # + one userinfo call for the new token
     warm = threads.burst(lambda _: get(opaque))
     assert proxy.count() == 3
-    assert slowest(cold) < slowest(warm) + delay + MARGIN
+    assert slowest(cold) < slowest(warm) + delay + 2 * MARGIN
 
 
 @pytest.mark.django_db(transaction=True)

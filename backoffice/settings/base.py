@@ -237,10 +237,22 @@ OIDC_USERINFO_CACHE_SECONDS = env.int("OIDC_USERINFO_CACHE_SECONDS", default=60)
 OIDC_JWKS_CACHE_SECONDS = env.int("OIDC_JWKS_CACHE_SECONDS", default=3600)
 OIDC_JWKS_MIN_REFRESH_SECONDS = env.int("OIDC_JWKS_MIN_REFRESH_SECONDS", default=30)
 OIDC_DISCOVERY_CACHE_SECONDS = env.int("OIDC_DISCOVERY_CACHE_SECONDS", default=86400)
+# Calls to the IdP: connect and read timeouts (s); after a failure, requests that need the IdP
+# get a 503 at once for this long instead of each waiting for it.
+OIDC_HTTP_CONNECT_TIMEOUT = env.float("OIDC_HTTP_CONNECT_TIMEOUT", default=2.0)
 OIDC_HTTP_TIMEOUT = env.float("OIDC_HTTP_TIMEOUT", default=5.0)
-# mozilla-django-oidc: only its DRF class is used, with a backend that reads the IdP's endpoints
-# from discovery; it stays out of AUTHENTICATION_BACKENDS because allauth owns sessions.
-OIDC_DRF_AUTH_BACKEND = "apps.accounts.oidc.BearerTokenBackend"
+OIDC_IDP_FAILURE_BACKOFF_SECONDS = env.float("OIDC_IDP_FAILURE_BACKOFF_SECONDS", default=10.0)
+# Userinfo calls for opaque tokens not seen before, per client address (the client address
+# behind the load balancer comes from X-Forwarded-For with AXES_PROXY_COUNT); empty = no limit.
+OIDC_UNKNOWN_TOKEN_RATE = env.str("OIDC_UNKNOWN_TOKEN_RATE", default="30/minute")
+# mozilla-django-oidc: its DRF class reads the header and calls our backend; its backend's
+# constructor reads these (endpoints empty = from the IdP's discovery document). It stays out of
+# AUTHENTICATION_BACKENDS because allauth owns sessions (and the code flow: the token endpoint
+# and client are read but not used).
+OIDC_DRF_AUTH_BACKEND = "apps.accounts.bearer.BearerTokenBackend"
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT", default="")
 OIDC_RP_CLIENT_ID = OIDC_CLIENT_ID
 OIDC_RP_CLIENT_SECRET = OIDC_CLIENT_SECRET
 

@@ -224,7 +224,7 @@ def progress_share(path: Path, sample_rows: int) -> tuple[float, float]:
     class Timed(JobObserver):
         spent = 0.0
 
-        def progress(self, report, table):  # type: ignore[no-untyped-def]
+        def progress(self, report, table):
             start = time.perf_counter()
             super().progress(report, table)
             Timed.spent += time.perf_counter() - start
@@ -264,7 +264,7 @@ def main() -> None:
     from apps.orders.models import Order
 
     seed(args.customers, args.items)
-    Order.history.all().delete()  # type: ignore[attr-defined]
+    Order.history.all().delete()
     Order.objects.all().delete()
     connection.cursor().execute("VACUUM ANALYZE")
     figures: dict[str, float] = {}

@@ -14,6 +14,7 @@ from django.contrib.auth.models import AbstractUser, Group
 from django.db import transaction
 from django.utils.text import slugify
 
+from apps.core.actors import Actor
 from apps.core.errors import DomainError
 
 from .models import ClaimsState, ServiceAccount
@@ -161,7 +162,7 @@ def service_account_create(
     subject: str = "",
     description: str = "",
     groups: Iterable[Group] = (),
-    actor: AbstractUser | None = None,
+    actor: Actor = None,
 ) -> ServiceAccount:
     """A machine client's API identity: a user without password or admin access."""
     client_id = client_id.strip()
@@ -192,7 +193,7 @@ def service_account_update(
     description: str | None = None,
     groups: Iterable[Group] | None = None,
     is_active: bool | None = None,
-    actor: AbstractUser | None = None,
+    actor: Actor = None,
 ) -> ServiceAccount:
     if subject is not None:
         subject = subject.strip() or service_account.client_id
@@ -214,8 +215,6 @@ def service_account_update(
 
 
 @transaction.atomic
-def service_account_delete(
-    *, service_account: ServiceAccount, actor: AbstractUser | None = None
-) -> None:
+def service_account_delete(*, service_account: ServiceAccount, actor: Actor = None) -> None:
     """Deleting the account deletes its user: its tokens stop working at once."""
     service_account.user.delete()

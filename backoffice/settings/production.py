@@ -5,7 +5,7 @@ from django.core.exceptions import ImproperlyConfigured
 from apps.observability.logs import json_logging_config
 
 from .base import *  # noqa: F403
-from .base import LOGGING, env
+from .base import LOGGING, add_jobs_connection, env
 
 DEBUG = False
 if env.bool("DJANGO_DEBUG", default=False):

@@ -31,21 +31,57 @@ READ_TIMEOUT = 2.0
 # the GIL), added to the bounds that are about the IdP; still far below one more IdP timeout.
 MARGIN = 1.0
 # Answered without waiting for the IdP. In a burst of 20 on a busy 2-core machine: none near the
-# IdP timeout, half within a second; a request on its own within half a second.
+# IdP timeout, half within a second; a request on its own within a second, which is the bound
+# that separates "answered without the IdP" from "waited for it" (CONNECT_TIMEOUT is never paid
+# again: the calls are counted at the IdP as well). bench/idp_faults.py measures the real figure
+# on a quiet machine (milliseconds).
 FAST = 1.0
-FAST_ALONE = 0.5
+FAST_ALONE = 1.0
+
+
+class Pace:
+    """How long requests that never reach the IdP take on this machine right now (a burst of 20
+    anonymous requests, one alone, twenty in a row). The bounds add it, so that a busy machine
+    (CI beside other jobs, several test suites at once) slows both sides alike and the bounds
+    still separate "answered without the IdP" from "waited for an IdP timeout"."""
+
+    slowest = 0.0
+    median = 0.0
+    single = 0.0
+    sequence = 0.0
+
+    def measure(self, threads: Any) -> None:
+        threads.connect()
+        burst = sorted(s for s, _ in threads.burst(lambda _: Client().get("/v1/customers")))
+        self.slowest, self.median = burst[-1], burst[len(burst) // 2]
+        start = time.monotonic()
+        Client().get("/v1/customers")
+        self.single = time.monotonic() - start
+        start = time.monotonic()
+        for _ in range(20):
+            Client().get("/v1/customers")
+        self.sequence = time.monotonic() - start
+
+
+pace = Pace()
+
+
+@pytest.fixture
+def paced(threads: Any) -> Pace:
+    pace.measure(threads)
+    return pace
 
 
 def assert_fast(results: list[tuple[float, Any]]) -> None:
     seconds = sorted(s for s, _ in results)
-    assert seconds[-1] < READ_TIMEOUT, seconds
-    assert seconds[len(seconds) // 2] < FAST, seconds
+    assert seconds[-1] < READ_TIMEOUT + pace.slowest, (seconds, vars(pace))
+    assert seconds[len(seconds) // 2] < FAST + pace.median, (seconds, vars(pace))
 
 
 def assert_fast_alone(call: Any) -> Any:
     start = time.monotonic()
     response = call()
-    assert time.monotonic() - start < FAST_ALONE
+    assert time.monotonic() - start < FAST_ALONE + pace.single, vars(pace)
     return response
 
 
@@ -79,7 +115,7 @@ def get(token: str, **extra: Any) -> Any:
 
 @pytest.mark.django_db(transaction=True)
 def test_hanging_idp_at_start_up_costs_one_timeout_then_fails_fast(
-    settings, idp, fault_proxy, threads
+    settings, idp, fault_proxy, threads, paced
 ):
     """No keys yet and an IdP that accepts connections but never answers."""
     proxy = fault_proxy(None, mode="hang")
@@ -91,7 +127,7 @@ def test_hanging_idp_at_start_up_costs_one_timeout_then_fails_fast(
     for _, response in first:
         assert_unavailable(response)
     # All 20 shared one discovery call: answered together after one timeout, not one by one.
-    assert slowest(first) < READ_TIMEOUT + MARGIN
+    assert slowest(first) < READ_TIMEOUT + MARGIN + paced.slowest
     assert proxy.count() == 1
 
     later = threads.burst(lambda _: get(token))
@@ -107,14 +143,20 @@ def test_refusing_idp_answers_503_at_once(settings, idp, refused_url):
     configure(settings, refused_url)
     token = idp.sign(sub="sub-bob", iss=refused_url)
     assert_unavailable(get(token))  # the first request of a process also pays Django's warm-up
+    start = time.monotonic()
+    Client().get("/v1/customers")  # this machine's pace for a request without the IdP
+    pace.single = time.monotonic() - start
     for _ in range(10):
         assert_unavailable(assert_fast_alone(lambda: get(token)))
 
 
 @pytest.mark.django_db(transaction=True)
-def test_idp_dropping_connections_is_tried_once_per_backoff(settings, idp, fault_proxy, threads):
+def test_idp_dropping_connections_is_tried_once_per_backoff(
+    settings, idp, fault_proxy, threads, paced
+):
     proxy = fault_proxy(None, mode="drop")
-    backoff = 2.0
+    # Long enough for twenty requests in a row on this machine, as measured just now.
+    backoff = max(2.0, 2 * paced.sequence + 1.0)
     configure(settings, proxy.url, backoff=backoff)
     token = idp.sign(sub="sub-bob", iss=proxy.url)
     start = time.monotonic()
@@ -171,7 +213,7 @@ def test_slow_idp_is_asked_once_for_everyone(settings, idp, fault_proxy, threads
 
 
 @pytest.mark.django_db(transaction=True)
-def test_frozen_idp_warm_keys_keep_serving_the_rest_fails_fast(settings, start_idp, threads):
+def test_frozen_idp_warm_keys_keep_serving_the_rest_fails_fast(settings, start_idp, threads, paced):
     idp = start_idp()
     settings.OIDC_JWKS_CACHE_SECONDS = 1  # the keys fall due while the IdP is frozen
     configure(settings, idp.issuer)
@@ -194,7 +236,7 @@ def test_frozen_idp_warm_keys_keep_serving_the_rest_fails_fast(settings, start_i
         # A token the app has not seen needs the IdP: at most one timeout for the first...
         start = time.monotonic()
         assert_unavailable(get(opaque))
-        assert time.monotonic() - start < READ_TIMEOUT + MARGIN
+        assert time.monotonic() - start < READ_TIMEOUT + MARGIN + paced.single
         # ...then the failure is remembered.
         results = threads.burst(lambda _: get(opaque))
         for _, response in results:

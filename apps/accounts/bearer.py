@@ -579,9 +579,9 @@ class IdentityProviders:
 
 
 def identity_providers() -> IdentityProviders:
-    from .apps import AccountsConfig
-
-    return cast(AccountsConfig, apps.get_app_config("accounts")).identity_providers
+    """The holder the accounts app made when it was ready (``AccountsConfig.ready``)."""
+    holder = getattr(apps.get_app_config("accounts"), "identity_providers")  # noqa: B009
+    return cast(IdentityProviders, holder)
 
 
 # Provisioning ------------------------------------------------------------------------------

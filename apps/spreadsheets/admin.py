@@ -57,7 +57,6 @@ from .exports import csv_chunks
 from .jobs import (
     job_cancel,
     job_confirm,
-    job_enqueue,
     job_export_create,
     job_import_create,
     job_run,
@@ -69,6 +68,7 @@ from .models import ACTIVE, JobKind, JobStatus, SpreadsheetJob
 from .plan import ImportReport
 from .readers import detect_format
 from .sheets import Sheet
+from .tasks import job_enqueue
 
 logger = logging.getLogger(__name__)
 

@@ -289,12 +289,6 @@ def job_export_create(
     )
 
 
-def job_enqueue(job: SpreadsheetJob) -> None:
-    from .tasks import spreadsheet_job_task
-
-    spreadsheet_job_task.enqueue(job.pk)
-
-
 # --- running jobs ----------------------------------------------------------------------------
 
 

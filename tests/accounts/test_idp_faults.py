@@ -37,6 +37,11 @@ MARGIN = 1.0
 # on a quiet machine (milliseconds).
 FAST = 1.0
 FAST_ALONE = 1.0
+# The frozen-IdP test compares with the pace of the same authenticated request measured while the
+# IdP was healthy, allowing it half as long again (the background key refresh competes for the
+# same two cores); its IdP timeout is long enough that waiting for the IdP stays out of reach.
+FROZEN_READ_TIMEOUT = 8.0
+FROZEN_SLACK = 1.5
 
 
 class Pace:
@@ -50,16 +55,18 @@ class Pace:
     single = 0.0
     sequence = 0.0
 
-    def measure(self, threads: Any) -> None:
+    def measure(self, threads: Any, call: Any = None) -> None:
+        """Time ``call`` (by default an anonymous request) in a burst, alone and in a row."""
+        call = call or (lambda: Client().get("/v1/customers"))
         threads.connect()
-        burst = sorted(s for s, _ in threads.burst(lambda _: Client().get("/v1/customers")))
+        burst = sorted(s for s, _ in threads.burst(lambda _: call()))
         self.slowest, self.median = burst[-1], burst[len(burst) // 2]
         start = time.monotonic()
-        Client().get("/v1/customers")
+        call()
         self.single = time.monotonic() - start
         start = time.monotonic()
         for _ in range(20):
-            Client().get("/v1/customers")
+            call()
         self.sequence = time.monotonic() - start
 
 
@@ -72,16 +79,16 @@ def paced(threads: Any) -> Pace:
     return pace
 
 
-def assert_fast(results: list[tuple[float, Any]]) -> None:
+def assert_fast(results: list[tuple[float, Any]], *, slack: float = 1.0) -> None:
     seconds = sorted(s for s, _ in results)
-    assert seconds[-1] < READ_TIMEOUT + pace.slowest, (seconds, vars(pace))
-    assert seconds[len(seconds) // 2] < FAST + pace.median, (seconds, vars(pace))
+    assert seconds[-1] < READ_TIMEOUT + pace.slowest * slack, (seconds, vars(pace))
+    assert seconds[len(seconds) // 2] < FAST + pace.median * slack, (seconds, vars(pace))
 
 
-def assert_fast_alone(call: Any) -> Any:
+def assert_fast_alone(call: Any, *, slack: float = 1.0) -> Any:
     start = time.monotonic()
     response = call()
-    assert time.monotonic() - start < FAST_ALONE + pace.single, vars(pace)
+    assert time.monotonic() - start < FAST_ALONE + pace.single * slack, vars(pace)
     return response
 
 
@@ -213,15 +220,21 @@ def test_slow_idp_is_asked_once_for_everyone(settings, idp, fault_proxy, threads
 
 
 @pytest.mark.django_db(transaction=True)
-def test_frozen_idp_warm_keys_keep_serving_the_rest_fails_fast(settings, start_idp, threads, paced):
+def test_frozen_idp_warm_keys_keep_serving_the_rest_fails_fast(settings, start_idp, threads):
     idp = start_idp()
     settings.OIDC_JWKS_CACHE_SECONDS = 1  # the keys fall due while the IdP is frozen
     configure(settings, idp.issuer)
+    # A request that waits for the frozen IdP takes at least this long; the bounds below stay
+    # under it even when the machine is busy enough to make every request take seconds.
+    settings.OIDC_HTTP_TIMEOUT = FROZEN_READ_TIMEOUT
     provision_sso_user("sub-bob", groups=[group_with("Operations", WRITE_PERMS)])
     token = idp.sign(sub="sub-bob")
     opaque = idp.pkce_token(login="bob", password="bob-pw", resource=False)["access_token"]
     assert get(token).status_code == 200  # discovery and keys cached
-    threads.connect()
+    # The pace of this very request while the IdP is healthy (keys cached: no IdP call).
+    pace.measure(threads, lambda: get(token))
+    time.sleep(1.1)
+    assert get(token).status_code == 200  # keys refreshed while the IdP answers
     before = idp.request_count()
 
     idp.pause()
@@ -230,20 +243,20 @@ def test_frozen_idp_warm_keys_keep_serving_the_rest_fails_fast(settings, start_i
         results = threads.burst(lambda _: get(token))
         assert [response.status_code for _, response in results] == [200] * 20
         # Expired keys are served while the refresh runs (and fails) in the background.
-        assert_fast(results)
-        assert assert_fast_alone(lambda: get(token)).status_code == 200
+        assert_fast(results, slack=FROZEN_SLACK)
+        assert assert_fast_alone(lambda: get(token), slack=FROZEN_SLACK).status_code == 200
 
         # A token the app has not seen needs the IdP: at most one timeout for the first...
         start = time.monotonic()
         assert_unavailable(get(opaque))
-        assert time.monotonic() - start < READ_TIMEOUT + MARGIN + paced.single
+        assert time.monotonic() - start < FROZEN_READ_TIMEOUT + MARGIN + pace.single * FROZEN_SLACK
         # ...then the failure is remembered.
         results = threads.burst(lambda _: get(opaque))
         for _, response in results:
             assert_unavailable(response)
-        assert_fast(results)
-        assert_unavailable(assert_fast_alone(lambda: get(opaque)))
-        assert assert_fast_alone(lambda: get(token)).status_code == 200
+        assert_fast(results, slack=FROZEN_SLACK)
+        assert_unavailable(assert_fast_alone(lambda: get(opaque), slack=FROZEN_SLACK))
+        assert assert_fast_alone(lambda: get(token), slack=FROZEN_SLACK).status_code == 200
     finally:
         idp.resume()
     time.sleep(0.3)  # the IdP now serves what was queued while it was frozen

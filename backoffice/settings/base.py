@@ -107,6 +107,19 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+
+def sqlite_one_writer(database: dict[str, Any]) -> dict[str, Any]:
+    """SQLite's transactions begin IMMEDIATE: a transaction takes the write lock at its first
+    statement, so concurrent writers queue for it (up to the busy timeout) instead of failing
+    with "database is locked" when a read turns into a write, and a check-then-insert (the SMS
+    cost guard) cannot interleave with another. No effect on other databases."""
+    if database.get("ENGINE") == "django.db.backends.sqlite3":
+        database.setdefault("OPTIONS", {}).setdefault("transaction_mode", "IMMEDIATE")
+    return database
+
+
+sqlite_one_writer(DATABASES["default"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -5,7 +5,7 @@ from django.core.exceptions import ImproperlyConfigured
 from apps.observability.logs import json_logging_config
 
 from .base import *  # noqa: F403
-from .base import LOGGING, env
+from .base import LOGGING, env, sqlite_one_writer
 
 DEBUG = False
 if env.bool("DJANGO_DEBUG", default=False):
@@ -32,6 +32,7 @@ else:
     }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+sqlite_one_writer(DATABASES["default"])
 
 if len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be at least 50 characters.")

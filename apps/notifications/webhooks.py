@@ -3,10 +3,10 @@
 The provider POSTs form fields (``id``, ``status``, ``phoneNumber``, ``networkCode``,
 ``failureReason``, ``retryCount``). The endpoint is protected by ``SMS_DELIVERY_REPORT_SECRET``
 either in the URL (``SMS_DELIVERY_REPORT_AUTH=url``) or as the HTTP basic-auth password
-(``basic``). Every authenticated report is recorded (``SmsDeliveryReport``); one that does not
-move its message forward (a replay, a stale status, an unknown id) answers 200 ``ignored`` so the
-provider does not keep retrying it. A malformed one (fields too long, control characters) is a
-400.
+(``basic``); with ``SMS_DELIVERY_REPORTS=false`` it answers 404. Every authenticated report is
+recorded (``SmsDeliveryReport``); one that does not move its message forward (a replay, a stale
+status, an unknown id) answers 200 ``ignored`` so the provider does not keep retrying it. A
+malformed one (fields too long, control characters) is a 400.
 """
 
 import base64
@@ -14,7 +14,13 @@ import binascii
 import logging
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseForbidden,
+)
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -67,6 +73,8 @@ def _authorized(request: HttpRequest, url_secret: str | None) -> bool:
 @csrf_exempt
 @require_POST
 def delivery_report(request: HttpRequest, secret: str | None = None) -> HttpResponse:
+    if not settings.SMS_DELIVERY_REPORTS_ENABLED:
+        raise Http404("Delivery reports are off.")
     if not _authorized(request, secret):
         logger.warning("SMS delivery report refused (bad or missing secret)")
         return HttpResponseForbidden("forbidden", content_type="text/plain")

@@ -158,8 +158,9 @@ def test_every_field_of_a_record_is_masked(settings):
         "n": 3,
     }
     assert nested["pair"] == ["/sms/delivery-reports/[redacted]/", 1]
-    assert "RuntimeError: provider refused +254*******55 at /sms/delivery-reports/[redacted]/" in (
-        failed["exc_info"]
+    assert (
+        "RuntimeError: provider refused +254*******55 at /sms/delivery-reports/[redacted]/"
+        in failed["exc_info"]
     )
     assert where["note"] == "key [redacted]"
 

@@ -12,15 +12,15 @@ from rest_framework.request import Request
 
 
 class SearchFilter(filters.SearchFilter):
-    """DRF's SearchFilter with bounded work: at most ``API_SEARCH_MAX_CHARS`` characters and
-    ``API_SEARCH_MAX_TERMS`` distinct words (each word is one more ``LIKE`` over every search
+    """DRF's SearchFilter with bounded work: at most ``SEARCH_MAX_CHARS`` characters and
+    ``SEARCH_MAX_TERMS`` distinct words (each word is one more ``LIKE`` over every search
     field, joined: hundreds of them took seconds, and a thousand overflow SQLite's expression
     depth). Over a limit, or with a NUL character, the request is a 400 on the ``search``
     field."""
 
     def get_search_terms(self, request: Request) -> list[str]:
         raw = request.query_params.get(self.search_param, "")
-        max_chars = settings.API_SEARCH_MAX_CHARS
+        max_chars = settings.SEARCH_MAX_CHARS
         if len(raw) > max_chars:
             raise ValidationError(
                 {self.search_param: [f"Search text is limited to {max_chars} characters."]}
@@ -30,7 +30,7 @@ class SearchFilter(filters.SearchFilter):
         except ValidationError as exc:
             raise ValidationError({self.search_param: exc.detail}) from None
         terms = list(dict.fromkeys(term for term in terms if term))
-        max_terms = settings.API_SEARCH_MAX_TERMS
+        max_terms = settings.SEARCH_MAX_TERMS
         if len(terms) > max_terms:
             raise ValidationError(
                 {
@@ -46,12 +46,12 @@ class SearchFilter(filters.SearchFilter):
         for parameter in parameters:
             parameter["description"] = (
                 f"{parameter.get('description', 'A search term.')} At most "
-                f"{settings.API_SEARCH_MAX_TERMS} words and {settings.API_SEARCH_MAX_CHARS} "
+                f"{settings.SEARCH_MAX_TERMS} words and {settings.SEARCH_MAX_CHARS} "
                 "characters."
             )
             parameter["schema"] = {
                 **parameter.get("schema", {}),
-                "maxLength": settings.API_SEARCH_MAX_CHARS,
+                "maxLength": settings.SEARCH_MAX_CHARS,
             }
         return parameters
 

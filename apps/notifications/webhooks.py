@@ -6,7 +6,7 @@ either in the URL (``SMS_DELIVERY_REPORT_AUTH=url``) or as the HTTP basic-auth p
 (``basic``); with ``SMS_DELIVERY_REPORTS=false`` it answers 404. Every authenticated report is
 recorded (``SmsDeliveryReport``); one that does not move its message forward (a replay, a stale
 status, an unknown id) answers 200 ``ignored`` so the provider does not keep retrying it. A
-malformed one (fields too long, control characters) is a 400.
+malformed one (no id or status, fields too long, control characters) is a 400.
 """
 
 import base64
@@ -84,6 +84,8 @@ def delivery_report(request: HttpRequest, secret: str | None = None) -> HttpResp
         if value is None:
             return HttpResponseBadRequest("malformed report", content_type="text/plain")
         fields[name] = value
+    if not (fields["id"] and fields["status"]):
+        return HttpResponseBadRequest("malformed report", content_type="text/plain")
     report = sms_delivery_report_record(
         provider_message_id=fields["id"],
         status=fields["status"],

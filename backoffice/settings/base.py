@@ -363,8 +363,8 @@ REST_FRAMEWORK = {
 }
 # Bounded work per request: JSON nesting depth, and the words and characters of ?search=.
 API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
-API_SEARCH_MAX_TERMS = env.int("API_SEARCH_MAX_TERMS", default=8)
-API_SEARCH_MAX_CHARS = env.int("API_SEARCH_MAX_CHARS", default=200)
+SEARCH_MAX_TERMS = env.int("SEARCH_MAX_TERMS", default=8)
+SEARCH_MAX_CHARS = env.int("SEARCH_MAX_CHARS", default=200)
 SPECTACULAR_SETTINGS = {
     "TITLE": "CustOrder API",
     "DESCRIPTION": (

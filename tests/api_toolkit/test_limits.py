@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_search_with_too_many_words_is_a_400_with_the_limit(api, settings):
-    settings.API_SEARCH_MAX_TERMS = 8
+    settings.SEARCH_MAX_TERMS = 8
     OrderFactory(customer=CustomerFactory(first_name="Amina"))
     words = " ".join(f"w{i}" for i in range(9))
     body = assert_error(api.get("/v1/orders", {"search": words}), 400, "invalid")
@@ -36,7 +36,7 @@ def test_search_with_too_many_words_is_a_400_with_the_limit(api, settings):
 
 
 def test_search_longer_than_the_limit_is_a_400(api, settings):
-    settings.API_SEARCH_MAX_CHARS = 50
+    settings.SEARCH_MAX_CHARS = 50
     body = assert_error(api.get("/v1/customers", {"search": "x" * 51}), 400, "invalid")
     assert body["errors"] == {"search": ["Search text is limited to 50 characters."]}
     assert api.get("/v1/customers", {"search": "x" * 50}).status_code == 200

@@ -3,6 +3,8 @@
 1. prepares a database (a fresh SQLite file by default, or ``--database-url``): migrations, one
    order with its SMS, a staff member with every domain permission, a viewer and a superuser,
    signed in (session cookies and a CSRF token, as a browser or the browsable API holds them);
+   and the static files' manifest that production settings serve from (``collectstatic`` into
+   the ignored ``staticfiles/``, as the image build does);
 2. starts gunicorn with ``gunicorn.conf.py`` and production settings (JSON logs to
    ``bench/out/hostile-gunicorn-*.log``), one server per set of settings the corpus asks for;
 3. sends every request of ``tests/hostile/request_corpus.py`` over HTTP and checks that nothing
@@ -28,6 +30,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +74,8 @@ def prepare(database_url: str) -> dict[str, Any]:
     from tests.factories import OrderFactory, UserFactory
 
     call_command("migrate", verbosity=0, interactive=False)
+    # Production settings serve hashed static files from a manifest (the image builds it).
+    call_command("collectstatic", verbosity=0, interactive=False)
     order = OrderFactory()
     sms_confirmation_queue(order=order)
     api_user = UserFactory(is_staff=True, perms=ALL_DOMAIN_PERMS)
@@ -109,7 +114,7 @@ def start_server(args: argparse.Namespace, env: dict[str, str], log_path: Path) 
     deadline = time.monotonic() + 120
     while True:
         try:
-            status, _, _ = send(args.port, "GET", "/readyz", {}, None)
+            status, _, _, _ = send(args.port, "GET", "/readyz", {}, None)
             if status == 200:
                 return server
         except OSError:
@@ -128,13 +133,21 @@ def stop_server(server: subprocess.Popen) -> None:
 
 def send(
     port: int, method: str, path: str, headers: dict[str, str], body: bytes | None
-) -> tuple[int, bytes, str]:
-    """One request on its own connection: status, body and ``Location``."""
+) -> tuple[int, bytes, str, dict[str, str]]:
+    """One request on its own connection: status, body, ``Location`` and the cookies set."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
         connection.request(method, path, body=body, headers=headers)
         response = connection.getresponse()
-        return response.status, response.read(), response.getheader("Location", "/")
+        cookies = SimpleCookie()
+        for value in response.headers.get_all("Set-Cookie") or []:
+            cookies.load(value)
+        return (
+            response.status,
+            response.read(),
+            response.getheader("Location", "/"),
+            {name: morsel.value for name, morsel in cookies.items()},
+        )
     finally:
         connection.close()
 
@@ -157,6 +170,9 @@ def run_corpus(port: int, cases: list, world: dict[str, Any]) -> list[dict[str, 
     from tests.hostile.request_corpus import database_state
 
     results = []
+    for _ in range(8):  # warm every worker thread up: the first request loads the URLconf
+        send(port, "GET", "/v1/items", _headers(world, "api", {}), None)
+        send(port, "GET", "/admin/", _headers(world, "admin", {}), None)
     for case in cases:
         path = case.path.replace("{order}", str(world["order"].uuid)).replace(
             "{secret}", DELIVERY_SECRET
@@ -169,11 +185,14 @@ def run_corpus(port: int, cases: list, world: dict[str, Any]) -> list[dict[str, 
             headers["Content-Type"] = case.content_type
         before = database_state()
         started = time.perf_counter()
-        status, content, location = send(port, case.method, path, headers, body)
+        status, content, location, set_cookies = send(port, case.method, path, headers, body)
         hops = 0
         while case.follow and status in (301, 302, 303) and hops < 5:
             get = _headers(world, case.who, {})
-            status, content, location = send(port, "GET", location, get, None)
+            # The admin's message travels in a cookie set on the redirect.
+            extra = "; ".join(f"{name}={value}" for name, value in set_cookies.items())
+            get["Cookie"] = "; ".join(c for c in (get.get("Cookie", ""), extra) if c)
+            status, content, location, set_cookies = send(port, "GET", location, get, None)
             hops += 1
         results.append(
             {

@@ -29,7 +29,12 @@ class SearchFilter(filters.SearchFilter):
             terms = super().get_search_terms(request)
         except ValidationError as exc:
             raise ValidationError({self.search_param: exc.detail}) from None
-        terms = list(dict.fromkeys(term for term in terms if term))
+        # Distinct words: the lookups are case-insensitive, so "a A a" is one word.
+        distinct: dict[str, str] = {}
+        for term in terms:
+            if term:
+                distinct.setdefault(term.casefold(), term)
+        terms = list(distinct.values())
         max_terms = settings.SEARCH_MAX_TERMS
         if len(terms) > max_terms:
             raise ValidationError(

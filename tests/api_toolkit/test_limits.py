@@ -29,8 +29,8 @@ def test_search_with_too_many_words_is_a_400_with_the_limit(api, settings):
     words = " ".join(f"w{i}" for i in range(9))
     body = assert_error(api.get("/v1/orders", {"search": words}), 400, "invalid")
     assert body["errors"] == {"search": ["Search is limited to 8 words; this search has 9."]}
-    # The limit counts distinct words: "a a a … a" is one word, not hundreds of joins.
-    assert api.get("/v1/orders", {"search": " ".join(["amina"] * 30)}).status_code == 200
+    # The limit counts distinct words: "a a A … a" is one word, not hundreds of joins.
+    assert api.get("/v1/orders", {"search": " ".join(["amina", "Amina"] * 15)}).status_code == 200
     eight = " ".join(["amina", *(f"{c}" for c in "mnopqrs")])
     assert api.get("/v1/customers", {"search": eight}).status_code == 200
 

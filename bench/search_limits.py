@@ -44,7 +44,7 @@ def main() -> None:
     print(f"{'search':44} {'status':>6} {'p50 ms':>9} {'max ms':>9}")
 
     def run(label: str, words: list[str], repeat: int) -> None:
-        query = {"search": " ".join(words), "page_size": 50}
+        query = {"search": " ".join(words), "page_size": "50"}
         client.get("/v1/orders", query)  # warm up
         samples, status = [], 0
         for _ in range(repeat):

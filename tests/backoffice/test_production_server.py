@@ -98,11 +98,11 @@ def test_gunicorn_serves_probes_logs_json_and_stops_on_sigterm():
         status, _, body = _get(f"http://127.0.0.1:{port}/readyz")
         assert status == expected_ready, body
 
-        # The delivery-report secret travels in the URL: it must not reach the log.
+        # The delivery-report secret travels in the URL: it must not reach the log. (A report
+        # without a status: refused before the database, which this server shares with the
+        # test but outside its transaction.)
         report_url = f"http://127.0.0.1:{port}/sms/delivery-reports/{DELIVERY_SECRET}/"
-        report_status = _post_form(report_url, b"id=ATXid_1&status=Success")
-        # Recorded (an unknown id) with the test database; a 500 when there is none.
-        assert report_status == (200 if expected_ready == 200 else 500)
+        assert _post_form(report_url, b"id=ATXid_1") == 400
     finally:
         server.send_signal(signal.SIGTERM)
         _, stderr = server.communicate(timeout=60)

@@ -117,6 +117,19 @@ def add_jobs_connection(databases: dict[str, Any]) -> None:
 
 
 add_jobs_connection(DATABASES)
+
+
+def sqlite_one_writer(database: dict[str, Any]) -> dict[str, Any]:
+    """SQLite's transactions begin IMMEDIATE: a transaction takes the write lock at its first
+    statement, so concurrent writers queue for it (up to the busy timeout) instead of failing
+    with "database is locked" when a read turns into a write, and a check-then-insert (the SMS
+    cost guard) cannot interleave with another. No effect on other databases."""
+    if database.get("ENGINE") == "django.db.backends.sqlite3":
+        database.setdefault("OPTIONS", {}).setdefault("transaction_mode", "IMMEDIATE")
+    return database
+
+
+sqlite_one_writer(DATABASES["default"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -186,10 +199,15 @@ TASKS = {
     "default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}
 }
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")
+# Production settings refuse the console backend (messages only logged, yet marked sent) unless
+# this says the environment must not send SMS.
+SMS_ALLOW_CONSOLE_BACKEND = env.bool("SMS_ALLOW_CONSOLE_BACKEND", default=False)
 AFRICASTALKING_USERNAME = env.str("AFRICASTALKING_USERNAME", default="sandbox")
 AFRICASTALKING_API_KEY = env.str("AFRICASTALKING_API_KEY", default="")
 AFRICASTALKING_SENDER_ID = env.str("AFRICASTALKING_SENDER_ID", default="")
 AFRICASTALKING_API_URL = env.str("AFRICASTALKING_API_URL", default="")
+# The delivery-report callback (/sms/delivery-reports/…): off answers 404 and needs no secret.
+SMS_DELIVERY_REPORTS_ENABLED = env.bool("SMS_DELIVERY_REPORTS", default=True)
 SMS_DELIVERY_REPORT_SECRET = env.str("SMS_DELIVERY_REPORT_SECRET", default="")
 SMS_DELIVERY_REPORT_AUTH = env.str("SMS_DELIVERY_REPORT_AUTH", default="url")
 SMS_DELIVERY_REPORT_USERNAME = env.str("SMS_DELIVERY_REPORT_USERNAME", default="africastalking")
@@ -361,7 +379,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["apps.api_toolkit.throttling.UserThrottle"],
     # Per-process unless CACHES points at a shared cache.
     "DEFAULT_THROTTLE_RATES": {"user": env.str("API_THROTTLE_USER_RATE", default="1200/minute")},
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON bodies up to DATA_UPLOAD_MAX_MEMORY_SIZE bytes and API_JSON_MAX_DEPTH levels.
+    "DEFAULT_PARSER_CLASSES": ["apps.api_toolkit.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "apps.api_toolkit.renderers.OrjsonRenderer",
         *(
@@ -374,6 +393,10 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "apps.api_toolkit.schema.ApiAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+# Bounded work per request: JSON nesting depth, and the words and characters of ?search=.
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
+SEARCH_MAX_TERMS = env.int("SEARCH_MAX_TERMS", default=8)
+SEARCH_MAX_CHARS = env.int("SEARCH_MAX_CHARS", default=200)
 SPECTACULAR_SETTINGS = {
     "TITLE": "CustOrder API",
     "DESCRIPTION": (

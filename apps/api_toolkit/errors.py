@@ -7,7 +7,7 @@ Every error answers ``{"status": int, "code": str, "detail": str, "errors": {fie
 import logging
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
@@ -18,6 +18,8 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from apps.core.errors import DomainError, LimitExceededError
+
+from .parsers import body_too_large
 
 logger = logging.getLogger("django.request")
 
@@ -89,6 +91,10 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = body_too_large()
+    elif isinstance(exc, SuspiciousOperation):  # as Django answers them outside DRF: 400
+        exc = exceptions.ParseError("The request could not be read.")
 
     response = drf_exception_handler(exc, context)
     if response is None:

@@ -23,7 +23,7 @@ from apps.admin_toolkit.filters import DayRangeFilter
 from apps.core.errors import DomainError
 from apps.orders.models import Order
 
-from .models import SmsMessage, SmsStatus
+from .models import DeliveryReportOutcome, SmsDeliveryReport, SmsMessage, SmsStatus
 from .selectors import sms_list
 from .services import RESEND_PERMISSION, sms_resend, sms_resend_bulk
 
@@ -89,6 +89,73 @@ class TaskResultAdmin(ModelAdmin, DBTaskResultAdmin):
     show_full_result_count = False
 
 
+OUTCOME_COLOURS = {
+    DeliveryReportOutcome.APPLIED: "success",
+    DeliveryReportOutcome.DUPLICATE: "warning",
+    DeliveryReportOutcome.STALE: "warning",
+    DeliveryReportOutcome.UNMATCHED: "info",
+}
+REPORT_FIELDS = (
+    "received_at",
+    "status",
+    "outcome_display",
+    "failure_reason",
+    "network_code",
+    "retry_count",
+)
+
+
+class SmsDeliveryReportInline(_ReadOnly, TabularInline):
+    """Every delivery report received for the message, applied or ignored, newest first."""
+
+    model = SmsDeliveryReport
+    extra = 0
+    max_num = 0
+    can_delete = False
+    verbose_name_plural = "Delivery reports"
+    fields = REPORT_FIELDS
+    readonly_fields = REPORT_FIELDS
+    ordering = ("-received_at", "-id")
+
+    @display(description="outcome", label=OUTCOME_COLOURS)
+    def outcome_display(self, obj: SmsDeliveryReport) -> str:
+        return obj.outcome
+
+
+@admin.register(SmsDeliveryReport)
+class SmsDeliveryReportAdmin(_ReadOnly, ModelAdmin):
+    """Delivery reports as received, including those ignored (replays, stale, unknown ids)."""
+
+    list_display = (
+        "received_at",
+        "provider_message_id",
+        "status",
+        "outcome_display",
+        "message_link",
+        "failure_reason",
+    )
+    list_filter = (("outcome", ChoicesDropdownFilter), ("received_at", DayRangeFilter))
+    list_filter_submit = True
+    search_fields = ("=provider_message_id",)
+    fields = ("message", "provider_message_id", *REPORT_FIELDS)
+    readonly_fields = fields
+    ordering = ("-received_at", "-id")
+    paginator = InfinitePaginator
+    show_full_result_count = False
+    list_per_page = 50
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SmsDeliveryReport]:
+        return super().get_queryset(request).select_related("message")
+
+    @display(description="outcome", ordering="outcome", label=OUTCOME_COLOURS)
+    def outcome_display(self, obj: SmsDeliveryReport) -> str:
+        return obj.outcome
+
+    @display(description="message")
+    def message_link(self, obj: SmsDeliveryReport) -> str:
+        return str(obj.message.uuid) if obj.message is not None else "—"
+
+
 @admin.register(SmsMessage)
 class SmsMessageAdmin(_ReadOnly, ModelAdmin):
     list_display = (
@@ -111,6 +178,7 @@ class SmsMessageAdmin(_ReadOnly, ModelAdmin):
     )
     list_filter_submit = True
     search_fields = ("phone", "=provider_message_id", "=order__uuid", "=uuid")
+    inlines = (SmsDeliveryReportInline,)
     readonly_fields = READONLY_FIELDS
     fields = READONLY_FIELDS
     ordering = ("-date_created", "-id")

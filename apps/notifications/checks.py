@@ -1,5 +1,5 @@
 """Configuration checks: a broken SMS template, notify list or backend name fails at start-up,
-not per order."""
+not per order, and ``/readyz`` reports it."""
 
 from typing import Any
 
@@ -19,7 +19,8 @@ TEMPLATE_FIELDS = {
 }
 
 
-@checks.register()
+# Tagged "configuration" as well: /readyz reports these checks (backoffice/health.py).
+@checks.register("configuration")
 def sms_settings_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     errors: list[checks.CheckMessage] = []
     try:

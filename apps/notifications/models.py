@@ -99,3 +99,57 @@ class SmsMessage(models.Model):
 
     def __str__(self) -> str:
         return f"SMS to {self.phone} ({self.status})"
+
+
+class DeliveryReportOutcome(models.TextChoices):
+    APPLIED = "applied", "applied"
+    DUPLICATE = "duplicate", "ignored: a replay of a report already applied"
+    STALE = "stale", "ignored: older than the message's current status"
+    UNMATCHED = "unmatched", "no message with this id yet"
+
+
+class SmsDeliveryReport(models.Model):
+    """One delivery report as the provider sent it, and what it did to its message.
+
+    Every authenticated report is kept, applied or not, so an operator can see why a message has
+    its status: a message's status only moves forward (``queued`` < ``sending`` < ``sent`` <
+    final), and a replay or a report older than the current status is recorded and ignored. A
+    report for an id no message has yet (it may arrive before the worker stored the provider's
+    id) is kept as ``unmatched`` and applied when the id is stored.
+    """
+
+    message = models.ForeignKey(
+        SmsMessage,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="delivery_reports",
+        db_index=False,  # the (message, received_at) index below serves it
+    )
+    provider_message_id = models.CharField("provider message id", max_length=100)
+    status = models.CharField("reported status", max_length=32)
+    network_code = models.CharField("network code", max_length=16, blank=True)
+    failure_reason = models.CharField("failure reason", max_length=100, blank=True)
+    retry_count = models.CharField("retry count", max_length=16, blank=True)
+    outcome = models.CharField("outcome", max_length=16, choices=DeliveryReportOutcome.choices)
+    received_at = models.DateTimeField("received at", default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = "SMS delivery report"
+        verbose_name_plural = "SMS delivery reports"
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(outcome__in=DeliveryReportOutcome.values),
+                name="sms_delivery_report_outcome_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["provider_message_id", "received_at"], name="sms_report_provider_idx"
+            ),
+            models.Index(fields=["message", "received_at"], name="sms_report_message_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status} for {self.provider_message_id} ({self.outcome})"

@@ -18,7 +18,11 @@ from django.db.models.functions import Concat
 from apps.core.actors import Actor
 from apps.customers.models import Customer
 from apps.items.models import Item
-from apps.notifications.services import sms_confirmations_queue_bulk, sms_hourly_room
+from apps.notifications.services import (
+    SmsCapExceededError,
+    sms_confirmations_queue_bulk,
+    sms_hourly_room,
+)
 from apps.spreadsheets import cells
 from apps.spreadsheets.limits import ImportFileError
 from apps.spreadsheets.plan import NEW, ImportReport, PlannedRow
@@ -137,6 +141,14 @@ class OrderSheet(Sheet):
     def check_plan(self, report: ImportReport, *, options: Mapping[str, Any]) -> None:
         if not (options.get("send_confirmations") and report.new):
             return
+        pending = self._pending_confirmations()
+        if pending:
+            # The confirmed run, every row written: queue the confirmations now, under the cost
+            # guard's lock, so the room counted is the room used (held only until the commit).
+            created, pending[:] = list(pending), []
+            if not report.invalid:
+                self._queue_confirmations(created, new=report.new)
+            return
         room = sms_hourly_room()
         if room is not None and report.new > room:
             raise ImportFileError(
@@ -150,8 +162,40 @@ class OrderSheet(Sheet):
     ) -> None:
         if not options.get("send_confirmations"):
             return
-        sms_confirmations_queue_bulk(
-            orders=list(Order.objects.select_related("customer", "item").filter(uuid__in=created))
+        room = sms_hourly_room()
+        if room is None:
+            # No hourly cap: nothing to count, so each batch's confirmations go at once.
+            self._queue_confirmations(list(created), new=len(created))
+            return
+        # Under a cap, confirmations are queued once every row is written (``check_plan``):
+        # taking the guard's lock now would hold it, and every order creation with it, for the
+        # rest of the import. A file that already needs more than the room is refused here.
+        pending = self._pending_confirmations()
+        pending.extend(created)
+        if len(pending) > room:
+            raise ImportFileError(self._cap_message(len(pending), room))
+
+    def _pending_confirmations(self) -> list[Any]:
+        """The uuids of orders this run created whose confirmations are not queued yet."""
+        return self.__dict__.setdefault("_pending", [])
+
+    def _queue_confirmations(self, created: list[Any], *, new: int) -> None:
+        orders: list[Order] = []
+        for start in range(0, len(created), 5000):
+            chunk = created[start : start + 5000]
+            orders += Order.objects.select_related("customer", "item").filter(uuid__in=chunk)
+        try:
+            sms_confirmations_queue_bulk(orders=orders)
+        except SmsCapExceededError as exc:
+            # Raised inside the import's transaction: nothing of the file is written.
+            raise ImportFileError(self._cap_message(new, sms_hourly_room() or 0)) from exc
+
+    @staticmethod
+    def _cap_message(count: int, room: int) -> str:
+        return (
+            f"This import would send {count:,} SMS confirmations, but the hourly SMS cap now "
+            f"allows only {room:,} more (other messages were queued since the preview). Untick "
+            "“Send SMS confirmations”, or import fewer new orders at a time."
         )
 
 

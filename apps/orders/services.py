@@ -2,7 +2,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,7 +16,7 @@ from apps.core.services import model_full_save, model_update
 from apps.customers.models import Customer
 from apps.items.models import Item
 from apps.notifications.services import sms_status_queue
-from apps.spreadsheets.engine import ImportReport, Table, import_rows
+from apps.spreadsheets.engine import ImportReport, Observer, Table, import_rows
 
 from .models import Order, OrderEvent, OrderEventKind, OrderStatus
 from .resources import OrderSheet
@@ -36,20 +36,11 @@ from .rules import (
 
 ORDER_UPDATE_FIELDS = ("customer", "item", "quantity")
 
-if TYPE_CHECKING:
-    from django.contrib.auth.models import User
-
 
 def order_channel() -> str:
     """The path of the current write (``admin``, ``api``, ``system``…), as the audit history
     records it (``apps/core/audit.py``)."""
     return channel_for_request(getattr(HistoricalRecords.context, "request", None))
-
-
-def event_actor(actor: Actor) -> "User | None":
-    """The user an event records (``None`` for the system or an anonymous request)."""
-    # An authenticated actor is an instance of AUTH_USER_MODEL (auth.User); Actor is wider.
-    return cast("User | None", actor_user(actor))
 
 
 def _quantity(value: Any) -> int:
@@ -94,7 +85,7 @@ def order_create(
         order=order,
         kind=OrderEventKind.CREATED,
         at=order.date_created,
-        actor=event_actor(actor),
+        actor=actor_user(actor),
         channel=order_channel(),
     )
     if send_confirmation:
@@ -177,7 +168,7 @@ def _transition(*, order: Order, to: str, reason: str, actor: Actor) -> Order:
     if not order_transition_allowed(current, to):
         raise InvalidTransitionError(reference=locked.reference, current=current, to=to)
     now = timezone.now()
-    user = event_actor(actor)
+    user = actor_user(actor)
     if user is not None:
         locked._history_user = user  # type: ignore[attr-defined]  # read by simple-history
     model_update(
@@ -259,7 +250,7 @@ def order_note_add(*, order: Order, text: str, actor: Actor) -> OrderEvent:
     event = OrderEvent(
         order=order,
         kind=OrderEventKind.NOTE,
-        actor=event_actor(actor),
+        actor=actor_user(actor),
         channel=order_channel(),
         text=cleaned,
     )
@@ -275,6 +266,7 @@ def order_import_rows(
     actor: Actor = None,
     file_name: str | None = None,
     expected_digests: list[str] | None = None,
+    observer: Observer | None = None,
 ) -> ImportReport:
     """Check a spreadsheet of orders; unless ``dry_run`` or a row is invalid, write it.
 
@@ -289,4 +281,5 @@ def order_import_rows(
         file_name=file_name,
         options={"send_confirmations": send_confirmations},
         expected_digests=expected_digests,
+        observer=observer,
     )

@@ -56,7 +56,7 @@ class Migration(migrations.Migration):
     # constraint is validated.
     atomic = False
 
-    dependencies = [("notifications", "0001_initial")]
+    dependencies = [("notifications", "0002_smsdeliveryreport")]
 
     operations = [
         migrations.RunPython(lock_timeout, lock_timeout_reset, elidable=False),

@@ -30,6 +30,11 @@ def has_perm(codename: str):
     return check
 
 
+def is_staff(request: HttpRequest) -> bool:
+    """A sidebar permission callback: any staff member (e.g. their own spreadsheet jobs)."""
+    return bool(request.user.is_active and request.user.is_staff)
+
+
 def _nav(title: str, icon: str, url_name: str, perm: str) -> dict:
     return {
         "title": title,
@@ -99,6 +104,12 @@ SIDEBAR_NAVIGATION = [
         "separator": True,
         "collapsible": True,
         "items": [
+            {
+                "title": "Spreadsheet jobs",
+                "icon": "table_view",
+                "link": reverse_lazy("admin:spreadsheets_spreadsheetjob_changelist"),
+                "permission": is_staff,
+            },
             _nav(
                 "Background tasks",
                 "schedule",

@@ -2,7 +2,9 @@
 
 Queries: a per-day aggregate over the current and previous month and a per-item aggregate over
 the last 30 days (each split into cached closed days and live today), one for new customers, one
-for SMS statuses — at most six whatever the data size, four when the history is cached.
+for SMS statuses, two for the backlog (orders waiting to be confirmed and to be dispatched) —
+at most eight whatever the data size, six when the history is cached. Cancelled orders are left
+out of every order and revenue figure.
 """
 
 import json
@@ -18,9 +20,11 @@ from django.utils import timezone
 
 from apps.core.money import format_money
 from apps.orders.reports import (
+    Backlog,
     DayTotals,
     ItemRevenue,
     customer_new_counts,
+    order_backlog,
     order_daily_totals,
     order_item_revenue,
     sms_status_counts,
@@ -28,6 +32,13 @@ from apps.orders.reports import (
 
 CHART_DAYS = 30
 TOP_ITEMS = 8
+BACKLOG_CAP = 10_000
+BACKLOG_LABELS = {
+    "placed": ("Waiting to be confirmed", "placed"),
+    "confirmed": ("Confirmed, not dispatched", "confirmed"),
+}
+# Bump when the meaning of the cached figures changes (v2: cancelled orders left out).
+CACHE_VERSION = "v2"
 
 
 def _history(key: str, compute: Any) -> Any:
@@ -49,7 +60,7 @@ def _history(key: str, compute: Any) -> Any:
 def _daily(since: date, today: date) -> list[DayTotals]:
     yesterday = today - timedelta(days=1)
     history = _history(
-        f"dashboard:days:{since}:{yesterday}",
+        f"dashboard:{CACHE_VERSION}:days:{since}:{yesterday}",
         lambda: order_daily_totals(since=since, until=yesterday),
     )
     return [*history, *order_daily_totals(since=today, until=today)]
@@ -58,7 +69,7 @@ def _daily(since: date, today: date) -> list[DayTotals]:
 def _items(since: date, today: date) -> list[ItemRevenue]:
     yesterday = today - timedelta(days=1)
     history = _history(
-        f"dashboard:items:{since}:{yesterday}",
+        f"dashboard:{CACHE_VERSION}:items:{since}:{yesterday}",
         lambda: order_item_revenue(since=since, until=yesterday),
     )
     merged: dict[int, ItemRevenue] = {r.item_id: r for r in history}
@@ -89,6 +100,36 @@ def _change(current: Decimal | int, previous: Decimal | int) -> dict[str, Any]:
         return {"text": "new" if current else "—", "up": bool(current)}
     pct = (Decimal(current) - Decimal(previous)) / Decimal(previous) * 100
     return {"text": f"{pct:+.0f}% vs previous", "up": pct >= 0}
+
+
+def _age(oldest: Any, now: Any) -> str:
+    seconds = max(0, int((now - oldest).total_seconds()))
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} days"
+
+
+def _backlog_cards(rows: list[Backlog]) -> list[dict[str, Any]]:
+    now = timezone.now()
+    changelist = reverse("admin:orders_order_changelist")
+    cards = []
+    for row in rows:
+        title, status = BACKLOG_LABELS[row.status]
+        cards.append(
+            {
+                "title": title,
+                "status": status,
+                "count": f"{row.count:,}{'+' if row.capped else ''}",
+                "oldest": (
+                    f"oldest placed {_age(row.oldest, now)} ago" if row.oldest else "none waiting"
+                ),
+                # Oldest first: ``o=8`` sorts the order list by its date column (a test holds it).
+                "url": f"{changelist}?status__exact={status}&o=8",
+            }
+        )
+    return cards
 
 
 def _periods(today: date) -> dict[str, tuple[tuple[date, date], tuple[date, date]]]:
@@ -174,6 +215,7 @@ def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[st
     failed_url = reverse("admin:notifications_smsmessage_changelist") + "?status__exact=failed"
     context.update(
         {
+            "backlog": _backlog_cards(order_backlog(cap=BACKLOG_CAP)),
             "kpis": kpis,
             "customers_new": customers["last30"],
             "customers_change": _change(customers["last30"], customers["prev30"]),

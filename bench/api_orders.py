@@ -13,7 +13,8 @@
 4. runs wrk (Debian package) on each URL with the same session cookie and prints requests/s and
    latency percentiles; any non-2xx answer is counted and reported.
 
-Targets: ``/v1/orders`` (DRF: auth, permissions, throttle, filters, keyset cursor, serializer);
+Targets: ``/v1/orders`` (DRF: auth, permissions, throttle, filters, keyset cursor, serializer),
+and the same filtered by a status (``?status=confirmed``, a few thousand of a million orders);
 ``floor`` (same session + permission check, ``.values()`` + orjson, no DRF); ``floor-noauth``
 (the query and orjson alone). Goal: the API at >= 60 % of ``floor``.
 
@@ -326,6 +327,11 @@ def main() -> None:
         if not args.no_reads:
             targets = {
                 "api /v1/orders": (base + "/v1/orders", cookie, get),
+                "api /v1/orders?status=confirmed": (
+                    base + "/v1/orders?status=confirmed",
+                    cookie,
+                    get,
+                ),
                 "floor (session + perm, .values + orjson)": (
                     base + "/bench/floor/orders",
                     cookie,

@@ -61,12 +61,19 @@ def main() -> None:
     client.force_login(user)
     cases = {
         "tuned: default sort (50/page)": "/admin/orders/order/",
-        "tuned: sort by total desc": "/admin/orders/order/?o=-6",
+        "tuned: sort by total desc": "/admin/orders/order/?o=-7",
         "tuned: page 200": "/admin/orders/order/?p=200",
         "tuned: size filter + total range": (
             "/admin/orders/order/?item__size__exact=XL&total_from=1000&total_to=5000"
         ),
         "tuned: search 'Kamau'": "/admin/orders/order/?q=Kamau",
+        "tuned: status filter, rare (placed)": "/admin/orders/order/?status__exact=placed",
+        "tuned: status filter, common (delivered)": (
+            "/admin/orders/order/?status__exact=delivered"
+        ),
+        "tuned: status filter, oldest first (backlog link)": (
+            "/admin/orders/order/?status__exact=confirmed&o=8"
+        ),
         "tuned: 200 per page (list_per_page)": "/admin/orders/order/?_pp=200",
         "stock: default sort": "/stock/orders/order/",
     }

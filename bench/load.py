@@ -59,6 +59,7 @@ def _server_env(args: argparse.Namespace, issuer: str) -> dict[str, str]:
         "OIDC_API_AUDIENCE": API_AUDIENCE,
         "API_THROTTLE_USER_RATE": "1000000/minute",
         "SMS_BACKEND": "console",
+        "SMS_ALLOW_CONSOLE_BACKEND": "true",
         "PORT": str(args.port),
         "GUNICORN_WORKERS": str(args.workers),
         "GUNICORN_THREADS": str(args.threads),

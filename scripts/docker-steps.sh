@@ -21,6 +21,7 @@ with_build_env() {
     DJANGO_SECRET_KEY="build-time-only-$("$venv/bin/python" -c 'import secrets; print(secrets.token_urlsafe(48))')" \
     DJANGO_ALLOWED_HOSTS=build.invalid \
     DATABASE_URL=postgres://build:build@127.0.0.1:1/build \
+    SMS_ALLOW_CONSOLE_BACKEND=true \
     "$@"
 }
 

@@ -17,13 +17,16 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
@@ -193,7 +196,7 @@ class TestIdP:
 
     def __init__(self, workdir: Path, *, keys: list[SigningKey] | None = None) -> None:
         self.keys = keys or [make_rsa_key(), make_ec_key()]
-        self.config = {
+        self.config: dict[str, Any] = {
             "apiAudience": API_AUDIENCE,
             "apiScopes": "api",
             "clients": _clients(),
@@ -237,12 +240,23 @@ class TestIdP:
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
+            self.resume()  # a paused process would not act on SIGTERM
             self.process.terminate()
             try:
                 self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+    def pause(self) -> None:
+        """Freeze the provider (SIGSTOP): the kernel still accepts connections, nobody answers."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Let a paused provider run again; it then serves what was queued meanwhile."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGCONT)
 
     def request_count(self) -> int:
         return requests.get(f"{self.issuer}/__test/requests", timeout=5).json()["count"]
@@ -430,11 +444,109 @@ def start_idp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         server.stop()
 
 
+class _ProxyServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # a burst of concurrent requests must not wait in the SYN backlog
+    proxy: FaultProxy
+
+
+class _ProxyHandler(BaseHTTPRequestHandler):
+    server: _ProxyServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.server.proxy.handle(self)
+
+
+class FaultProxy:
+    """A reverse proxy in front of a test IdP that counts requests and can misbehave.
+
+    Modes: ``pass`` forwards (after ``delay`` seconds), ``hang`` reads the request and never
+    answers, ``drop`` closes the connection without answering. Bodies are rewritten so that the
+    discovery document sends every later call through the proxy too. Without an upstream only
+    ``hang`` and ``drop`` make sense (an IdP that was never reachable).
+    """
+
+    __test__ = False
+
+    def __init__(self, upstream: str | None = None, *, mode: str = "pass") -> None:
+        self.upstream = upstream.rstrip("/") if upstream else None
+        self.mode = mode
+        self.delay = 0.0
+        self.counts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._release = threading.Event()
+        self._server = _ProxyServer(("127.0.0.1", 0), _ProxyHandler)
+        self._server.proxy = self
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def count(self, path: str | None = None) -> int:
+        with self._lock:
+            return self.counts[path] if path else sum(self.counts.values())
+
+    def handle(self, handler: _ProxyHandler) -> None:
+        path = handler.path.split("?", 1)[0]
+        with self._lock:
+            self.counts[path] += 1
+        if self.mode == "hang":
+            self._release.wait(120)
+            handler.close_connection = True
+            return
+        if self.mode == "drop" or self.upstream is None:
+            handler.close_connection = True
+            return
+        time.sleep(self.delay)
+        headers = {k: v for k, v in handler.headers.items() if k.lower() == "authorization"}
+        upstream = requests.get(self.upstream + handler.path, headers=headers, timeout=10)
+        body = upstream.content.replace(self.upstream.encode(), self.url.encode())
+        handler.send_response(upstream.status_code)
+        handler.send_header("Content-Type", upstream.headers.get("Content-Type", "text/plain"))
+        if "WWW-Authenticate" in upstream.headers:
+            handler.send_header("WWW-Authenticate", upstream.headers["WWW-Authenticate"])
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    def close(self) -> None:
+        self._release.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def fault_proxy() -> Iterator[Callable[..., FaultProxy]]:
+    """``fault_proxy(upstream_issuer | None, mode="pass")``: proxies closed after the test."""
+    proxies: list[FaultProxy] = []
+
+    def make(upstream: str | None = None, *, mode: str = "pass") -> FaultProxy:
+        proxy = FaultProxy(upstream, mode=mode)
+        proxies.append(proxy)
+        return proxy
+
+    yield make
+    for proxy in proxies:
+        proxy.close()
+
+
+@pytest.fixture
+def refused_url() -> str:
+    """An address where nothing listens: connections are refused at once."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
 def configure_sso(settings: Any, issuer: str, *, client_id: str = ADMIN_CLIENT_ID) -> None:
     """Point staff SSO and API bearer auth at ``issuer`` (as the environment would)."""
     from django.core.cache import cache
 
-    from apps.accounts import oidc
+    from apps.accounts.bearer import identity_providers
 
     settings.OIDC_ISSUER = issuer
     settings.OIDC_PROVIDER_ID = PROVIDER_ID
@@ -463,7 +575,9 @@ def configure_sso(settings: Any, issuer: str, *, client_id: str = ADMIN_CLIENT_I
             ],
         }
     }
-    oidc.reset_caches()
+    # Changing OIDC_* settings already drops what was learnt from the previous IdP; this covers
+    # callers that write settings directly (the benchmarks).
+    identity_providers().reset()
     cache.clear()
 
 
@@ -471,9 +585,9 @@ def configure_sso(settings: Any, issuer: str, *, client_id: str = ADMIN_CLIENT_I
 def sso_settings(settings: Any, idp: TestIdP) -> Iterator[TestIdP]:
     configure_sso(settings, idp.issuer)
     yield idp
-    from apps.accounts import oidc
+    from apps.accounts.bearer import identity_providers
 
-    oidc.reset_caches()
+    identity_providers().reset()
 
 
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")

@@ -8,6 +8,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialLogin
 from django.http import HttpRequest
+from django.utils import timezone
 
 from .services import user_sync_from_claims
 
@@ -34,8 +35,12 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 
     def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
         if sociallogin.is_existing:
-            user_sync_from_claims(user=sociallogin.user, claims=sociallogin_claims(sociallogin))
+            user_sync_from_claims(
+                user=sociallogin.user, claims=sociallogin_claims(sociallogin), as_of=timezone.now()
+            )
 
     def save_user(self, request: HttpRequest, sociallogin: SocialLogin, form: Any = None) -> Any:
         user = super().save_user(request, sociallogin, form)
-        return user_sync_from_claims(user=user, claims=sociallogin_claims(sociallogin))
+        return user_sync_from_claims(
+            user=user, claims=sociallogin_claims(sociallogin), as_of=timezone.now()
+        )

@@ -1,3 +1,5 @@
+from typing import Any
+
 # allauth's admin modules register its models with the stock admin when imported; importing
 # them first lets this module replace those registrations below.
 import allauth.account.admin
@@ -80,15 +82,15 @@ class ServiceAccountForm(forms.ModelForm):
         model = ServiceAccount
         fields = ("client_id", "subject", "description")
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["client_id"].disabled = True
             self.fields["groups"].initial = self.instance.user.groups.all()
             self.fields["is_active"].initial = self.instance.user.is_active
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
         if not cleaned.get("subject") and cleaned.get("client_id"):
             cleaned["subject"] = cleaned["client_id"]
             self.instance.subject = cleaned["subject"]

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -20,3 +22,16 @@ class AccountsConfig(AppConfig):
 
         # Runs after every app's migrations (each app's permissions exist by the last one).
         post_migrate.connect(roles_sync, dispatch_uid="accounts.roles_sync")
+
+        from django.core.signals import setting_changed
+
+        from .bearer import IdentityProviders
+
+        # What this process learns from the IdP for bearer tokens (discovery, keys, back-off);
+        # rebuilt when the OIDC settings change (tests override them).
+        self.identity_providers = IdentityProviders()
+        setting_changed.connect(self._oidc_setting_changed, dispatch_uid="accounts.oidc_reset")
+
+    def _oidc_setting_changed(self, *, setting: str, **kwargs: Any) -> None:
+        if setting.startswith("OIDC_"):
+            self.identity_providers.reset()

@@ -1,10 +1,13 @@
 """DRF authentication for `/v1`: OIDC bearer access tokens from the staff IdP.
 
-The class is listed first in ``DEFAULT_AUTHENTICATION_CLASSES``. Requests without an
-``Authorization: Bearer`` header are left to the next class (or to the permission check, which
-answers 401 with ``WWW-Authenticate: Bearer realm="api"``). Every rejected token is a 401 whose
-``WWW-Authenticate`` header carries ``error="invalid_token"`` and the reason; an IdP that cannot be
-reached when it is needed is a 503.
+mozilla-django-oidc's DRF class reads the ``Authorization: Bearer`` header and asks the backend
+(``OIDC_DRF_AUTH_BACKEND`` = ``apps.accounts.bearer.BearerTokenBackend``) for the user. The class
+is listed first in ``DEFAULT_AUTHENTICATION_CLASSES``. Requests without a bearer header are left
+to the next class (or to the permission check, which answers 401 with
+``WWW-Authenticate: Bearer realm="api"``). Every rejected token is a 401 whose
+``WWW-Authenticate`` header carries ``error="invalid_token"`` and the reason; an IdP that cannot
+be reached when it is needed is a 503 with ``Retry-After``; too many unknown tokens from one
+address is a 429 with ``Retry-After`` (``apps.accounts.bearer``).
 """
 
 from __future__ import annotations
@@ -13,11 +16,9 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from mozilla_django_oidc.contrib.drf import OIDCAuthentication, get_oidc_backend
+from mozilla_django_oidc.contrib.drf import OIDCAuthentication
 from rest_framework import exceptions
 from rest_framework.request import Request
-
-from .oidc import bearer_auth_configured
 
 # Attribute set on the request when a token was refused, so the challenge can name the reason.
 _FAILURE_ATTR = "_bearer_auth_failure"
@@ -30,38 +31,15 @@ def _quote(value: str) -> str:
 class OIDCBearerAuthentication(OIDCAuthentication):
     www_authenticate_realm = "api"
 
-    def __init__(self, backend: Any = None) -> None:
-        # The backend is built on first use: importing this class (DRF does it at start-up) must
-        # not need the IdP settings, so /v1 still answers when SSO is not configured.
-        self._backend = backend
-
-    @property
-    def backend(self) -> Any:
-        if self._backend is None:
-            self._backend = get_oidc_backend()
-        return self._backend
-
-    @backend.setter
-    def backend(self, value: Any) -> None:
-        self._backend = value
-
     def authenticate(self, request: Request) -> tuple[AbstractBaseUser, str] | None:
+        # The backend counts IdP calls per client address: it needs the request, which
+        # mozilla's backends keep as ``self.request``.
+        self.backend.request = request
         try:
-            access_token = self.get_access_token(request)
-            if not access_token:
-                return None
-            if not bearer_auth_configured():
-                raise exceptions.AuthenticationFailed(
-                    "Bearer tokens are not accepted: no identity provider is configured."
-                )
-            user = self.backend.get_or_create_user(access_token, None, None)
+            return super().authenticate(request)
         except exceptions.AuthenticationFailed as exc:
             setattr(request, _FAILURE_ATTR, str(exc.detail))
             raise
-        if user is None:  # pragma: no cover - the backend raises with a reason instead
-            setattr(request, _FAILURE_ATTR, "unknown subject")
-            raise exceptions.AuthenticationFailed("Token subject is not a provisioned user.")
-        return user, access_token
 
     def authenticate_header(self, request: Request) -> str:
         challenge = f'Bearer realm="{self.www_authenticate_realm}"'

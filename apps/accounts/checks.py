@@ -20,6 +20,13 @@ def sso_settings_check(app_configs: Any = None, **kwargs: Any) -> list[Any]:
         parse_group_map(settings.OIDC_GROUP_MAP)
     except ValueError as exc:
         problems.append(Error(str(exc), id="accounts.E002"))
+    if settings.OIDC_UNKNOWN_TOKEN_RATE:
+        from .bearer import UnknownTokenLimit
+
+        try:
+            UnknownTokenLimit(settings.OIDC_UNKNOWN_TOKEN_RATE)
+        except ValueError as exc:
+            problems.append(Error(str(exc), id="accounts.E003"))
     if not settings.DEBUG and not settings.OIDC_ISSUER.startswith("https://"):
         problems.append(
             Warning(

@@ -32,3 +32,27 @@ class ServiceAccount(models.Model):
 
     def __str__(self) -> str:
         return self.client_id
+
+
+class ClaimsState(models.Model):
+    """When the IdP's claims were last applied to a person (staff flags, mapped groups).
+
+    Tokens outlive group changes: a JWT issued before someone left the staff group still says
+    they are in it. Claims older than the last applied ones are therefore not applied again, so
+    an old token cannot undo what a newer token, userinfo answer or admin login has set. The
+    digest lets an API request that brings the same claims again skip the comparison.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="claims_state"
+    )
+    as_of = models.DateTimeField(help_text="Issue time of the claims last applied.")
+    digest = models.CharField(
+        max_length=64, blank=True, help_text="SHA-256 of the claims last applied and their mapping."
+    )
+
+    class Meta:
+        verbose_name = "claims state"
+
+    def __str__(self) -> str:
+        return f"{self.user} as of {self.as_of:%Y-%m-%d %H:%M:%S}"

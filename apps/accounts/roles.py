@@ -24,6 +24,12 @@ _OPERATE = [
     "orders.add_order",
     "orders.change_order",
     "orders.delete_order",
+    # The order workflow: every move, and internal notes.
+    "orders.confirm_order",
+    "orders.dispatch_order",
+    "orders.deliver_order",
+    "orders.cancel_order",
+    "orders.note_order",
     "notifications.resend_sms",
 ]
 _EXPORT = ["customers.export_customer", "items.export_item", "orders.export_order"]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -11,9 +14,10 @@ from django.contrib.auth.models import AbstractUser, Group
 from django.db import transaction
 from django.utils.text import slugify
 
+from apps.core.actors import Actor
 from apps.core.errors import DomainError
 
-from .models import ServiceAccount
+from .models import ClaimsState, ServiceAccount
 
 User = get_user_model()
 
@@ -42,17 +46,55 @@ def claim_groups(claims: Mapping[str, Any]) -> set[str]:
     return {str(group) for group in value}
 
 
-@transaction.atomic
-def user_sync_from_claims(*, user: AbstractUser, claims: Mapping[str, Any]) -> AbstractUser:
+def claims_digest(claims: Mapping[str, Any]) -> str:
+    """What ``user_sync_from_claims`` would apply, as a hash: the claims it reads and the
+    settings that map them (a change of ``OIDC_GROUP_MAP`` changes the outcome too)."""
+    relevant = {
+        "groups": sorted(claim_groups(claims)),
+        **{claim: claims.get(claim) for claim in ("email", "given_name", "family_name")},
+        "staff": sorted(settings.OIDC_STAFF_GROUPS),
+        "superuser": sorted(settings.OIDC_SUPERUSER_GROUPS),
+        "map": settings.OIDC_GROUP_MAP,
+    }
+    encoded = json.dumps(relevant, sort_keys=True, default=str).encode()
+    return hashlib.sha256(encoded).hexdigest()
+
+
+def user_claims_applied(*, user: AbstractUser, claims: Mapping[str, Any], as_of: datetime) -> bool:
+    """Whether these claims, or newer ones, were applied to the user already.
+
+    Reads the user's ``claims_state`` (one query unless it was selected with the user).
+    """
+    state: ClaimsState | None = getattr(user, "claims_state", None)
+    return state is not None and (as_of < state.as_of or state.digest == claims_digest(claims))
+
+
+def user_sync_from_claims(
+    *, user: AbstractUser, claims: Mapping[str, Any], as_of: datetime | None = None
+) -> AbstractUser:
     """Make staff/superuser flags and the mapped Django groups match the IdP's claims.
 
-    Runs on every SSO sign-in, so a group removed at the IdP is removed here at the next login.
-    Only the Django groups named in ``OIDC_GROUP_MAP`` are managed: groups given by hand in the
-    admin to an SSO user are left alone. The user never gets a usable password.
+    Runs on every SSO sign-in, so a group removed at the IdP is removed here at the next login,
+    and on API requests whose token carries the groups claim. Only the Django groups named in
+    ``OIDC_GROUP_MAP`` are managed: groups given by hand in the admin to an SSO user are left
+    alone. The user never gets a usable password.
+
+    ``as_of`` is when the IdP said this (a token's ``iat``, when a userinfo answer was fetched,
+    now for a sign-in). Claims older than those last applied (``ClaimsState``) are ignored: a
+    token issued before a group change cannot undo it. What already matches is not written.
     """
+    state: ClaimsState | None = getattr(user, "claims_state", None) if user.pk else None
+    if as_of is not None and state is not None and as_of < state.as_of:
+        return user
+    digest = claims_digest(claims)
+    record = as_of is not None and (state is None or as_of > state.as_of or state.digest != digest)
+
     groups = claim_groups(claims)
-    user.is_superuser = bool(groups & set(settings.OIDC_SUPERUSER_GROUPS))
-    user.is_staff = user.is_superuser or bool(groups & set(settings.OIDC_STAFF_GROUPS))
+    is_superuser = bool(groups & set(settings.OIDC_SUPERUSER_GROUPS))
+    wanted_fields: dict[str, Any] = {
+        "is_superuser": is_superuser,
+        "is_staff": is_superuser or bool(groups & set(settings.OIDC_STAFF_GROUPS)),
+    }
     for field, claim in (
         ("email", "email"),
         ("first_name", "given_name"),
@@ -60,18 +102,46 @@ def user_sync_from_claims(*, user: AbstractUser, claims: Mapping[str, Any]) -> A
     ):
         value = claims.get(claim)
         if isinstance(value, str) and value:
-            max_length = user._meta.get_field(field).max_length
-            setattr(user, field, value[:max_length])
-    user.set_unusable_password()
-    user.save()
+            max_length = getattr(user._meta.get_field(field), "max_length", None)
+            wanted_fields[field] = value[:max_length]
+    changed = [field for field, value in wanted_fields.items() if getattr(user, field) != value]
 
     group_map = parse_group_map(settings.OIDC_GROUP_MAP)
     managed = {name for names in group_map.values() for name in names}
     wanted = {name for idp_group in groups for name in group_map.get(idp_group, [])}
-    for name in wanted:
-        Group.objects.get_or_create(name=name)
-    user.groups.remove(*user.groups.filter(name__in=managed - wanted))
-    user.groups.add(*Group.objects.filter(name__in=wanted))
+    current: set[str] = set()
+    if managed and user.pk is not None:
+        current = set(user.groups.filter(name__in=managed).values_list("name", flat=True))
+
+    if (
+        not changed
+        and current == wanted
+        and not record
+        and user.pk is not None
+        and not user.has_usable_password()
+    ):
+        return user
+    with transaction.atomic():
+        for field in changed:
+            setattr(user, field, wanted_fields[field])
+        if user.has_usable_password():
+            user.set_unusable_password()
+            changed.append("password")
+        if user.pk is None:
+            user.save()
+        elif changed:
+            user.save(update_fields=changed)
+        for name in wanted - current:
+            Group.objects.get_or_create(name=name)
+        if current - wanted:
+            user.groups.remove(*Group.objects.filter(name__in=current - wanted))
+        if wanted - current:
+            user.groups.add(*Group.objects.filter(name__in=wanted - current))
+        if record:
+            assert as_of is not None
+            ClaimsState.objects.update_or_create(
+                user_id=user.pk, defaults={"as_of": as_of, "digest": digest}
+            )
     return user
 
 
@@ -92,7 +162,7 @@ def service_account_create(
     subject: str = "",
     description: str = "",
     groups: Iterable[Group] = (),
-    actor: AbstractUser | None = None,
+    actor: Actor = None,
 ) -> ServiceAccount:
     """A machine client's API identity: a user without password or admin access."""
     client_id = client_id.strip()
@@ -123,7 +193,7 @@ def service_account_update(
     description: str | None = None,
     groups: Iterable[Group] | None = None,
     is_active: bool | None = None,
-    actor: AbstractUser | None = None,
+    actor: Actor = None,
 ) -> ServiceAccount:
     if subject is not None:
         subject = subject.strip() or service_account.client_id
@@ -145,8 +215,6 @@ def service_account_update(
 
 
 @transaction.atomic
-def service_account_delete(
-    *, service_account: ServiceAccount, actor: AbstractUser | None = None
-) -> None:
+def service_account_delete(*, service_account: ServiceAccount, actor: Actor = None) -> None:
     """Deleting the account deletes its user: its tokens stop working at once."""
     service_account.user.delete()

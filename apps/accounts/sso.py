@@ -41,10 +41,13 @@ def mark_sso_session(sender: Any, request: HttpRequest, user: Any, **kwargs: Any
 
 
 def _end_session_url(request: HttpRequest) -> str | None:
-    from .oidc import IdentityProviderUnavailable, _discovery
+    from .bearer import IdentityProviderUnavailable, identity_providers
 
+    provider = identity_providers().current()
+    if provider is None:
+        return None
     try:
-        endpoint = _discovery().get("end_session_endpoint")
+        endpoint = provider.discovery.document().get("end_session_endpoint")
     except IdentityProviderUnavailable:
         return None  # the local session is gone already; don't strand the user on an error
     if not endpoint:

@@ -8,7 +8,7 @@ the object as it is now (with its ``ETag`` header), so the client can merge and 
 import logging
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
@@ -19,6 +19,8 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from apps.core.errors import DomainError, LimitExceededError, StaleVersionError
+
+from .parsers import body_too_large
 
 logger = logging.getLogger("django.request")
 
@@ -138,6 +140,10 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = body_too_large()
+    elif isinstance(exc, SuspiciousOperation):  # as Django answers them outside DRF: 400
+        exc = exceptions.ParseError("The request could not be read.")
 
     response = drf_exception_handler(exc, context)
     if response is None:

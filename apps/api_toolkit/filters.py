@@ -4,6 +4,7 @@ import datetime as dt
 from typing import Any
 
 import django_filters
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import filters
 from rest_framework.exceptions import ValidationError
@@ -11,13 +12,53 @@ from rest_framework.request import Request
 
 
 class SearchFilter(filters.SearchFilter):
-    """SearchFilter whose invalid input (a NUL character) is reported on the ``search`` field."""
+    """DRF's SearchFilter with bounded work: at most ``SEARCH_MAX_CHARS`` characters and
+    ``SEARCH_MAX_TERMS`` distinct words (each word is one more ``LIKE`` over every search
+    field, joined: hundreds of them took seconds, and a thousand overflow SQLite's expression
+    depth). Over a limit, or with a NUL character, the request is a 400 on the ``search``
+    field."""
 
     def get_search_terms(self, request: Request) -> list[str]:
+        raw = request.query_params.get(self.search_param, "")
+        max_chars = settings.SEARCH_MAX_CHARS
+        if len(raw) > max_chars:
+            raise ValidationError(
+                {self.search_param: [f"Search text is limited to {max_chars} characters."]}
+            )
         try:
-            return super().get_search_terms(request)
+            terms = super().get_search_terms(request)
         except ValidationError as exc:
             raise ValidationError({self.search_param: exc.detail}) from None
+        # Distinct words: the lookups are case-insensitive, so "a A a" is one word.
+        distinct: dict[str, str] = {}
+        for term in terms:
+            if term:
+                distinct.setdefault(term.casefold(), term)
+        terms = list(distinct.values())
+        max_terms = settings.SEARCH_MAX_TERMS
+        if len(terms) > max_terms:
+            raise ValidationError(
+                {
+                    self.search_param: [
+                        f"Search is limited to {max_terms} words; this search has {len(terms)}."
+                    ]
+                }
+            )
+        return terms
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["description"] = (
+                f"{parameter.get('description', 'A search term.')} At most "
+                f"{settings.SEARCH_MAX_TERMS} words and {settings.SEARCH_MAX_CHARS} "
+                "characters."
+            )
+            parameter["schema"] = {
+                **parameter.get("schema", {}),
+                "maxLength": settings.SEARCH_MAX_CHARS,
+            }
+        return parameters
 
 
 class OrderingFilter(filters.OrderingFilter):

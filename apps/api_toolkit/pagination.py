@@ -3,6 +3,7 @@
 import base64
 import binascii
 import datetime as dt
+import math
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -10,13 +11,19 @@ from typing import Any
 import orjson
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import models
+from django.db import connection, models
 from rest_framework import filters
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
+
+# Bounds on what a cursor may carry: the token's length, and for columns that declare none, the
+# digits of a decimal and the characters of a text.
+MAX_CURSOR_CHARS = 2048
+MAX_CURSOR_DIGITS = 30
+MAX_CURSOR_TEXT = 1000
 
 
 class KeysetCursorPagination(BasePagination):
@@ -67,11 +74,48 @@ class KeysetCursorPagination(BasePagination):
             return queryset.query.annotations[name].output_field
         return queryset.model._meta.get_field(name)
 
+    @staticmethod
+    def _check_value(field: models.Field, value: Any) -> Any:
+        """``value`` if a row could really hold it in ``field``; else ``ValueError``.
+
+        A cursor is opaque but not trusted: its value goes into SQL and back into the next
+        link, so it must fit the column (an integer beyond 64 bits overflows SQLite and cannot
+        be encoded again; a decimal beyond the column's digits overflows PostgreSQL).
+        """
+        if isinstance(value, bool):
+            raise ValueError("boolean in cursor")
+        if isinstance(value, int):
+            low, high = connection.ops.integer_field_range(field.get_internal_type())
+            if (
+                not (low if low is not None else -(2**63))
+                <= value
+                <= (high if high is not None else 2**63 - 1)
+            ):
+                raise ValueError("integer out of range")
+        elif isinstance(value, Decimal):
+            digits = getattr(field, "max_digits", None) or MAX_CURSOR_DIGITS
+            if not value.is_finite() or value.adjusted() >= digits:
+                raise ValueError("decimal out of range")
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                raise ValueError("float out of range")
+        elif isinstance(value, str):
+            if len(value) > (getattr(field, "max_length", None) or MAX_CURSOR_TEXT):
+                raise ValueError("text longer than the column")
+            if "\x00" in value:
+                raise ValueError("NUL in cursor")
+        elif isinstance(value, dt.datetime):
+            # PostgreSQL refuses offsets beyond ±15:59 that a crafted cursor may carry.
+            value = value.astimezone(dt.UTC)
+        return value
+
     def decode_cursor(self, request: Request, queryset: models.QuerySet) -> dict | None:
         token = request.query_params.get(self.cursor_query_param)
         if not token:
             return None
         try:
+            if len(token) > MAX_CURSOR_CHARS:
+                raise ValueError("cursor too long")
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
             data = orjson.loads(raw)
             if not isinstance(data, dict) or data.get("o") != self.ordering:
@@ -81,11 +125,7 @@ class KeysetCursorPagination(BasePagination):
             uuid = queryset.model._meta.get_field(self.tiebreak).to_python(data["u"])
             if value is None or uuid is None:
                 raise ValueError("incomplete cursor")
-            if isinstance(value, str) and "\x00" in value:
-                raise ValueError("NUL in cursor")
-            if isinstance(value, dt.datetime):
-                # PostgreSQL refuses offsets beyond ±15:59 that a crafted cursor may carry.
-                value = value.astimezone(dt.UTC)
+            value = self._check_value(field, value)
             return {"reverse": bool(data.get("r")), "value": value, "uuid": uuid}
         except (
             binascii.Error,

@@ -1,19 +1,29 @@
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from unfold.decorators import display
 
 from apps.admin_toolkit.filters import DayRangeFilter
 from apps.admin_toolkit.mixins import ServiceModelAdmin
 from apps.core.errors import DomainError
+from apps.core.money import format_money
+from apps.orders.admin_workflow import STATUS_COLOURS, timeline_rows
+from apps.orders.selectors import order_list
+from apps.orders.timeline import (
+    InvalidCursorError,
+    customer_timeline,
+    timeline_cursor_decode,
+    timeline_cursor_encode,
+)
 from apps.spreadsheets.admin import SpreadsheetAdmin
 
 from .models import Customer
 from .resources import CustomerResource
-from .selectors import customer_list
+from .selectors import customer_list, customer_order_summary
 from .services import (
     CUSTOMER_UPDATE_FIELDS,
     customer_create,
@@ -31,6 +41,10 @@ class _OrderCount(TypedDict):
     order_count: int  # annotated by customer_list(with_order_count=True), see get_queryset
 
 
+LATEST_ORDERS = 20
+TIMELINE_PAGE_SIZE = 50
+
+
 @admin.register(Customer)
 class CustomerAdmin(ServiceModelAdmin[Customer], SpreadsheetAdmin):
     resource_classes = [CustomerResource]
@@ -44,6 +58,7 @@ class CustomerAdmin(ServiceModelAdmin[Customer], SpreadsheetAdmin):
     fields = ("first_name", "last_name", "phone_number", "uuid", "date_created", "date_modified")
     ordering = ("-date_created", "-id")
     show_full_result_count = False
+    change_form_outer_after_template = "admin/customers/customer/orders.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Customer]:
         return customer_list(with_order_count=True)
@@ -55,6 +70,63 @@ class CustomerAdmin(ServiceModelAdmin[Customer], SpreadsheetAdmin):
     @display(description="orders", ordering="order_count")
     def order_count_display(self, obj: "WithAnnotations[Customer, _OrderCount]") -> int:
         return obj.order_count
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Customer | None = None,
+    ) -> HttpResponse:
+        if obj is not None and obj.pk and request.user.has_perm("orders.view_order"):
+            context.update(self.orders_context(request, obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def orders_context(self, request: HttpRequest, customer: Customer) -> dict[str, Any]:
+        """The customer's orders on their page: figures, the latest orders, the timeline."""
+        summary = customer_order_summary(customer=customer)
+        latest = order_list(filters={"customer": customer}).order_by("-date_created", "-id")[
+            :LATEST_ORDERS
+        ]
+        token = request.GET.get("timeline", "")
+        cursor, reverse_ = None, False
+        if token:
+            try:
+                cursor, reverse_ = timeline_cursor_decode(token)
+            except InvalidCursorError:
+                messages.warning(request, "That timeline page link is not valid: newest first.")
+        page = customer_timeline(
+            customer=customer, page_size=TIMELINE_PAGE_SIZE, cursor=cursor, reverse=reverse_
+        )
+        base = reverse("admin:customers_customer_change", args=[customer.pk])
+        return {
+            "order_summary": summary,
+            "lifetime_value": format_money(summary.lifetime_value),
+            "latest_orders": [
+                {
+                    "order": o,
+                    "url": reverse("admin:orders_order_change", args=[o.pk]),
+                    "colour": STATUS_COLOURS.get(o.status, ""),
+                    "total": format_money(o.total),  # type: ignore[attr-defined]  # order_list
+                }
+                for o in latest
+            ],
+            "orders_url": reverse("admin:orders_order_changelist")
+            + f"?customer__id__exact={customer.pk}",
+            "timeline": timeline_rows(page.entries),
+            "timeline_older_url": (
+                f"{base}?timeline={timeline_cursor_encode(page.next)}#timeline"
+                if page.next
+                else None
+            ),
+            "timeline_newer_url": (
+                f"{base}?timeline={timeline_cursor_encode(page.previous, reverse=True)}#timeline"
+                if page.previous
+                else None
+            ),
+        }
 
     def service_create(self, request: HttpRequest, data: Mapping[str, Any]) -> Customer:
         return customer_create(

@@ -1,6 +1,20 @@
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from uuid import UUID
 
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    DecimalField,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Coalesce
 
 from .models import Customer
@@ -26,3 +40,35 @@ def customer_list(*, with_order_count: bool = False) -> QuerySet[Customer]:
 
 def customer_get(*, uuid: UUID | str) -> Customer | None:
     return Customer.objects.filter(uuid=uuid).first()
+
+
+@dataclass(frozen=True)
+class CustomerOrderSummary:
+    orders: int
+    cancelled: int
+    #: What the customer's orders are worth, cancelled ones left out.
+    lifetime_value: Decimal
+    last_order_at: datetime | None
+
+
+def customer_order_summary(*, customer: Customer) -> CustomerOrderSummary:
+    """Order count, cancelled count, lifetime value (not cancelled) and last order date, in one
+    aggregate query over the customer's orders (index on customer, date)."""
+    from apps.orders.models import Order, OrderStatus
+
+    row = Order.objects.filter(customer=customer).aggregate(
+        orders=Count("pk"),
+        cancelled=Count("pk", filter=Q(status=OrderStatus.CANCELLED)),
+        value=Sum(
+            F("unit_price") * F("quantity"),
+            filter=~Q(status=OrderStatus.CANCELLED),
+            output_field=DecimalField(max_digits=20, decimal_places=2),
+        ),
+        last=Max("date_created"),
+    )
+    return CustomerOrderSummary(
+        orders=row["orders"],
+        cancelled=row["cancelled"],
+        lifetime_value=Decimal(row["value"] or 0).quantize(Decimal("0.01")),
+        last_order_at=row["last"],
+    )

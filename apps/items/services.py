@@ -9,7 +9,7 @@ from apps.core.actors import Actor
 from apps.core.errors import DeleteBlockedError
 from apps.core.services import model_full_save, model_update, related_counts
 from apps.core.versions import lock_version
-from apps.spreadsheets.engine import ImportReport, Table, import_rows
+from apps.spreadsheets.engine import ImportReport, Observer, Table, import_rows
 
 from .models import Item
 from .resources import ItemSheet
@@ -83,6 +83,7 @@ def item_import_rows(
     actor: Actor = None,
     file_name: str | None = None,
     expected_digests: list[str] | None = None,
+    observer: Observer | None = None,
 ) -> ImportReport:
     """Check a spreadsheet of items; unless ``dry_run`` or a row is invalid, write it.
 
@@ -95,4 +96,5 @@ def item_import_rows(
         actor=actor,
         file_name=file_name,
         expected_digests=expected_digests,
+        observer=observer,
     )

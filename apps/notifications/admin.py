@@ -1,5 +1,6 @@
 """SMS history (read-only) and the order-admin pieces: status badge, inline, resend actions."""
 
+import functools
 from typing import Any
 
 from django.contrib import admin, messages
@@ -9,18 +10,20 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.safestring import SafeString
 from django_tasks_db.admin import DBTaskResultAdmin
 from django_tasks_db.models import DBTaskResult
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.contrib.filters.admin import ChoicesDropdownFilter
 from unfold.decorators import action, display
 from unfold.paginator import InfinitePaginator
+from unfold.utils import display_for_label
 
 from apps.admin_toolkit.filters import DayRangeFilter
 from apps.core.errors import DomainError
 from apps.orders.models import Order
 
-from .models import SmsMessage, SmsStatus
+from .models import DeliveryReportOutcome, SmsDeliveryReport, SmsMessage, SmsStatus
 from .selectors import sms_list
 from .services import RESEND_PERMISSION, sms_resend, sms_resend_bulk
 
@@ -33,9 +36,18 @@ STATUS_COLOURS = {
     SmsStatus.REJECTED: "danger",
 }
 
+
+@functools.cache
+def sms_status_badge(status: str) -> SafeString:
+    """The status's badge, rendered once per status and process (the order list shows one per
+    row)."""
+    return display_for_label(status, "-", STATUS_COLOURS)
+
+
 READONLY_FIELDS = (
     "uuid",
     "order",
+    "kind",
     "phone",
     "text",
     "status",
@@ -77,11 +89,79 @@ class TaskResultAdmin(ModelAdmin, DBTaskResultAdmin):
     show_full_result_count = False
 
 
+OUTCOME_COLOURS = {
+    DeliveryReportOutcome.APPLIED: "success",
+    DeliveryReportOutcome.DUPLICATE: "warning",
+    DeliveryReportOutcome.STALE: "warning",
+    DeliveryReportOutcome.UNMATCHED: "info",
+}
+REPORT_FIELDS = (
+    "received_at",
+    "status",
+    "outcome_display",
+    "failure_reason",
+    "network_code",
+    "retry_count",
+)
+
+
+class SmsDeliveryReportInline(_ReadOnly, TabularInline):
+    """Every delivery report received for the message, applied or ignored, newest first."""
+
+    model = SmsDeliveryReport
+    extra = 0
+    max_num = 0
+    can_delete = False
+    verbose_name_plural = "Delivery reports"
+    fields = REPORT_FIELDS
+    readonly_fields = REPORT_FIELDS
+    ordering = ("-received_at", "-id")
+
+    @display(description="outcome", label=OUTCOME_COLOURS)
+    def outcome_display(self, obj: SmsDeliveryReport) -> str:
+        return obj.outcome
+
+
+@admin.register(SmsDeliveryReport)
+class SmsDeliveryReportAdmin(_ReadOnly, ModelAdmin):
+    """Delivery reports as received, including those ignored (replays, stale, unknown ids)."""
+
+    list_display = (
+        "received_at",
+        "provider_message_id",
+        "status",
+        "outcome_display",
+        "message_link",
+        "failure_reason",
+    )
+    list_filter = (("outcome", ChoicesDropdownFilter), ("received_at", DayRangeFilter))
+    list_filter_submit = True
+    search_fields = ("=provider_message_id",)
+    fields = ("message", "provider_message_id", *REPORT_FIELDS)
+    readonly_fields = fields
+    ordering = ("-received_at", "-id")
+    paginator = InfinitePaginator
+    show_full_result_count = False
+    list_per_page = 50
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SmsDeliveryReport]:
+        return super().get_queryset(request).select_related("message")
+
+    @display(description="outcome", ordering="outcome", label=OUTCOME_COLOURS)
+    def outcome_display(self, obj: SmsDeliveryReport) -> str:
+        return obj.outcome
+
+    @display(description="message")
+    def message_link(self, obj: SmsDeliveryReport) -> str:
+        return str(obj.message.uuid) if obj.message is not None else "—"
+
+
 @admin.register(SmsMessage)
 class SmsMessageAdmin(_ReadOnly, ModelAdmin):
     list_display = (
         "date_created",
         "order_display",
+        "kind",
         "phone",
         "status_display",
         "attempts",
@@ -91,9 +171,14 @@ class SmsMessageAdmin(_ReadOnly, ModelAdmin):
         "delivered_at",
         "error_display",
     )
-    list_filter = (("status", ChoicesDropdownFilter), ("date_created", DayRangeFilter))
+    list_filter = (
+        ("status", ChoicesDropdownFilter),
+        ("kind", ChoicesDropdownFilter),
+        ("date_created", DayRangeFilter),
+    )
     list_filter_submit = True
     search_fields = ("phone", "=provider_message_id", "=order__uuid", "=uuid")
+    inlines = (SmsDeliveryReportInline,)
     readonly_fields = READONLY_FIELDS
     fields = READONLY_FIELDS
     ordering = ("-date_created", "-id")
@@ -128,6 +213,7 @@ class SmsMessageInline(_ReadOnly, TabularInline):
     verbose_name_plural = "SMS history"
     fields = (
         "date_created",
+        "kind",
         "phone",
         "status_display",
         "attempts",
@@ -160,16 +246,17 @@ class OrderSmsAdminMixin:
     """
 
     inlines = (SmsMessageInline,)
-    actions = ("resend_sms_confirmation",)
-    actions_detail = ("resend_sms_detail",)
-    actions_row = ("resend_sms_row",)
+    actions: tuple[str, ...] = ("resend_sms_confirmation",)
+    actions_detail: tuple[str, ...] = ("resend_sms_detail",)
+    actions_row: tuple[str, ...] = ("resend_sms_row",)
 
     def has_resend_sms_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.has_perm(RESEND_PERMISSION)
 
-    @display(description="SMS", ordering="sms_status", label=STATUS_COLOURS)
-    def sms_status_display(self, obj: Order) -> str | None:
-        return getattr(obj, "sms_status", None)
+    @display(description="SMS", ordering="sms_status")
+    def sms_status_display(self, obj: Order) -> SafeString | None:
+        status = getattr(obj, "sms_status", None)
+        return sms_status_badge(status) if status else None
 
     @action(description="Resend SMS confirmation", permissions=["resend_sms"])
     def resend_sms_confirmation(

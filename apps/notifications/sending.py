@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -28,7 +29,8 @@ from .backends import (
     SmsUnknownOutcomeError,
     get_backend,
 )
-from .models import SmsMessage, SmsStatus
+from .delivery import apply_unmatched_reports
+from .models import DeliveryReportOutcome, SmsDeliveryReport, SmsMessage, SmsStatus
 
 logger = logging.getLogger(__name__)
 
@@ -137,7 +139,7 @@ def sms_send(*, message_id: int) -> str:
         )
         logger.exception("SMS %s: backend error", message.uuid)
         return "unknown"
-    _record(
+    recorded = _record(
         message,
         status=SmsStatus.SENT,
         provider_message_id=result.provider_message_id,
@@ -147,7 +149,22 @@ def sms_send(*, message_id: int) -> str:
         next_attempt_at=None,
         sent_at=timezone.now(),
     )
+    if recorded and result.provider_message_id:
+        apply_early_reports(message_id=message.pk, provider_message_id=result.provider_message_id)
     return "sent"
+
+
+def apply_early_reports(*, message_id: int, provider_message_id: str) -> int:
+    """Apply delivery reports that arrived before the provider's id was stored on the message
+    (a fast provider can report before the worker records its answer)."""
+    pending = SmsDeliveryReport.objects.filter(
+        provider_message_id=provider_message_id, outcome=DeliveryReportOutcome.UNMATCHED
+    )
+    if not pending.exists():
+        return 0
+    with transaction.atomic():
+        message = SmsMessage.objects.select_for_update().get(pk=message_id)
+        return apply_unmatched_reports(message)
 
 
 # --- housekeeping -----------------------------------------------------------------------------
@@ -162,4 +179,22 @@ def sms_reconcile_stuck(*, now: datetime | None = None) -> int:
     cutoff = now - timedelta(seconds=settings.SMS_SENDING_TIMEOUT_SECONDS)
     return SmsMessage.objects.filter(status=SmsStatus.SENDING, claimed_at__lt=cutoff).update(
         status=SmsStatus.FAILED, error=UNKNOWN_OUTCOME, next_attempt_at=None, date_modified=now
+    )
+
+
+def sms_match_unmatched_reports() -> int:
+    """Apply kept delivery reports whose provider id a message now has (a report that raced the
+    worker's record of the id); returns how many were applied or ignored."""
+    ids = (
+        SmsMessage.objects.filter(
+            provider_message_id__in=SmsDeliveryReport.objects.filter(
+                outcome=DeliveryReportOutcome.UNMATCHED
+            ).values("provider_message_id")
+        )
+        .exclude(provider_message_id="")
+        .values_list("pk", "provider_message_id")[:1000]
+    )
+    return sum(
+        apply_early_reports(message_id=pk, provider_message_id=provider_id)
+        for pk, provider_id in ids
     )

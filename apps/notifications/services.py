@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -24,7 +24,9 @@ from apps.core.errors import DomainError, LimitExceededError
 from apps.core.money import format_money
 from apps.orders.models import Order
 
-from .models import SmsMessage, SmsStatus
+from .delivery import apply_report
+from .models import DeliveryReportOutcome, SmsDeliveryReport, SmsKind, SmsMessage, SmsStatus
+from .sending import sms_reconcile_stuck
 from .tasks import enqueue_send
 
 if TYPE_CHECKING:
@@ -35,19 +37,6 @@ logger = logging.getLogger(__name__)
 RESEND_PERMISSION = "notifications.resend_sms"
 BULK_BATCH_SIZE = 1000
 TASK_BATCH_SIZE = 100
-
-# Delivery-report statuses (Africa's Talking) and what they make of a message.
-DELIVERY_STATUS_MAP = {
-    "Success": SmsStatus.DELIVERED,
-    "Rejected": SmsStatus.REJECTED,
-    "Failed": SmsStatus.FAILED,
-    "AbsentSubscriber": SmsStatus.FAILED,
-    "Expired": SmsStatus.FAILED,
-    "Sent": SmsStatus.SENT,
-    "Submitted": SmsStatus.SENT,
-    "Buffered": SmsStatus.SENT,
-}
-FINAL_STATUSES = {SmsStatus.DELIVERED, SmsStatus.REJECTED, SmsStatus.FAILED}
 
 
 class SmsError(DomainError):
@@ -60,30 +49,69 @@ class SmsCapExceededError(LimitExceededError, SmsError):
 
 cap_logger = logging.getLogger("apps.notifications.caps")
 
+# The key of the PostgreSQL advisory lock that serialises the cost guard ("SMS_CAPS").
+CAP_LOCK_KEY = 0x534D535F43415053
+
+
+def _counted() -> QuerySet[SmsMessage]:
+    """Messages that count against the caps: all but those refused by a cap when queued (marked
+    ``failed`` without ever being attempted) — they cost nothing, and counting them would keep
+    the hourly cap shut for as long as orders keep coming."""
+    return SmsMessage.objects.exclude(status=SmsStatus.FAILED, attempts=0)
+
 
 def _hourly_count(now: datetime) -> int:
-    return SmsMessage.objects.filter(date_created__gte=now - timedelta(hours=1)).count()
+    return _counted().filter(date_created__gte=now - timedelta(hours=1)).count()
 
 
 def sms_hourly_room() -> int | None:
-    """How many more SMS the hourly cap (``SMS_MAX_PER_HOUR``) allows now; ``None``: no cap."""
+    """How many more SMS the hourly cap (``SMS_MAX_PER_HOUR``) allows now; ``None``: no cap.
+
+    A reading, not a reservation: only ``sms_caps_check`` (which holds the cap's lock) decides.
+    """
     hourly = settings.SMS_MAX_PER_HOUR
     if not hourly:
         return None
     return max(0, hourly - _hourly_count(timezone.now()))
 
 
-def sms_caps_check(*, orders: Sequence[Order], actor: Actor = None) -> None:
-    """Refuse resends over ``SMS_RESEND_MAX_PER_ORDER_PER_DAY`` for any order, or that would take
-    the system past ``SMS_MAX_PER_HOUR`` messages in the last hour. Two queries. Refusals are
-    logged (logger ``apps.notifications.caps``) with who asked."""
-    now = timezone.now()
-    per_order = settings.SMS_RESEND_MAX_PER_ORDER_PER_DAY
+def _cap_lock() -> None:
+    """Serialise every caller of the guard until the caller's transaction ends.
+
+    PostgreSQL: a transaction-level advisory lock, so two transactions cannot both count the
+    same room and both insert. SQLite has one writer at a time, and its transactions begin
+    ``IMMEDIATE`` (``DATABASES`` options in settings): a transaction that queues SMS holds the
+    write lock from its first statement, before it counts.
+    """
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        raise RuntimeError("The SMS cost guard must run inside the transaction that queues.")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CAP_LOCK_KEY])
+
+
+def sms_caps_check(*, orders: Sequence[Order], actor: Actor = None, resend: bool = False) -> None:
+    """The cost guard: every path that queues SMS calls it, in the transaction that writes the
+    messages, before writing them.
+
+    Refuses (``SmsCapExceededError``) messages for ``orders`` that would take the system past
+    ``SMS_MAX_PER_HOUR`` in the last hour and, for resends, any order that already had
+    ``SMS_RESEND_MAX_PER_ORDER_PER_DAY`` resends. Holds the cap's lock until the transaction
+    ends, so concurrent callers are decided one after the other on committed counts: no cap is
+    overrun by a race. Refusals are logged (logger ``apps.notifications.caps``) with who asked.
+    """
+    per_order = settings.SMS_RESEND_MAX_PER_ORDER_PER_DAY if resend else 0
     hourly = settings.SMS_MAX_PER_HOUR
+    if not (per_order or hourly) or not orders:
+        return
+    _cap_lock()
+    now = timezone.now()
     who = getattr(actor, "username", None) or "system"
     if per_order:
         rows = (
-            SmsMessage.objects.filter(
+            _counted()
+            .filter(
                 order__in=[o.pk for o in orders],
                 requested_by__isnull=False,
                 date_created__gte=now - timedelta(days=1),
@@ -121,14 +149,14 @@ def sms_caps_check(*, orders: Sequence[Order], actor: Actor = None) -> None:
 # --- queueing ---------------------------------------------------------------------------------
 
 
-def sms_confirmation_text(*, order: Order) -> str:
-    """The confirmation text for ``order`` from ``SMS_CONFIRMATION_TEMPLATE``.
+def sms_template_values(*, order: Order) -> dict[str, Any]:
+    """The fields every SMS template may use (``checks.TEMPLATE_FIELDS`` names them).
 
     Uses the order's cached customer and item (no query when they are already loaded).
     """
     customer, item = order.customer, order.item
     total = Decimal(order.unit_price) * order.quantity
-    values = {
+    return {
         "first_name": customer.first_name,
         "last_name": customer.last_name,
         "reference": order.reference,
@@ -139,7 +167,11 @@ def sms_confirmation_text(*, order: Order) -> str:
         "total": format_money(total),
         "currency": settings.CURRENCY,
     }
-    return settings.SMS_CONFIRMATION_TEMPLATE.format_map(values)
+
+
+def sms_confirmation_text(*, order: Order) -> str:
+    """The confirmation text for ``order`` from ``SMS_CONFIRMATION_TEMPLATE``."""
+    return settings.SMS_CONFIRMATION_TEMPLATE.format_map(sms_template_values(order=order))
 
 
 def _new_message(order: Order, *, requested_by: Actor = None) -> SmsMessage:
@@ -164,24 +196,64 @@ def _enqueue_on_commit(message_ids: Sequence[int], *, run_after: datetime | None
         transaction.on_commit(lambda: enqueue_send(ids, run_after=run_after))
 
 
-@transaction.atomic
-def sms_confirmation_queue(*, order: Order, actor: Actor = None) -> SmsMessage:
-    """Write the order's confirmation (``queued``) in the caller's transaction; send on commit.
+def _queue_automatic(message: SmsMessage, *, order: Order, actor: Actor) -> SmsMessage:
+    """Save an automatic ``message`` (a confirmation or a status notice) through the cost guard.
 
-    Over the hourly cap the order still goes through: the message is recorded as ``failed``
-    with the reason, so staff can resend it later.
+    Over the hourly cap what caused it still goes through: the message is recorded as
+    ``failed`` with the reason, so staff can resend it later.
     """
-    message = _new_message(order)
-    hourly = settings.SMS_MAX_PER_HOUR
-    if hourly and _hourly_count(timezone.now()) >= hourly:
-        cap_logger.warning("SMS confirmation for order %s not sent: hourly cap", order.reference)
+    try:
+        sms_caps_check(orders=[order], actor=actor)
+    except SmsCapExceededError:
+        cap_logger.warning(
+            "SMS %s for order %s not sent: hourly cap", message.kind, order.reference
+        )
         message.status = SmsStatus.FAILED
-        message.error = f"Not sent: the system-wide cap of {hourly} SMS per hour was reached."
+        message.error = (
+            f"Not sent: the system-wide cap of {settings.SMS_MAX_PER_HOUR} SMS per hour was "
+            "reached."
+        )
         message.save()
         return message
     message.save()
     _enqueue_on_commit([message.pk])
     return message
+
+
+@transaction.atomic
+def sms_confirmation_queue(*, order: Order, actor: Actor = None) -> SmsMessage:
+    """Write the order's confirmation (``queued``) in the caller's transaction; send on commit.
+
+    Over the hourly cap the order still goes through and the message is recorded ``failed``.
+    """
+    return _queue_automatic(_new_message(order), order=order, actor=actor)
+
+
+def sms_status_text(*, order: Order, status: str) -> str:
+    """The text telling the customer ``order`` moved to ``status`` (``SMS_STATUS_TEMPLATES``;
+    ``placed`` is the confirmation). Same fields as the confirmation."""
+    if status == "placed":
+        return sms_confirmation_text(order=order)
+    return settings.SMS_STATUS_TEMPLATES[status].format_map(sms_template_values(order=order))
+
+
+@transaction.atomic
+def sms_status_queue(*, order: Order, status: str, actor: Actor = None) -> SmsMessage | None:
+    """Queue the customer's notice that ``order`` moved to ``status``, if ``SMS_NOTIFY_STATUSES``
+    says that status notifies; ``None`` otherwise.
+
+    The same path as the confirmation: a ``queued`` row in the caller's transaction, sent on
+    commit, exactly once; over the hourly cap the move still happens and the message is
+    recorded as ``failed`` with the reason. ``placed`` is the confirmation itself.
+    """
+    if status not in settings.SMS_NOTIFY_STATUSES:
+        return None
+    if status == "placed":
+        return sms_confirmation_queue(order=order, actor=actor)
+    message = _new_message(order)
+    message.kind = SmsKind(status)
+    message.text = sms_status_text(order=order, status=status)
+    return _queue_automatic(message, order=order, actor=actor)
 
 
 def _with_relations(orders: Iterable[Order]) -> list[Order]:
@@ -196,9 +268,8 @@ def _with_relations(orders: Iterable[Order]) -> list[Order]:
     return orders
 
 
-@transaction.atomic
-def _queue_many(orders: Iterable[Order], *, requested_by: Actor = None) -> int:
-    messages = [_new_message(o, requested_by=requested_by) for o in _with_relations(orders)]
+def _queue_many(orders: Sequence[Order], *, requested_by: Actor = None) -> int:
+    messages = [_new_message(o, requested_by=requested_by) for o in orders]
     created = SmsMessage.objects.bulk_create(messages, batch_size=BULK_BATCH_SIZE)
     ids = [m.pk for m in created if m.pk is not None]
     if len(ids) != len(created):  # a database that does not return ids from bulk inserts
@@ -212,12 +283,17 @@ def _queue_many(orders: Iterable[Order], *, requested_by: Actor = None) -> int:
     return len(created)
 
 
-def sms_confirmations_queue_bulk(*, orders: Iterable[Order]) -> int:
+@transaction.atomic
+def sms_confirmations_queue_bulk(*, orders: Iterable[Order], actor: Actor = None) -> int:
     """Queue one confirmation per order with bulk inserts (imports); returns how many.
 
-    Orders should come with ``customer`` and ``item`` loaded; those that do not are fetched in
-    a single query. Sends are enqueued in batches of ``TASK_BATCH_SIZE`` after commit.
+    All or nothing: ``SmsCapExceededError`` when they do not all fit under the hourly cap (the
+    caller's transaction decides what else to undo). Orders should come with ``customer`` and
+    ``item`` loaded; those that do not are fetched in a single query. Sends are enqueued in
+    batches of ``TASK_BATCH_SIZE`` after commit.
     """
+    orders = _with_relations(orders)
+    sms_caps_check(orders=orders, actor=actor)
     return _queue_many(orders)
 
 
@@ -233,22 +309,31 @@ def sms_resend(*, order: Order, actor: Actor) -> SmsMessage:
     _check_resend_permission(actor)
     if not (Order.customer.is_cached(order) and Order.item.is_cached(order)):
         order = Order.objects.select_related("customer", "item").get(pk=order.pk)
-    sms_caps_check(orders=[order], actor=actor)
+    sms_caps_check(orders=[order], actor=actor, resend=True)
     message = _new_message(order, requested_by=actor)
     message.save()
     _enqueue_on_commit([message.pk])
     return message
 
 
+@transaction.atomic
 def sms_resend_bulk(*, orders: Iterable[Order], actor: Actor) -> int:
     """``sms_resend`` for many orders with bulk inserts; returns how many were queued."""
     _check_resend_permission(actor)
     orders = _with_relations(orders)
-    sms_caps_check(orders=orders, actor=actor)
+    sms_caps_check(orders=orders, actor=actor, resend=True)
     return _queue_many(orders, requested_by=actor)
 
 
 # --- housekeeping -----------------------------------------------------------------------------
+
+
+def sms_sweep() -> str:
+    """The SMS chores of ``manage.py housekeeping`` (and ``sms_sweep``): stuck sends marked
+    failed, lost enqueues enqueued again."""
+    stuck = sms_reconcile_stuck()
+    requeued = sms_requeue_lost()
+    return f"{stuck} stuck marked failed, {requeued} re-enqueued"
 
 
 def sms_requeue_lost(*, now: datetime | None = None, older_than_seconds: int = 600) -> int:
@@ -285,35 +370,40 @@ def sms_delivery_report_record(
     status: str,
     network_code: str = "",
     failure_reason: str = "",
-) -> SmsMessage | None:
-    """Apply a provider delivery report; ``None`` when no message has that id.
+    retry_count: str = "",
+) -> SmsDeliveryReport | None:
+    """Record a provider delivery report and apply it to its message if it moves it forward.
 
-    Reports may arrive out of order: an intermediate status never overwrites a final one.
+    Every report is kept (``SmsDeliveryReport``) with its outcome: ``applied``; ``duplicate``
+    (a replay); ``stale`` (the message already has this or a later status — a final status
+    never changes); ``unmatched`` (no message has the id yet: applied when the worker stores
+    it). ``None`` for a report without an id.
     """
     if not provider_message_id:
         return None
+    report = SmsDeliveryReport(
+        provider_message_id=provider_message_id[:100],
+        status=status[:32],
+        network_code=network_code[:16],
+        failure_reason=failure_reason[:100],
+        retry_count=retry_count[:16],
+    )
     message = (
         SmsMessage.objects.select_for_update()
-        .filter(provider_message_id=provider_message_id)
+        .filter(provider_message_id=report.provider_message_id)
         .first()
     )
     if message is None:
-        return None
-    new_status = DELIVERY_STATUS_MAP.get(status)
-    if message.status in FINAL_STATUSES and new_status not in FINAL_STATUSES:
-        return message
-    now = timezone.now()
-    fields: dict[str, Any] = {"delivery_status": status[:32], "date_modified": now}
-    if network_code:
-        fields["network_code"] = network_code[:16]
-    if new_status is not None:
-        fields["status"] = new_status
-        if new_status == SmsStatus.DELIVERED:
-            fields["delivered_at"] = now
-        if new_status in (SmsStatus.FAILED, SmsStatus.REJECTED):
-            reason = f" ({failure_reason})" if failure_reason else ""
-            fields["error"] = f"delivery report: {status}{reason}"
-    for name, value in fields.items():
-        setattr(message, name, value)
-    message.save(update_fields=list(fields))
-    return message
+        report.outcome = DeliveryReportOutcome.UNMATCHED
+        report.save()
+        return report
+    outcome = apply_report(message, report)
+    if outcome != DeliveryReportOutcome.APPLIED:
+        logger.info(
+            "SMS %s: delivery report %r ignored (%s; message is %s)",
+            message.uuid,
+            report.status,
+            outcome,
+            message.status,
+        )
+    return report

@@ -9,13 +9,14 @@ import logging
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
+from .masking import RECORD_ATTRIBUTES, mask_text
+
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 
-# Attributes every LogRecord has; anything else was passed through ``extra=`` and is emitted.
-_RESERVED = frozenset(
-    logging.LogRecord("", 0, "", 0, "", (), None).__dict__.keys()
-    | {"message", "asctime", "request_id", "taskName"}
-)
+
+def _rendered(value: object) -> str:
+    """How an object that JSON cannot hold is written (``str``), masked like the rest."""
+    return mask_text(str(value))
 
 
 class RequestIdFilter(logging.Filter):
@@ -41,13 +42,14 @@ class JsonFormatter(logging.Formatter):
             "request_id": getattr(record, "request_id", request_id_var.get()),
         }
         for key, value in record.__dict__.items():
-            if key not in _RESERVED and not key.startswith("_"):
+            if key not in RECORD_ATTRIBUTES and not key.startswith("_"):
                 payload[key] = value
         if record.exc_info:
-            payload["exc_info"] = self.formatException(record.exc_info)
+            # The masking filter leaves the traceback, masked, in ``exc_text``.
+            payload["exc_info"] = record.exc_text or self.formatException(record.exc_info)
         if record.stack_info:
             payload["stack_info"] = self.formatStack(record.stack_info)
-        return json.dumps(payload, default=str, ensure_ascii=False)
+        return json.dumps(payload, default=_rendered, ensure_ascii=False)
 
 
 def json_logging_config(level: str = "INFO") -> dict:

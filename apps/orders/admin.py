@@ -3,9 +3,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from unfold.contrib.filters.admin import (
     AutocompleteSelectFilter,
     ChoicesDropdownFilter,
@@ -17,12 +18,15 @@ from unfold.widgets import UnfoldBooleanWidget
 
 from apps.admin_toolkit.filters import DayRangeFilter
 from apps.admin_toolkit.mixins import ServiceModelAdmin
+from apps.core.errors import DomainError
 from apps.core.money import format_money
 from apps.notifications.admin import OrderSmsAdminMixin
 from apps.spreadsheets.admin import SpreadsheetAdmin, SpreadsheetImportForm
 
+from .admin_workflow import OrderWorkflowAdminMixin
 from .models import Order
 from .resources import OrderResource
+from .rules import OrderLockedError, order_fields_locked, order_locked_message
 from .selectors import order_list
 from .services import (
     ORDER_UPDATE_FIELDS,
@@ -56,7 +60,9 @@ class TotalRangeFilter(RangeNumericListFilter):
 
 
 @admin.register(Order)
-class OrderAdmin(OrderSmsAdminMixin, ServiceModelAdmin[Order], SpreadsheetAdmin):
+class OrderAdmin(
+    OrderWorkflowAdminMixin, OrderSmsAdminMixin, ServiceModelAdmin[Order], SpreadsheetAdmin
+):
     resource_classes = [OrderResource]
     import_service = staticmethod(order_import_rows)
     import_template_files = ("orders-template.csv", "orders-sample.csv")
@@ -64,6 +70,7 @@ class OrderAdmin(OrderSmsAdminMixin, ServiceModelAdmin[Order], SpreadsheetAdmin)
     import_option_fields = ("send_confirmations",)
     list_display = (
         "reference_display",
+        "status_display",
         "customer_display",
         "item_display",
         "quantity",
@@ -81,6 +88,7 @@ class OrderAdmin(OrderSmsAdminMixin, ServiceModelAdmin[Order], SpreadsheetAdmin)
         "=uuid",
     )
     list_filter = (
+        ("status", ChoicesDropdownFilter),
         ("item__size", ChoicesDropdownFilter),
         ("date_created", DayRangeFilter),
         TotalRangeFilter,
@@ -88,18 +96,56 @@ class OrderAdmin(OrderSmsAdminMixin, ServiceModelAdmin[Order], SpreadsheetAdmin)
         ("item", AutocompleteSelectFilter),
     )
     list_filter_submit = True
+    actions = (
+        "confirm_orders",
+        "dispatch_orders",
+        "deliver_orders",
+        "cancel_orders",
+        "resend_sms_confirmation",
+    )
+    actions_row = (
+        "confirm_row",
+        "dispatch_row",
+        "deliver_row",
+        "cancel_row",
+        "resend_sms_row",
+    )
+    actions_detail = (
+        "confirm_detail",
+        "dispatch_detail",
+        "deliver_detail",
+        "cancel_detail",
+        "resend_sms_detail",
+    )
     autocomplete_fields = ("customer", "item")
     fields = (
+        "status_display",
+        "status_since_display",
         "customer",
         "item",
         "quantity",
-        "unit_price",
+        "unit_price_display",
+        "total_display",
         "uuid",
         "date_created",
         "date_modified",
     )
-    readonly_fields = ("unit_price", "uuid", "date_created", "date_modified")
-    hidden_on_add = (*ServiceModelAdmin.hidden_on_add, "unit_price")
+    readonly_fields = (
+        "status_display",
+        "status_since_display",
+        "unit_price_display",
+        "total_display",
+        "uuid",
+        "date_created",
+        "date_modified",
+    )
+    hidden_on_add = (
+        *ServiceModelAdmin.hidden_on_add,
+        "status_display",
+        "status_since_display",
+        "unit_price_display",
+        "total_display",
+    )
     ordering = ("-date_created", "-id")
     paginator = InfinitePaginator
     show_full_result_count = False
@@ -129,6 +175,64 @@ class OrderAdmin(OrderSmsAdminMixin, ServiceModelAdmin[Order], SpreadsheetAdmin)
     @display(description="total", ordering="total")
     def total_display(self, obj: "WithAnnotations[Order, _Total]") -> str:
         return format_money(obj.total)
+
+    # --- locked orders: dispatched and later are shown read-only -------------------------
+
+    def has_change_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
+        if obj is not None and order_fields_locked(obj.status):
+            return False  # Django then shows the order read-only; moves and notes stay
+        return super().has_change_permission(request, obj)
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        if request.method == "POST" and object_id is not None:
+            order = self.get_object(request, unquote(object_id))
+            if order is not None and order_fields_locked(order.status):
+                # A form opened before the order was dispatched: say why nothing was saved.
+                messages.error(
+                    request,
+                    order_locked_message(reference=order.reference, status=order.status)
+                    + " Your changes were not saved.",
+                )
+                return HttpResponseRedirect(request.path)
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except OrderLockedError as exc:  # moved between the check above and the save
+            messages.error(request, exc.message + " Your changes were not saved.")
+            return HttpResponseRedirect(request.path)
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Order | None = None,
+    ) -> HttpResponse:
+        if obj is not None and obj.pk:
+            context.update(self.timeline_context(request, obj))
+        response = super().render_change_form(request, context, add, change, form_url, obj)
+        if obj is not None and order_fields_locked(obj.status):
+            # The delete would be refused (service_delete_blockers): do not offer it.
+            response.context_data["has_delete_permission"] = False
+        return response
+
+    def service_delete_blockers(
+        self, request: HttpRequest, objs: list[Order]
+    ) -> Mapping[Any, DomainError]:
+        return {
+            o.pk: OrderLockedError(
+                f"Order {o.reference} is {o.status}: it cannot be deleted any more."
+            )
+            for o in objs
+            if order_fields_locked(o.status)
+        }
 
     def service_create(self, request: HttpRequest, data: Mapping[str, Any]) -> Order:
         return order_create(

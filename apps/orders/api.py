@@ -3,19 +3,24 @@
 from typing import Any
 
 import django_filters
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import CharField, ExpressionWrapper, F, QuerySet
-from drf_spectacular.utils import extend_schema
+from django.db.models.functions import Coalesce
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 
 from apps.api_toolkit.conditional import etag
+from apps.api_toolkit.errors import error_body
 from apps.api_toolkit.fields import UUIDRelatedField
 from apps.api_toolkit.filters import UTCDateTimeFilter
 from apps.api_toolkit.formats import iso, money
-from apps.api_toolkit.schema import crud_schema
+from apps.api_toolkit.pagination import KeysetCursorPagination
+from apps.api_toolkit.schema import ErrorSerializer, crud_schema
 from apps.api_toolkit.viewsets import ApiViewSetMixin
 from apps.customers.selectors import customer_get
 from apps.items.models import Size
@@ -24,9 +29,18 @@ from apps.notifications.models import SmsStatus
 from apps.notifications.selectors import sms_latest_status
 from apps.notifications.services import sms_resend
 
-from .models import Order
+from .models import Order, OrderStatus
+from .rules import TRANSITION_PERMISSIONS, InvalidTransitionError
 from .selectors import order_list
-from .services import order_create, order_delete, order_update
+from .services import order_create, order_delete, order_transition, order_update
+from .timeline import (
+    InvalidCursorError,
+    TimelineEntry,
+    order_timeline,
+    timeline_cursor_decode,
+    timeline_cursor_encode,
+    timeline_jsonable,
+)
 
 # PostgreSQL's integer column; larger quantities would fail in the database, not in validation.
 MAX_QUANTITY = 2_147_483_647
@@ -59,6 +73,16 @@ class OrderOutputSerializer(serializers.Serializer):
     total = serializers.DecimalField(
         max_digits=20, decimal_places=2, read_only=True, help_text="unit_price x quantity."
     )
+    status = serializers.ChoiceField(
+        choices=OrderStatus.choices,
+        read_only=True,
+        help_text="placed → confirmed → dispatched → delivered, or cancelled (from placed or "
+        "confirmed). Changed only through `POST /v1/orders/{id}/transitions`.",
+    )
+    status_changed_at = serializers.DateTimeField(
+        read_only=True,
+        help_text="When the order entered its current status (its creation time while placed).",
+    )
     date_created = serializers.DateTimeField(read_only=True)
     date_modified = serializers.DateTimeField(read_only=True)
     sms_status = serializers.ChoiceField(
@@ -87,6 +111,8 @@ class OrderOutputSerializer(serializers.Serializer):
             "quantity": row["quantity"],
             "unit_price": money(row["unit_price"]),
             "total": money(row["total"]),
+            "status": row["status"],
+            "status_changed_at": iso(row["status_since"]),
             "date_created": iso(row["date_created"]),
             "date_modified": iso(row["date_modified"]),
             "sms_status": row["sms_status"],
@@ -104,6 +130,7 @@ ORDER_ROW_FIELDS = (
     "quantity",
     "unit_price",
     "total",
+    "status",
     "date_created",
     "date_modified",
     "sms_status",
@@ -125,6 +152,8 @@ def order_rows(queryset: QuerySet[Order], *, versions: bool = False) -> QuerySet
         *(ORDER_VERSION_FIELDS if versions else ()),
         # Stored in E.164 (a check constraint holds it); read as text, not re-parsed per row.
         customer_phone=ExpressionWrapper(F("customer__phone_number"), output_field=CharField()),
+        # Empty until the order first moves: it has been in its status since it was created.
+        status_since=Coalesce("status_changed_at", "date_created"),
     )
 
 
@@ -153,12 +182,123 @@ class OrderCreateInputSerializer(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
 
 
+STATUS_READ_ONLY = (
+    "The status is not changed by PATCH: POST /v1/orders/{id}/transitions with "
+    '{"to": "<status>"} (and "reason" to cancel).'
+)
+
+
 class OrderUpdateInputSerializer(OrderCreateInputSerializer):
-    """Every field optional. Changing the item re-copies its price; quantity alone keeps it."""
+    """Every field optional. Changing the item re-copies its price; quantity alone keeps it.
+
+    A dispatched, delivered or cancelled order keeps its customer, item and quantity (409
+    `order_locked`). `status` is refused here (400): moves go through the transitions endpoint.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["partial"] = True
         super().__init__(*args, **kwargs)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(self.initial_data, dict) and (
+            "status" in self.initial_data or "status_changed_at" in self.initial_data
+        ):
+            field = "status" if "status" in self.initial_data else "status_changed_at"
+            raise serializers.ValidationError({field: [STATUS_READ_ONLY]})
+        return attrs
+
+
+class OrderTransitionInputSerializer(serializers.Serializer):
+    to = serializers.ChoiceField(
+        choices=OrderStatus.choices, help_text="The status to move the order to."
+    )
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=1000,
+        help_text="Why; required to cancel. Recorded on the order's timeline, never sent to the "
+        "customer.",
+    )
+
+
+class TransitionConflictSerializer(ErrorSerializer):
+    """409 `invalid_transition`: the order's status does not allow the move."""
+
+    code = serializers.CharField(help_text="`invalid_transition`.")
+    current = serializers.ChoiceField(
+        choices=OrderStatus.choices, help_text="The order's status now."
+    )
+    allowed = serializers.ListField(
+        child=serializers.ChoiceField(choices=OrderStatus.choices),
+        help_text="The statuses this order may move to (empty once delivered or cancelled).",
+    )
+
+
+class OrderEventSerializer(serializers.Serializer):
+    """One line of the order's timeline."""
+
+    id = serializers.CharField(help_text="Stable id of the entry (also its place in the order).")
+    kind = serializers.ChoiceField(
+        choices=["created", "status", "note", "change", "sms"],
+        help_text="`created` (with its path), `status` (a move, with its reason), `note` "
+        "(internal), `change` (customer, item, quantity or price), `sms` (a message and its "
+        "current status).",
+    )
+    at = serializers.DateTimeField()
+    actor = serializers.CharField(
+        allow_null=True, help_text="User name of who did it; null for the system."
+    )
+    path = serializers.CharField(
+        help_text="Through which path: `admin`, `api`, `import: <file>`, `system`; empty for SMS."
+    )
+    summary = serializers.CharField(help_text="One line for people.")
+    details = serializers.DictField(
+        help_text="Per kind: `created` {path}; `status` {from, to, reason}; `note` {text}; "
+        "`change` {changes: [{field, from, to}], path}; `sms` {id, kind, status, phone, text, "
+        "attempts, sent_at, delivered_at, provider_status_code, error}."
+    )
+
+    def to_representation(self, entry: TimelineEntry) -> dict[str, Any]:
+        return {
+            "id": entry.key,
+            "kind": entry.kind,
+            "at": iso(entry.at),
+            "actor": entry.actor,
+            "path": entry.channel,
+            "summary": entry.summary,
+            "details": timeline_jsonable(entry.details),
+        }
+
+
+class TimelinePagination(KeysetCursorPagination):
+    """The toolkit's cursor paging (same parameters, links and body) over the merged timeline,
+    which is not one queryset: the cursor holds the last entry's time and key."""
+
+    invalid_cursor_message = "Invalid cursor."
+
+    def paginate_timeline(self, request: Request, order: Order) -> list[TimelineEntry]:
+        self.request = request
+        self.base_url = request.build_absolute_uri()
+        size = self.get_page_size(request)
+        token = request.query_params.get(self.cursor_query_param)
+        cursor, reverse = None, False
+        if token:
+            try:
+                cursor, reverse = timeline_cursor_decode(token)
+            except InvalidCursorError:
+                raise exceptions.ValidationError(
+                    {self.cursor_query_param: [self.invalid_cursor_message]}
+                ) from None
+        page = order_timeline(order=order, page_size=size, cursor=cursor, reverse=reverse)
+        self.next_link = self._timeline_link(page.next, reverse=False)
+        self.previous_link = self._timeline_link(page.previous, reverse=True)
+        return page.entries
+
+    def _timeline_link(self, cursor: Any, *, reverse: bool) -> str | None:
+        if cursor is None:
+            return None
+        token = timeline_cursor_encode(cursor, reverse=reverse)
+        return replace_query_param(self.base_url, self.cursor_query_param, token)
 
 
 class OrderFilter(django_filters.FilterSet):
@@ -173,6 +313,10 @@ class OrderFilter(django_filters.FilterSet):
     )
     total_min = django_filters.NumberFilter(field_name="total", lookup_expr="gte")
     total_max = django_filters.NumberFilter(field_name="total", lookup_expr="lte")
+    status = django_filters.MultipleChoiceFilter(
+        choices=OrderStatus.choices,
+        help_text="One or more statuses (repeat the parameter: `?status=placed&status=confirmed`).",
+    )
 
     class Meta:
         model = Order
@@ -185,6 +329,29 @@ class ResendSmsOutputSerializer(serializers.Serializer):
     phone = serializers.CharField()
 
 
+LOCKED_409 = (
+    "`order_locked`: the order is dispatched, delivered or cancelled, so its customer, item and "
+    "quantity no longer change (and it cannot be deleted)."
+)
+
+
+@extend_schema_view(
+    partial_update=extend_schema(
+        summary="Change an order",
+        request=OrderUpdateInputSerializer,
+        responses={
+            200: OrderOutputSerializer,
+            409: OpenApiResponse(response=ErrorSerializer, description=LOCKED_409),
+        },
+    ),
+    destroy=extend_schema(
+        summary="Delete an order",
+        responses={
+            204: None,
+            409: OpenApiResponse(response=ErrorSerializer, description=LOCKED_409),
+        },
+    ),
+)
 @crud_schema(
     plural="orders",
     singular="an order",
@@ -304,3 +471,90 @@ class OrderViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
             ).data,
             status=status.HTTP_202_ACCEPTED,
         )
+
+    @extend_schema(
+        summary="Move an order to another status",
+        request=OrderTransitionInputSerializer,
+        responses={
+            200: OrderOutputSerializer,
+            409: OpenApiResponse(
+                response=TransitionConflictSerializer,
+                description="`invalid_transition`: the order's status does not allow the move; "
+                "`allowed` lists the moves it does allow.",
+            ),
+        },
+        description=(
+            "placed → confirmed → dispatched → delivered; cancelled from placed or confirmed, "
+            'with a `reason`. `{"to": "confirmed"}` answers the updated order. Needs '
+            "`orders.view_order` and the move's permission: `orders.confirm_order`, "
+            "`orders.dispatch_order`, `orders.deliver_order` or `orders.cancel_order` (403 "
+            "otherwise). A missing reason to cancel is a 400 on `reason`. The customer's SMS for "
+            "the new status is queued as `SMS_NOTIFY_STATUSES` says."
+        ),
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="transitions",
+        permission_classes=[permissions.IsAuthenticated],
+    )
+    def transitions(self, request: Request, id: str) -> Response:
+        if not request.user.has_perm("orders.view_order"):
+            raise exceptions.PermissionDenied("You may not view orders.")
+        data = self.validated(OrderTransitionInputSerializer, request)
+        to = data["to"]
+        permission = TRANSITION_PERMISSIONS.get(to)
+        if permission is not None and not request.user.has_perm(permission):
+            raise exceptions.PermissionDenied(f"You may not move orders to {to}.")
+        order = self.get_object()
+        # If-Match is optional here (a move is checked against the order's status anyway):
+        # with it, the move happens only if the order is still at that version.
+        expected = self.expected_version(request, order) if "If-Match" in request.headers else None
+        try:
+            order = order_transition(
+                order=order,
+                to=to,
+                actor=request.user,
+                reason=data.get("reason"),
+                expected_version=expected,
+            )
+        except InvalidTransitionError as exc:
+            body = error_body(
+                status_code=status.HTTP_409_CONFLICT, code=exc.code, detail=exc.message
+            )
+            return Response(
+                {**body, "current": exc.current, "allowed": exc.allowed},
+                status=status.HTTP_409_CONFLICT,
+            )
+        except DjangoPermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc) or None) from None
+        return self.object_response(self._fetch(order))
+
+    @extend_schema(
+        summary="The order's timeline",
+        request=None,
+        responses={
+            200: OrderEventSerializer(many=True),
+            400: OpenApiResponse(response=ErrorSerializer, description="A malformed `cursor`."),
+        },
+        description=(
+            "Newest first: created (and through which path), status moves with their reason, "
+            "field changes, SMS messages with their status and the provider's reason, internal "
+            "notes — each with who and when. Cursor-paged like every list (`next`, "
+            "`previous`, `page_size` up to 200). Needs `orders.view_order`."
+        ),
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="events",
+        filter_backends=[],
+        pagination_class=TimelinePagination,
+    )
+    def events(self, request: Request, id: str) -> Response:
+        order = self.get_object()
+        paginator = self.paginator
+        assert isinstance(paginator, TimelinePagination)
+        entries = paginator.paginate_timeline(request, order)
+        serializer = OrderEventSerializer()
+        return paginator.get_paginated_response([serializer.to_representation(e) for e in entries])

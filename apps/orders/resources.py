@@ -2,7 +2,11 @@
 
 Orders match by uuid only (a blank uuid makes a new order); the customer is named by uuid or
 phone, the item by uuid or name + size. The export adds columns a person reads (the customer's
-name, the unit price, the total) that the import ignores.
+name, the unit price, the total) that the import ignores. ``status`` is exported; an import
+may only start new orders as ``placed`` and never moves an existing order (the order's actions
+do), and a dispatched, delivered or cancelled order keeps its customer, item and quantity.
+Imported orders have no ``created`` event: the audit history record the engine writes with them
+(path ``import: <file>``, the importer) is their creation on the timeline.
 """
 
 from collections.abc import Mapping, Sequence
@@ -14,15 +18,25 @@ from django.db.models.functions import Concat
 from apps.core.actors import Actor
 from apps.customers.models import Customer
 from apps.items.models import Item
-from apps.notifications.services import sms_confirmations_queue_bulk, sms_hourly_room
+from apps.notifications.services import (
+    SmsCapExceededError,
+    sms_confirmations_queue_bulk,
+    sms_hourly_room,
+)
 from apps.spreadsheets import cells
 from apps.spreadsheets.limits import ImportFileError
 from apps.spreadsheets.plan import NEW, ImportReport, PlannedRow
 from apps.spreadsheets.resources import SheetResource
 from apps.spreadsheets.sheets import Column, Reference, RefKey, Sheet
 
-from .models import Order
-from .rules import order_quantity_clean, order_unit_price
+from .models import Order, OrderStatus
+from .rules import (
+    order_fields_locked,
+    order_locked_message,
+    order_quantity_clean,
+    order_status_clean,
+    order_unit_price,
+)
 from .selectors import TOTAL
 
 
@@ -50,6 +64,7 @@ class OrderSheet(Sheet):
         Column("quantity", parse=cells.rule(order_quantity_clean), required=True, numeric=True),
         Column("unit_price", numeric=True, places=2),
         Column("total", export=TOTAL, numeric=True, places=2),
+        Column("status", parse=cells.rule(order_status_clean)),
         Column("date_created", parse=cells.aware_datetime, new_only=True),
     )
     references = (
@@ -86,15 +101,37 @@ class OrderSheet(Sheet):
         ),
     )
     compared = ("customer_id", "item_id", "quantity")
-    state = ("unit_price",)
+    state = ("unit_price", "status")
     options = {"send_confirmations": False}
 
     def row_rules(self, row: PlannedRow, *, options: Mapping[str, Any]) -> None:
         (item_price,) = row.fetched["item"]
+        status = row.values.get("status")
         if row.action == NEW:
+            if status is not None and status != OrderStatus.PLACED:
+                row.error(
+                    "status",
+                    f"a new order starts as {OrderStatus.PLACED}, not {status}: later statuses "
+                    "are reached through the order's actions",
+                )
+                return
+            row.data["status"] = OrderStatus.PLACED
             row.data["unit_price"] = order_unit_price(item_price=item_price, item_changed=True)
-        elif "item_id" in row.changed:
-            assert row.target is not None
+            return
+        assert row.target is not None
+        current = row.target.values["status"]
+        if status is not None and status != current:
+            row.error(
+                "status",
+                f"an import does not change an order's status (this order is {current}, the "
+                f"file says {status}): use the order's actions",
+            )
+            return
+        if row.changed and order_fields_locked(current):
+            reference = str(row.target.uuid).split("-")[0].upper()
+            row.error("", order_locked_message(reference=reference, status=current))
+            return
+        if "item_id" in row.changed:
             row.data["unit_price"] = order_unit_price(
                 item_price=item_price,
                 item_changed=True,
@@ -103,6 +140,14 @@ class OrderSheet(Sheet):
 
     def check_plan(self, report: ImportReport, *, options: Mapping[str, Any]) -> None:
         if not (options.get("send_confirmations") and report.new):
+            return
+        pending = self._pending_confirmations()
+        if pending:
+            # The confirmed run, every row written: queue the confirmations now, under the cost
+            # guard's lock, so the room counted is the room used (held only until the commit).
+            created, pending[:] = list(pending), []
+            if not report.invalid:
+                self._queue_confirmations(created, new=report.new)
             return
         room = sms_hourly_room()
         if room is not None and report.new > room:
@@ -117,8 +162,40 @@ class OrderSheet(Sheet):
     ) -> None:
         if not options.get("send_confirmations"):
             return
-        sms_confirmations_queue_bulk(
-            orders=list(Order.objects.select_related("customer", "item").filter(uuid__in=created))
+        room = sms_hourly_room()
+        if room is None:
+            # No hourly cap: nothing to count, so each batch's confirmations go at once.
+            self._queue_confirmations(list(created), new=len(created))
+            return
+        # Under a cap, confirmations are queued once every row is written (``check_plan``):
+        # taking the guard's lock now would hold it, and every order creation with it, for the
+        # rest of the import. A file that already needs more than the room is refused here.
+        pending = self._pending_confirmations()
+        pending.extend(created)
+        if len(pending) > room:
+            raise ImportFileError(self._cap_message(len(pending), room))
+
+    def _pending_confirmations(self) -> list[Any]:
+        """The uuids of orders this run created whose confirmations are not queued yet."""
+        return self.__dict__.setdefault("_pending", [])
+
+    def _queue_confirmations(self, created: list[Any], *, new: int) -> None:
+        orders: list[Order] = []
+        for start in range(0, len(created), 5000):
+            chunk = created[start : start + 5000]
+            orders += Order.objects.select_related("customer", "item").filter(uuid__in=chunk)
+        try:
+            sms_confirmations_queue_bulk(orders=orders)
+        except SmsCapExceededError as exc:
+            # Raised inside the import's transaction: nothing of the file is written.
+            raise ImportFileError(self._cap_message(new, sms_hourly_room() or 0)) from exc
+
+    @staticmethod
+    def _cap_message(count: int, room: int) -> str:
+        return (
+            f"This import would send {count:,} SMS confirmations, but the hourly SMS cap now "
+            f"allows only {room:,} more (other messages were queued since the preview). Untick "
+            "“Send SMS confirmations”, or import fewer new orders at a time."
         )
 
 

@@ -1,11 +1,17 @@
 """Order rules that hold whichever way an order is written (admin, API, spreadsheet import).
 
 Pure functions on plain values: the services, the API's input validation and the import's
-row rules all call them, so each rule is written once.
+row rules all call them, so each rule is written once. The status workflow lives here too:
+the transition table, who may make each move, what a status locks.
 """
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
+
+from apps.core.errors import DomainError
+
+from .models import OrderStatus
 
 #: PositiveIntegerField's ceiling on every supported database.
 MAX_QUANTITY = 2_147_483_647
@@ -36,3 +42,112 @@ def order_unit_price(
     if current is None or item_changed:
         return item_price
     return current
+
+
+# --- status workflow ------------------------------------------------------------------------
+
+#: Every move an order may make: from a status to the statuses it may go to. Nothing else moves.
+TRANSITIONS: Mapping[str, frozenset[str]] = {
+    OrderStatus.PLACED: frozenset({OrderStatus.CONFIRMED, OrderStatus.CANCELLED}),
+    OrderStatus.CONFIRMED: frozenset({OrderStatus.DISPATCHED, OrderStatus.CANCELLED}),
+    OrderStatus.DISPATCHED: frozenset({OrderStatus.DELIVERED}),
+    OrderStatus.DELIVERED: frozenset(),
+    OrderStatus.CANCELLED: frozenset(),
+}
+
+#: The permission each move needs, by target status.
+TRANSITION_PERMISSIONS: Mapping[str, str] = {
+    OrderStatus.CONFIRMED: "orders.confirm_order",
+    OrderStatus.DISPATCHED: "orders.dispatch_order",
+    OrderStatus.DELIVERED: "orders.deliver_order",
+    OrderStatus.CANCELLED: "orders.cancel_order",
+}
+
+#: Moves that must say why (free text).
+REASON_REQUIRED = frozenset({OrderStatus.CANCELLED})
+MAX_REASON_LENGTH = 1000
+MAX_NOTE_LENGTH = 5000
+
+#: From these statuses on, customer, item and quantity can no longer change (nor the order be
+#: deleted); delivered and cancelled orders are read-only except for notes.
+LOCKED_STATUSES = frozenset({OrderStatus.DISPATCHED, OrderStatus.DELIVERED, OrderStatus.CANCELLED})
+FINAL_STATUSES = frozenset({OrderStatus.DELIVERED, OrderStatus.CANCELLED})
+#: Statuses whose orders count in revenue, totals and lifetime value.
+REVENUE_EXCLUDED = frozenset({OrderStatus.CANCELLED})
+
+
+class OrderError(DomainError):
+    pass
+
+
+class InvalidTransitionError(OrderError):
+    """The order's status does not allow the move; ``allowed`` lists what it does allow."""
+
+    code = "invalid_transition"
+
+    def __init__(self, *, reference: str, current: str, to: str) -> None:
+        self.current = current
+        self.to = to
+        self.allowed = order_transitions_from(current)
+        if self.allowed:
+            hint = "it can move to " + " or ".join(self.allowed)
+        else:
+            hint = f"a {current} order does not move any more"
+        super().__init__(f"Order {reference} is {current}: it cannot move to {to} ({hint}).")
+
+
+class OrderLockedError(OrderError):
+    """A change to an order whose status no longer allows it."""
+
+    code = "order_locked"
+
+
+def order_transitions_from(status: str) -> list[str]:
+    """The statuses an order in ``status`` may move to, in workflow order."""
+    allowed = TRANSITIONS.get(status, frozenset())
+    return [s for s in OrderStatus.values if s in allowed]
+
+
+def order_transition_allowed(current: str, to: str) -> bool:
+    return to in TRANSITIONS.get(current, frozenset())
+
+
+def order_status_clean(value: Any) -> str:
+    """A status name (any case, surrounding blanks ignored); ``ValueError`` says which exist."""
+    text = str(value).strip().lower()
+    if text not in OrderStatus.values:
+        raise ValueError(f"Unknown status “{value}”: use one of {', '.join(OrderStatus.values)}.")
+    return text
+
+
+def order_transition_reason_clean(*, to: str, reason: str | None) -> str:
+    """The reason to record for a move to ``to``: required for a cancellation, optional (and
+    kept if given) otherwise; ``ValueError`` says why not."""
+    text = (reason or "").strip()
+    if to in REASON_REQUIRED and not text:
+        raise ValueError(f"A reason is required to move an order to {to}.")
+    if len(text) > MAX_REASON_LENGTH:
+        raise ValueError(f"The reason is too long (at most {MAX_REASON_LENGTH} characters).")
+    return text
+
+
+def order_note_clean(text: Any) -> str:
+    value = str(text or "").strip()
+    if not value:
+        raise ValueError("A note cannot be empty.")
+    if len(value) > MAX_NOTE_LENGTH:
+        raise ValueError(f"A note is at most {MAX_NOTE_LENGTH} characters.")
+    if "\x00" in value:
+        raise ValueError("A note cannot contain a NUL character.")
+    return value
+
+
+def order_fields_locked(status: str) -> bool:
+    """Whether customer, item and quantity of an order in ``status`` are frozen."""
+    return status in LOCKED_STATUSES
+
+
+def order_locked_message(*, reference: str, status: str) -> str:
+    if status in FINAL_STATUSES:
+        return f"Order {reference} is {status}: it is read-only (notes can still be added)."
+    return f"Order {reference} is {status}: its customer, item and quantity can no longer change."

@@ -1,62 +1,82 @@
-"""Spreadsheet import and export on a changelist: upload → preview → confirm, and exports.
+"""Spreadsheet import and export in the admin, and the spreadsheet jobs' pages.
 
-django-import-export draws the buttons, the forms and the pages (styled by unfold); the views are
-ours, written over its public ``import_action``, ``process_import`` and ``export_action``:
+django-import-export draws the buttons and the forms (styled by unfold); the views are ours,
+written over its public ``import_action``, ``process_import`` and ``export_action``:
 
-- **Upload**: the file is checked (extension, first bytes, size), stored in the default storage
-  (shared between app instances) and previewed with a dry run of the model's import service.
-- **Confirm** posts one signed token (stored file, options, who, and the preview's digests); the
-  confirmed run writes exactly what the preview showed or refuses with "the data changed since
-  the preview" and shows a fresh preview. Nothing the browser sends decides which file is read.
-- **Export** streams CSV from the changelist's filtered queryset, or builds XLSX; filters that
-  are not valid for the list are a message, not an error page.
+- **Upload** checks the file (extension, first bytes, size) and makes it an import job
+  (``jobs.py``); small files are checked at once in the request, bigger ones by the worker. The
+  job's page shows the progress, then the preview (counts, the first rows, invalid rows and the
+  error report to download), then *Confirm import*.
+- **Confirm** (on the job's page) writes exactly what the preview showed, or refuses with "the
+  data changed since the preview" and shows a fresh preview. Everything the confirmation uses is
+  on the server, in the job: nothing the browser sends decides which file is read.
+- **Export** streams small CSV exports at once; bigger ones and every XLSX export are jobs whose
+  page ends with a download link. Filters that are not valid for the list are a message.
+- **Spreadsheet jobs** (System in the sidebar): each person sees their own jobs, superusers all.
 """
 
 from __future__ import annotations
 
-import io
 import logging
-import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
 from django import forms
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.core import signing
 from django.core.exceptions import FieldError, PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
+from django.db.models import QuerySet
 from django.http import (
     FileResponse,
     Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseRedirect,
+    JsonResponse,
     StreamingHttpResponse,
 )
+from django.http.response import HttpResponseBase
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
+from unfold.admin import ModelAdmin
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
+from unfold.decorators import display
 
-from .engine import ImportReport, PreviewOutdatedError
-from .exports import csv_chunks, xlsx_write
+from apps.core.errors import DomainError
+
+from .exports import csv_chunks
+from .jobs import (
+    job_cancel,
+    job_confirm,
+    job_export_create,
+    job_import_create,
+    job_run,
+    report_from_json,
+    spreadsheet_admin,
+)
 from .limits import ImportFileError, SheetLimits
-from .readers import detect_format, read_table
+from .models import ACTIVE, JobKind, JobStatus, SpreadsheetJob
+from .plan import ImportReport
+from .readers import detect_format
 from .sheets import Sheet
+from .tasks import job_enqueue
 
 logger = logging.getLogger(__name__)
 
 TEMPLATES_DIR = Path(settings.BASE_DIR) / "fixtures" / "import-templates"
-UPLOAD_DIR = "imports"
-TOKEN_SALT = "spreadsheets.import-confirm"
-TOKEN_MAX_AGE = 24 * 3600
+
+
+def job_url(job: SpreadsheetJob) -> str:
+    return reverse("admin:spreadsheets_spreadsheetjob_change", args=[job.pk])
 
 
 # Forms -------------------------------------------------------------------------------------
@@ -93,31 +113,23 @@ class SpreadsheetImportForm(ImportForm):
         return cleaned
 
 
-class ConfirmImportForm(forms.Form):
-    """The preview's decision, signed: the only thing the confirm step trusts."""
-
-    token = forms.CharField(widget=forms.HiddenInput())
-
-
 # Presentation ------------------------------------------------------------------------------
 
 
 class ImportPreview:
-    """What the import page shows for a report (counts, preview rows, the problems)."""
+    """What a job's page shows of its report (counts, preview rows, the problems)."""
 
-    def __init__(self, report: ImportReport, *, options: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, report: ImportReport) -> None:
         self.report = report
-        self.options = dict(options or {})
         self.diff_headers = list(report.columns)
         self.rows = report.preview
         self.valid_rows = report.preview
         self.error_lines = [(e.row, e.column, e.message) for e in report.errors]
         self.error_lines_truncated = report.errors_truncated
         self.invalid_rows = report.invalid_rows
-        self.base_errors: list[Any] = []
 
 
-# Admin -------------------------------------------------------------------------------------
+# The changelists' import and export --------------------------------------------------------
 
 
 class SpreadsheetAdmin(ImportExportModelAdmin):
@@ -175,10 +187,7 @@ class SpreadsheetAdmin(ImportExportModelAdmin):
             (TEMPLATES_DIR / file_name).open("rb"), as_attachment=True, filename=file_name
         )
 
-    def _import_url(self) -> str:
-        return reverse("admin:{}_{}_import".format(*self.get_model_info()))
-
-    # import: upload and preview
+    # import: upload → job
 
     def _context(self, request: HttpRequest, form: forms.Form | None) -> dict[str, Any]:
         info = self.get_model_info()
@@ -199,151 +208,61 @@ class SpreadsheetAdmin(ImportExportModelAdmin):
                 for name in self.import_template_files
             ],
             "import_max_bytes": settings.IMPORT_MAX_UPLOAD_BYTES,
+            "recent_jobs": SpreadsheetJob.objects.filter(
+                owner=request.user.pk, model=self.model._meta.label_lower
+            )[:5],
         }
         request.current_app = self.admin_site.name
         return context
 
-    def _run(
-        self,
-        request: HttpRequest,
-        stored: str,
-        *,
-        file_name: str,
-        options: Mapping[str, Any],
-        dry_run: bool,
-        expected_digests: list[str] | None = None,
-    ) -> ImportReport:
-        limits = SheetLimits.from_settings()
-        with default_storage.open(stored, "rb") as handle:
-            table = read_table(
-                handle, name=file_name, size=default_storage.size(stored), limits=limits
-            )
-            return type(self).import_service(
-                table=table,
-                dry_run=dry_run,
-                actor=request.user,
-                file_name=file_name,
-                expected_digests=expected_digests,
-                **options,
-            )
-
-    def _preview_response(
-        self,
-        request: HttpRequest,
-        form: forms.Form | None,
-        stored: str,
-        *,
-        file_name: str,
-        options: Mapping[str, Any],
-    ) -> HttpResponse | None:
-        """Dry-run the stored file; the preview page, or ``None`` after adding a form error."""
-        try:
-            report = self._run(request, stored, file_name=file_name, options=options, dry_run=True)
-        except ImportFileError as exc:
-            default_storage.delete(stored)
-            if form is None:
-                raise
-            form.add_error("import_file", exc.message)
-            return None
-        context = self._context(request, form)
-        context["result"] = ImportPreview(report, options=options)
-        if report.invalid:
-            default_storage.delete(stored)
-        else:
-            token = signing.dumps(
-                {
-                    "stored": stored,
-                    "file": file_name,
-                    "model": self.model._meta.label_lower,
-                    "user": request.user.pk,
-                    "options": dict(options),
-                    "digests": report.digests,
-                },
-                salt=TOKEN_SALT,
-                compress=True,
-            )
-            context["confirm_form"] = ConfirmImportForm(initial={"token": token})
-            context["confirm_options"] = dict(options)
-        return TemplateResponse(request, [self.import_template_name], context)
-
     def import_action(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        """Upload: the file becomes a job; small files are checked at once, others by the
+        worker. Either way the next page is the job's."""
         if not self.has_import_permission(request):
             raise PermissionDenied
         form = self.create_import_form(request)
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["import_file"]
             options = {name: form.cleaned_data.get(name) for name in self.import_option_fields}
-            suffix = Path(upload.name or "").suffix.lower()
-            stored = default_storage.save(f"{UPLOAD_DIR}/{uuid.uuid4().hex}{suffix}", upload)
-            response = self._preview_response(
-                request, form, stored, file_name=upload.name or "file", options=options
-            )
-            if response is not None:
-                return response
+            try:
+                job = job_import_create(
+                    model=self.model._meta.label_lower,
+                    upload=upload,
+                    file_name=upload.name or "file",
+                    size=upload.size,
+                    options=options,
+                    actor=request.user,
+                )
+            except ImportFileError as exc:
+                form.add_error("import_file", exc.message)
+            else:
+                if job.size <= settings.SPREADSHEET_SYNC_MAX_BYTES:
+                    job_run(job.pk, live=False)
+                    job.refresh_from_db()
+                    file_error = job.report.get("file_error")
+                    if job.status == JobStatus.FAILED and file_error:
+                        form.add_error("import_file", file_error)
+                        return TemplateResponse(
+                            request, [self.import_template_name], self._context(request, form)
+                        )
+                else:
+                    job_enqueue(job)
+                return HttpResponseRedirect(job_url(job))
         return TemplateResponse(request, [self.import_template_name], self._context(request, form))
-
-    # import: confirm
 
     @method_decorator(require_POST)
     def process_import(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        """django-import-export's confirm URL: imports are confirmed on their job's page."""
         if not self.has_import_permission(request):
             raise PermissionDenied
-        form = ConfirmImportForm(request.POST)
-        try:
-            if not form.is_valid():
-                raise signing.BadSignature("no token")
-            data = signing.loads(form.cleaned_data["token"], salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
-        except signing.BadSignature:
-            messages.error(
-                request,
-                "This import can no longer be confirmed (it expired or the page was altered): "
-                "upload the file again.",
-            )
-            return HttpResponseRedirect(self._import_url())
-        if data.get("model") != self.model._meta.label_lower or data.get("user") != request.user.pk:
-            raise PermissionDenied
-        stored, file_name, options = data["stored"], data["file"], data.get("options", {})
-        if not default_storage.exists(stored):
-            messages.error(
-                request, "The uploaded file is no longer available: upload it again to import it."
-            )
-            return HttpResponseRedirect(self._import_url())
-        try:
-            report = self._run(
-                request,
-                stored,
-                file_name=file_name,
-                options=options,
-                dry_run=False,
-                expected_digests=data.get("digests") or [],
-            )
-        except PreviewOutdatedError as exc:
-            messages.warning(request, exc.message)
-            response = self._preview_response(
-                request, None, stored, file_name=file_name, options=options
-            )
-            assert response is not None
-            return response
-        except ImportFileError as exc:
-            default_storage.delete(stored)
-            messages.error(
-                request, f"Nothing was imported: {exc.message} Upload the file again to review it."
-            )
-            return HttpResponseRedirect(self._import_url())
-        default_storage.delete(stored)
-        plural = self.model._meta.verbose_name_plural
-        messages.success(
-            request,
-            f"Import finished: {report.new} new, {report.updated} updated and {report.skipped} "
-            f"unchanged (skipped) {plural}.",
-        )
-        return HttpResponseRedirect(
-            reverse("admin:{}_{}_changelist".format(*self.get_model_info()))
-        )
+        messages.info(request, "Imports are confirmed on their job's page.")
+        return HttpResponseRedirect(reverse("admin:spreadsheets_spreadsheetjob_changelist"))
 
     # export
 
-    def export_action(self, request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    def export_action(self, request: HttpRequest) -> HttpResponseBase:
+        """CSV of up to ``EXPORT_SYNC_MAX_ROWS`` rows streams at once; bigger exports and every
+        XLSX export run as jobs (at once when small, on the worker otherwise)."""
         if not self.has_export_permission(request):
             raise PermissionDenied
         formats = self.get_export_formats()
@@ -353,6 +272,8 @@ class SpreadsheetAdmin(ImportExportModelAdmin):
         if form.is_valid():
             try:
                 queryset = self.get_export_queryset(request)
+                limit = settings.EXPORT_SYNC_MAX_ROWS
+                small = queryset.order_by()[: limit + 1].count() <= limit
             except (IncorrectLookupParameters, ValidationError, FieldError, ValueError):
                 messages.error(
                     request,
@@ -363,7 +284,19 @@ class SpreadsheetAdmin(ImportExportModelAdmin):
                     reverse("admin:{}_{}_changelist".format(*self.get_model_info()))
                 )
             file_format = formats[int(form.cleaned_data["format"])]()
-            return self.export_response(request, queryset, file_format)
+            if small and not isinstance(file_format, XLSX):
+                return self.export_response(request, queryset, file_format)
+            job = job_export_create(
+                model=self.model._meta.label_lower,
+                query=dict(request.GET.lists()),
+                file_format="xlsx" if isinstance(file_format, XLSX) else "csv",
+                actor=request.user,
+            )
+            if small:
+                job_run(job.pk, live=False)
+            else:
+                job_enqueue(job)
+            return HttpResponseRedirect(job_url(job))
         context = self.init_request_context_data(request, form)
         context["fields_list"] = [
             (self.sheet.model._meta.verbose_name_plural, [c.name for c in self.sheet.columns])
@@ -373,16 +306,270 @@ class SpreadsheetAdmin(ImportExportModelAdmin):
 
     def export_response(
         self, request: HttpRequest, queryset: Any, file_format: Any
-    ) -> HttpResponse | StreamingHttpResponse:
+    ) -> StreamingHttpResponse:
         file_name = self.get_export_filename(request, queryset, file_format)
-        response: HttpResponse | StreamingHttpResponse
-        if isinstance(file_format, XLSX):
-            out = io.BytesIO()
-            xlsx_write(self.sheet, queryset, out)
-            response = HttpResponse(out.getvalue(), content_type=file_format.get_content_type())
-        else:
-            response = StreamingHttpResponse(
-                csv_chunks(self.sheet, queryset), content_type="text/csv; charset=utf-8"
-            )
+        response = StreamingHttpResponse(
+            csv_chunks(self.sheet, queryset), content_type="text/csv; charset=utf-8"
+        )
         response["Content-Disposition"] = f'attachment; filename="{file_name}"'
         return response
+
+
+# The jobs ----------------------------------------------------------------------------------
+
+STATUS_COLOURS = {
+    JobStatus.QUEUED: "info",
+    JobStatus.RUNNING: "warning",
+    JobStatus.AWAITING_CONFIRMATION: "primary",
+    JobStatus.SUCCEEDED: "success",
+    JobStatus.FAILED: "danger",
+    JobStatus.CANCELLED: "info",
+}
+
+
+def _progress(job: SpreadsheetJob) -> dict[str, Any]:
+    elapsed = job.duration_seconds or 0.0
+    total = max(job.rows_total, job.rows_read)
+    rate = job.rows_read / elapsed if elapsed > 0 else 0.0
+    remaining = (total - job.rows_read) / rate if rate and total > job.rows_read else None
+    return {
+        "status": job.status,
+        "status_display": job.get_status_display(),
+        "phase": job.get_phase_display(),
+        "rows_read": job.rows_read,
+        "rows_total": total,
+        "percent": round(100 * job.rows_read / total) if total else 0,
+        "rows_per_second": round(rate),
+        "elapsed_seconds": round(elapsed),
+        "eta_seconds": round(remaining) if remaining is not None else None,
+        "finished": job.finished,
+        "cancel_requested": job.cancel_requested,
+        "message": job.message,
+        "counts": {
+            "new": job.new,
+            "updated": job.updated,
+            "skipped": job.skipped,
+            "invalid": job.invalid,
+        },
+    }
+
+
+@admin.register(SpreadsheetJob)
+class SpreadsheetJobAdmin(ModelAdmin):
+    """The imports and exports people ran: their own, or everyone's for superusers."""
+
+    list_display = (
+        "date_created",
+        "kind",
+        "model_display",
+        "file_name",
+        "owner",
+        "status_display",
+        "counts_display",
+        "duration_display",
+    )
+    list_filter = ("status", "kind")
+    search_fields = ("file_name", "=uuid")
+    ordering = ("-date_created", "-id")
+    list_per_page = 50
+    show_full_result_count = False
+    change_form_template = "admin/spreadsheets/job.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SpreadsheetJob]:
+        qs = super().get_queryset(request).select_related("owner")
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(owner=request.user.pk)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if not (request.user.is_active and request.user.is_staff):
+            return False
+        return obj is None or request.user.is_superuser or obj.owner_id == request.user.pk
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @display(description="model")
+    def model_display(self, job: SpreadsheetJob) -> str:
+        try:
+            return job_model_plural_safe(job)
+        except LookupError:
+            return job.model
+
+    @display(description="status", label=STATUS_COLOURS)
+    def status_display(self, job: SpreadsheetJob) -> str:
+        return job.status
+
+    @display(description="rows")
+    def counts_display(self, job: SpreadsheetJob) -> str:
+        if job.kind == JobKind.EXPORT:
+            return f"{job.rows_read:,}"
+        return (
+            f"{job.rows_read:,} read: {job.new:,} new, {job.updated:,} updated, "
+            f"{job.skipped:,} unchanged, {job.invalid:,} invalid"
+        )
+
+    @display(description="duration")
+    def duration_display(self, job: SpreadsheetJob) -> str:
+        seconds = job.duration_seconds
+        return "—" if seconds is None else f"{seconds:.1f} s"
+
+    def get_urls(self) -> list:
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<path:object_id>/progress/",
+                wrap(self.progress_view),
+                name="spreadsheets_job_progress",
+            ),
+            path(
+                "<path:object_id>/confirm/",
+                wrap(self.confirm_view),
+                name="spreadsheets_job_confirm",
+            ),
+            path(
+                "<path:object_id>/cancel/", wrap(self.cancel_view), name="spreadsheets_job_cancel"
+            ),
+            path(
+                "<path:object_id>/download/",
+                wrap(self.download_view),
+                name="spreadsheets_job_download",
+            ),
+            path(
+                "<path:object_id>/errors/", wrap(self.errors_view), name="spreadsheets_job_errors"
+            ),
+            *super().get_urls(),
+        ]
+
+    def _job(self, request: HttpRequest, object_id: str) -> SpreadsheetJob:
+        try:
+            job = self.get_queryset(request).filter(pk=int(object_id)).first()
+        except (TypeError, ValueError):
+            job = None
+        if job is None or not self.has_view_permission(request, job):
+            raise Http404("No such job.")
+        return job
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        job = self._job(request, object_id)
+        model_admin = _model_admin_or_none(job)
+        report = report_from_json(job.report) if job.kind == JobKind.IMPORT and job.report else None
+        can_import = model_admin is not None and model_admin.has_import_permission(request)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{job.get_kind_display().capitalize()} of {job.file_name}",
+            "opts": self.model._meta,
+            "job": job,
+            "progress": _progress(job),
+            "result": ImportPreview(report) if report is not None else None,
+            "can_confirm": job.status == JobStatus.AWAITING_CONFIRMATION
+            and can_import
+            and job.owner_id == request.user.pk,
+            "can_cancel": job.status in (*ACTIVE, JobStatus.AWAITING_CONFIRMATION)
+            and not job.cancel_requested,
+            "active": job.status in ACTIVE,
+            "download_available": job.kind == JobKind.EXPORT
+            and job.status == JobStatus.SUCCEEDED
+            and bool(job.stored_file),
+            "errors_available": bool(job.error_file),
+            "list_url": reverse("admin:{}_{}_changelist".format(*job.model.split(".")))
+            if model_admin is not None
+            else None,
+            "options": job.options,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, [self.change_form_template], context)
+
+    def progress_view(self, request: HttpRequest, object_id: str) -> JsonResponse:
+        return JsonResponse(_progress(self._job(request, object_id)))
+
+    @method_decorator(require_POST)
+    def confirm_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        job = self._job(request, object_id)
+        model_admin = _model_admin_or_none(job)
+        if (
+            model_admin is None
+            or not model_admin.has_import_permission(request)
+            or job.owner_id != request.user.pk
+        ):
+            raise PermissionDenied
+        try:
+            job = job_confirm(job=job, actor=request.user)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(job_url(job))
+        if job.size <= settings.SPREADSHEET_SYNC_MAX_BYTES:
+            job_run(job.pk, live=False)
+            job.refresh_from_db()
+            if job.status == JobStatus.SUCCEEDED:
+                messages.success(request, job.message)
+                return HttpResponseRedirect(
+                    reverse("admin:{}_{}_changelist".format(*job.model.split(".")))
+                )
+            messages.warning(request, job.message)
+        else:
+            job_enqueue(job)
+        return HttpResponseRedirect(job_url(job))
+
+    @method_decorator(require_POST)
+    def cancel_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        job = self._job(request, object_id)
+        if job.owner_id != request.user.pk and not request.user.is_superuser:
+            raise PermissionDenied
+        try:
+            job_cancel(job=job, actor=request.user)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.info(request, "The job was asked to stop: nothing it did is kept.")
+        return HttpResponseRedirect(job_url(job))
+
+    def _file(self, request: HttpRequest, job: SpreadsheetJob, name: str, download: str) -> Any:
+        if not name or (job.expires_at is not None and job.expires_at < timezone.now()):
+            messages.error(
+                request,
+                "This file has expired and was deleted: files are kept for "
+                f"{settings.SPREADSHEET_FILE_TTL_HOURS} hours. Run the job again.",
+            )
+            return HttpResponseRedirect(job_url(job))
+        try:
+            handle = default_storage.open(name, "rb")
+        except FileNotFoundError:
+            messages.error(request, "This file is no longer available: run the job again.")
+            return HttpResponseRedirect(job_url(job))
+        return FileResponse(handle, as_attachment=True, filename=download)
+
+    def download_view(self, request: HttpRequest, object_id: str) -> Any:
+        job = self._job(request, object_id)
+        if job.kind != JobKind.EXPORT or job.status != JobStatus.SUCCEEDED:
+            raise Http404("This job has no file to download.")
+        return self._file(request, job, job.stored_file, job.file_name)
+
+    def errors_view(self, request: HttpRequest, object_id: str) -> Any:
+        job = self._job(request, object_id)
+        stem = Path(job.file_name).stem
+        return self._file(request, job, job.error_file, f"{stem}-errors.{job.file_format}")
+
+
+def _model_admin_or_none(job: SpreadsheetJob) -> Any:
+    try:
+        return spreadsheet_admin(job.model)
+    except LookupError:
+        return None
+
+
+def job_model_plural_safe(job: SpreadsheetJob) -> str:
+    from django.apps import apps
+
+    return str(apps.get_model(job.model)._meta.verbose_name_plural)

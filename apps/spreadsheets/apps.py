@@ -5,3 +5,10 @@ class SpreadsheetsConfig(AppConfig):
     name = "apps.spreadsheets"
     label = "spreadsheets"
     verbose_name = "Spreadsheets"
+
+    def ready(self) -> None:
+        from apps.core.housekeeping import register
+
+        from .jobs import jobs_sweep
+
+        register("spreadsheet jobs", jobs_sweep)

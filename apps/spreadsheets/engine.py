@@ -24,11 +24,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import uuid as uuid_module
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from itertools import islice
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -52,7 +51,14 @@ BATCH_ROWS = 5000
 LOOKUP_CHUNK = 5000
 _REF_CACHE_MAX = 200_000
 
-Progress = Callable[["ImportReport", Table], None]
+
+class Observer(Protocol):
+    """Follows a run: called after each batch, and for each invalid row (with its cells as read,
+    for an error report). A job's observer stores progress and stops the run when cancelled."""
+
+    def progress(self, report: ImportReport, table: Table) -> None: ...
+
+    def invalid_row(self, number: int, cells: Sequence[Any], errors: Mapping[str, str]) -> None: ...
 
 
 class PreviewOutdatedError(ImportFileError):
@@ -107,7 +113,7 @@ class _Run:
         file_name: str | None,
         options: Mapping[str, Any],
         expected_digests: Sequence[str] | None,
-        progress: Progress | None,
+        observer: Observer | None,
     ) -> None:
         self.sheet = sheet
         self.table = table
@@ -115,7 +121,7 @@ class _Run:
         self.actor = actor
         self.options = {**sheet.options, **options}
         self.expected = list(expected_digests) if expected_digests is not None else None
-        self.progress = progress
+        self.observer = observer
         self.model = sheet.model
         self.import_columns = sheet.import_columns()
         self.report = ImportReport(
@@ -128,10 +134,10 @@ class _Run:
             if dry_run
             else writer_for(self.model, history=History(actor, file_name), now=self.now)
         )
-        self.seen_uuid: dict[int, int] = {}
+        self.seen_uuid: dict[str, int] = {}
         self.seen_key: dict[tuple, int] = {}
         self.matched: dict[int, int] = {}
-        self.vacated: dict[tuple, tuple[int, uuid_module.UUID]] = {}
+        self.vacated: dict[tuple, tuple[int, str]] = {}
         self.ref_cache: dict[tuple[str, int], dict[tuple, tuple | None]] = {}
         self.attnames = {
             ref.field: self.model._meta.get_field(ref.field).attname  # type: ignore[union-attr]
@@ -197,8 +203,8 @@ class _Run:
                     batch_index >= len(self.expected) or self.expected[batch_index] != digest
                 ):
                     raise PreviewOutdatedError(batch[0].number if batch else None)
-                if self.progress is not None:
-                    self.progress(report, self.table)
+                if self.observer is not None:
+                    self.observer.progress(report, self.table)
         except IntegrityError as exc:
             # A concurrent change took a uuid or natural key since the rows were checked.
             raise ImportFileError(
@@ -218,7 +224,7 @@ class _Run:
         has_control = CONTROL_CHARACTER.search
         for number, cells in iter(self.table.rows):
             self.report.rows_read += 1
-            row = PlannedRow(number)
+            row = PlannedRow(number, cells)
             texts = row.text
             width = len(cells)
             # The common case inlined (a string cell): this loop runs once per cell of the file.
@@ -264,6 +270,8 @@ class _Run:
                 self.report.add_row_errors(
                     row.number, row.errors, [row.text.get(c, "") for c in self.report.columns]
                 )
+                if self.observer is not None:
+                    self.observer.invalid_row(row.number, row.raw, row.errors)
                 digest.update(f"{row.number}:invalid\n".encode())
                 continue
             self._count(row)
@@ -386,8 +394,10 @@ class _Run:
         sheet = self.sheet
         names = [*sheet.natural_key, *sheet.compared, *sheet.state]
         annotations = {f"_t{i}": stored_value(self.model, n) for i, n in enumerate(names)}
-        qs = self.model._default_manager.annotate(**annotations).order_by()
-        columns = ["pk", "uuid", *annotations]
+        qs = self.model._default_manager.annotate(
+            _uuid=stored_value(self.model, "uuid"), **annotations
+        ).order_by()
+        columns = ["pk", "_uuid", *annotations]
         nk = len(sheet.natural_key)
 
         def build(values: tuple) -> Target:
@@ -429,7 +439,7 @@ class _Run:
         label = sheet.label
         number = row.number
         if row.uuid is not None:
-            first = self.seen_uuid.get(row.uuid.int)
+            first = self.seen_uuid.get(row.uuid)
             if first is not None:
                 row.error("uuid", f"uuid {row.uuid} is also on row {first}")
                 return
@@ -439,7 +449,7 @@ class _Run:
                 row.error("", f"{self._key_label(row.key)} is also on row {first}")
                 return
         if row.uuid is not None:
-            self.seen_uuid[row.uuid.int] = number
+            self.seen_uuid[row.uuid] = number
         if row.key is not None:
             self.seen_key[row.key] = number
 
@@ -541,7 +551,7 @@ def import_rows(
     file_name: str | None = None,
     options: Mapping[str, Any] | None = None,
     expected_digests: Sequence[str] | None = None,
-    progress: Progress | None = None,
+    observer: Observer | None = None,
 ) -> ImportReport:
     """Check every row of ``table`` against ``sheet``; unless ``dry_run`` or a row is invalid,
     write them all in one transaction. ``expected_digests`` (from a dry run's report) makes the
@@ -554,7 +564,7 @@ def import_rows(
         file_name=file_name,
         options=options or {},
         expected_digests=expected_digests,
-        progress=progress,
+        observer=observer,
     )
     if dry_run:
         report = run.run()

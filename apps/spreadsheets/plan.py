@@ -6,8 +6,7 @@ these types without importing the engine.
 
 from __future__ import annotations
 
-import uuid as uuid_module
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,9 +63,12 @@ class ImportReport:
     def total(self) -> int:
         return self.new + self.updated + self.skipped + self.invalid
 
+    #: Set on a report read back from storage, where the rows behind the count are gone.
+    truncated: bool = False
+
     @property
     def errors_truncated(self) -> bool:
-        return self.invalid > self._error_rows
+        return self.truncated or self.invalid > self._error_rows
 
     def add_row_errors(
         self, row: int, errors: Mapping[str, str], values: list[str] | None = None
@@ -92,7 +94,7 @@ class Target:
     """The stored object a row names: its key and the fields the sheet compares or reads."""
 
     pk: int
-    uuid: uuid_module.UUID
+    uuid: str
     key: tuple | None
     values: dict[str, Any]
 
@@ -109,6 +111,7 @@ class PlannedRow:
         "fetched",
         "key",
         "number",
+        "raw",
         "refs",
         "target",
         "text",
@@ -116,15 +119,17 @@ class PlannedRow:
         "values",
     )
 
-    def __init__(self, number: int) -> None:
+    def __init__(self, number: int, raw: Sequence[Any] = ()) -> None:
         self.number = number
+        #: The row's cells as read from the file (for error reports).
+        self.raw = raw
         self.text: dict[str, str] = {}
         self.cells: dict[str, Any] = {}
         self.values: dict[str, Any] = {}
         self.refs: dict[str, tuple[int, tuple]] = {}
         self.fetched: dict[str, tuple] = {}
         self.errors: dict[str, str] = {}
-        self.uuid: uuid_module.UUID | None = None
+        self.uuid: str | None = None
         self.key: tuple | None = None
         self.target: Target | None = None
         self.data: dict[str, Any] = {}

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .limits import ImportFileError, SheetLimitError, SheetLimits
-from .xlsx import XlsxReader
+from .xlsx_reader import XlsxReader
 
 CSV = "csv"
 XLSX = "xlsx"
@@ -62,6 +62,8 @@ class Table:
     raw_headers: list[str] = field(default_factory=list)
     size: int = 0
     position: Any = None
+    #: What ``bytes_read()`` counts up to (the file's size, or an XLSX's inflated worksheet).
+    size_hint: int = 0
 
     @classmethod
     def from_rows(cls, headers: Iterable[Any], rows: Iterable[Sequence[Any]]) -> Table:
@@ -73,6 +75,12 @@ class Table:
 
     def bytes_read(self) -> int:
         return self.position() if callable(self.position) else 0
+
+    def close(self) -> None:
+        """Stop reading (before the underlying file is closed): releases an XLSX archive."""
+        close = getattr(self.rows, "close", None)
+        if callable(close):
+            close()
 
 
 class _Numbered:
@@ -111,9 +119,11 @@ def read_table(fileobj: IO[bytes], *, name: str, size: int, limits: SheetLimits)
     file_format = detect_format(name, head)
     if file_format == XLSX:
         reader = XlsxReader(fileobj, size=size, limits=limits)
-        return _table_from_stream(
+        table = _table_from_stream(
             reader.rows(), size=size, position=lambda: reader.budget.used, limits=limits
         )
+        table.size_hint = reader.inflated_size()
+        return table
     counting = _CountingReader(fileobj)
     return _table_from_stream(
         _csv_rows(counting, limits), size=size, position=lambda: counting.consumed, limits=limits

@@ -114,10 +114,12 @@ class UUIDText(Func):
 
 def stored_value(model: type[models.Model], name: str) -> Any:
     """The expression that reads field ``name`` (or its attname) as stored, for comparison with
-    parsed cells: phone numbers as their E.164 text."""
+    parsed cells: phone numbers as their E.164 text, uuids as their canonical text."""
     field_ = model._meta.get_field(name)
     if isinstance(field_, PhoneNumberField):
         return stored_text(name)
+    if isinstance(field_, models.UUIDField):
+        return UUIDText(name)
     return F(field_.attname)  # type: ignore[union-attr]
 
 
@@ -177,9 +179,8 @@ class Sheet:
 
     # --- export ---------------------------------------------------------------------------------
 
-    def export_rows(self, queryset: models.QuerySet) -> Iterator[tuple[Any, ...]]:
-        """The export columns' values of each object, as Python values (numbers stay numbers,
-        uuids and datetimes become text)."""
+    def export_queryset(self, queryset: models.QuerySet) -> tuple[models.QuerySet, list[str]]:
+        """``queryset`` annotated with one expression per export column, and their names."""
         names: list[str] = []
         annotations: dict[str, Any] = {}
         for index, column in enumerate(self.columns):
@@ -189,10 +190,19 @@ class Sheet:
                     source = UUIDText(source)
                 elif self._is_phone(source):
                     source = stored_text(source)
+                else:
+                    source = F(source)
             name = f"_x{index}"
-            annotations[name] = source if not isinstance(source, str) else F(source)
+            annotations[name] = source
             names.append(name)
-        rows = queryset.annotate(**annotations).values_list(*names).iterator(chunk_size=2000)
+        return queryset.annotate(**annotations), names
+
+    def export_rows(self, queryset: models.QuerySet) -> Iterator[tuple[Any, ...]]:
+        """The export columns' values of each object, as Python values (numbers stay numbers,
+        uuids and datetimes become text: ISO 8601 in the site's time zone, to the
+        microsecond)."""
+        annotated, names = self.export_queryset(queryset)
+        rows = annotated.values_list(*names).iterator(chunk_size=2000)
         zone = timezone.get_current_timezone()
         cents = [
             Decimal(1).scaleb(-c.places) if c.places is not None else None for c in self.columns
@@ -230,5 +240,5 @@ def _export_converter(value: Any, cent: Decimal | None, zone: Any) -> Callable[[
         # SQLite drops the scale of a product: 200 instead of 200.00.
         return lambda v: Decimal(v).quantize(cent)
     if isinstance(value, dt.datetime):
-        return lambda v: v.astimezone(zone).isoformat()
+        return lambda v: v.astimezone(zone).isoformat(timespec="microseconds")
     return None

@@ -119,6 +119,9 @@ class BulkWriter(Writer):
         )
 
 
+_MISSING = object()
+
+
 def _copy_text(value: Any) -> str:
     if value is None:
         return "\\N"
@@ -176,22 +179,60 @@ class CopyWriter(Writer):
                 [self.now, self.history.reason, kind, user_id, keys],
             )
 
+    def _default_texts(self) -> dict[str, Callable[[], str]]:
+        """Each column's COPY text when a row does not give it: computed once when the default
+        is a constant (the import's time, a status), per row when it is a callable (a uuid)."""
+        out: dict[str, Callable[[], str]] = {}
+        for f in self.fields:
+            make = self.defaults[f.attname]
+            if f.attname == "date_modified" or (
+                isinstance(f, models.DateTimeField) and make() is self.now
+            ):
+                text = _copy_text(self.now)
+                out[f.attname] = lambda text=text: text  # type: ignore[misc]
+            elif f.has_default() and callable(f.default):
+                out[f.attname] = lambda make=make: _copy_text(make())  # type: ignore[misc]
+            else:
+                text = _copy_text(make())
+                out[f.attname] = lambda text=text: text  # type: ignore[misc]
+        return out
+
     def insert(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
         if not rows:
             return []
         buffer = io.StringIO()
         uuids: list[Any] = []
         columns = self.columns
+        defaults = self._default_texts()
+        convert = _copy_text
+        uuid_default = defaults["uuid"]
+        write = buffer.write
         for data in rows:
-            values = self.complete(data)
-            uuids.append(values["uuid"])
-            buffer.write("\t".join([_copy_text(values[c]) for c in columns]))
-            buffer.write("\n")
+            cells = []
+            for c in columns:
+                value = data.get(c, _MISSING)
+                if c == "uuid":
+                    text = uuid_default() if value is _MISSING or value is None else str(value)
+                    uuids.append(text)
+                elif value is _MISSING:
+                    text = defaults[c]()
+                elif (
+                    type(value) is str
+                    and "\\" not in value
+                    and "\t" not in value
+                    and ("\n" not in value and "\r" not in value)
+                ):
+                    text = value
+                else:
+                    text = convert(value)
+                cells.append(text)
+            write("\t".join(cells))
+            write("\n")
         buffer.seek(0)
         with connection.cursor() as cursor:
             # psycopg2's copy_expert: Django's cursor wrapper has no COPY of its own.
             cursor.cursor.copy_expert(self.copy_sql, buffer)
-        self._history("uuid = ANY(%s::uuid[])", "+", [str(u) for u in uuids])
+        self._history("uuid = ANY(%s::uuid[])", "+", uuids)
         return uuids
 
     def update(self, rows: Sequence[tuple[int, Mapping[str, Any]]]) -> None:

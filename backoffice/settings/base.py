@@ -107,6 +107,29 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+
+def add_jobs_connection(databases: dict[str, Any]) -> None:
+    """A second connection to the same PostgreSQL database: a spreadsheet job stores its progress
+    through it while its import's transaction is open (apps/spreadsheets/jobs.py)."""
+    if databases["default"]["ENGINE"].endswith("postgresql"):
+        databases["jobs"] = {**databases["default"], "TEST": {"MIRROR": "default"}}
+
+
+add_jobs_connection(DATABASES)
+
+
+def sqlite_one_writer(database: dict[str, Any]) -> dict[str, Any]:
+    """SQLite's transactions begin IMMEDIATE: a transaction takes the write lock at its first
+    statement, so concurrent writers queue for it (up to the busy timeout) instead of failing
+    with "database is locked" when a read turns into a write, and a check-then-insert (the SMS
+    cost guard) cannot interleave with another. No effect on other databases."""
+    if database.get("ENGINE") == "django.db.backends.sqlite3":
+        database.setdefault("OPTIONS", {}).setdefault("transaction_mode", "IMMEDIATE")
+    return database
+
+
+sqlite_one_writer(DATABASES["default"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -157,6 +180,16 @@ IMPORT_XLSX_MAX_EXPANDED_BYTES = env.int("IMPORT_XLSX_MAX_EXPANDED_BYTES", defau
 IMPORT_XLSX_MAX_RATIO = env.int("IMPORT_XLSX_MAX_RATIO", default=100)
 IMPORT_XLSX_MAX_SHARED_STRINGS = env.int("IMPORT_XLSX_MAX_SHARED_STRINGS", default=1_048_576)
 IMPORT_PREVIEW_ROWS = env.int("IMPORT_PREVIEW_ROWS", default=100)
+# Spreadsheet jobs: uploads up to this size are checked and written in the request; bigger ones,
+# every XLSX export and CSV exports of more rows than EXPORT_SYNC_MAX_ROWS run on the worker.
+SPREADSHEET_SYNC_MAX_BYTES = env.int("SPREADSHEET_SYNC_MAX_BYTES", default=1024 * 1024)
+EXPORT_SYNC_MAX_ROWS = env.int("EXPORT_SYNC_MAX_ROWS", default=10_000)
+# Export files and error reports are kept this long; previews not confirmed expire too.
+SPREADSHEET_FILE_TTL_HOURS = env.int("SPREADSHEET_FILE_TTL_HOURS", default=24)
+# A running job whose worker has not reported for this long is marked failed.
+SPREADSHEET_HEARTBEAT_TIMEOUT_SECONDS = env.int(
+    "SPREADSHEET_HEARTBEAT_TIMEOUT_SECONDS", default=120
+)
 # Files a request (an upload) may carry; large uploads go to a temporary file, not memory.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
@@ -166,10 +199,15 @@ TASKS = {
     "default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}
 }
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")
+# Production settings refuse the console backend (messages only logged, yet marked sent) unless
+# this says the environment must not send SMS.
+SMS_ALLOW_CONSOLE_BACKEND = env.bool("SMS_ALLOW_CONSOLE_BACKEND", default=False)
 AFRICASTALKING_USERNAME = env.str("AFRICASTALKING_USERNAME", default="sandbox")
 AFRICASTALKING_API_KEY = env.str("AFRICASTALKING_API_KEY", default="")
 AFRICASTALKING_SENDER_ID = env.str("AFRICASTALKING_SENDER_ID", default="")
 AFRICASTALKING_API_URL = env.str("AFRICASTALKING_API_URL", default="")
+# The delivery-report callback (/sms/delivery-reports/…): off answers 404 and needs no secret.
+SMS_DELIVERY_REPORTS_ENABLED = env.bool("SMS_DELIVERY_REPORTS", default=True)
 SMS_DELIVERY_REPORT_SECRET = env.str("SMS_DELIVERY_REPORT_SECRET", default="")
 SMS_DELIVERY_REPORT_AUTH = env.str("SMS_DELIVERY_REPORT_AUTH", default="url")
 SMS_DELIVERY_REPORT_USERNAME = env.str("SMS_DELIVERY_REPORT_USERNAME", default="africastalking")
@@ -217,10 +255,22 @@ OIDC_USERINFO_CACHE_SECONDS = env.int("OIDC_USERINFO_CACHE_SECONDS", default=60)
 OIDC_JWKS_CACHE_SECONDS = env.int("OIDC_JWKS_CACHE_SECONDS", default=3600)
 OIDC_JWKS_MIN_REFRESH_SECONDS = env.int("OIDC_JWKS_MIN_REFRESH_SECONDS", default=30)
 OIDC_DISCOVERY_CACHE_SECONDS = env.int("OIDC_DISCOVERY_CACHE_SECONDS", default=86400)
+# Calls to the IdP: connect and read timeouts (s); after a failure, requests that need the IdP
+# get a 503 at once for this long instead of each waiting for it.
+OIDC_HTTP_CONNECT_TIMEOUT = env.float("OIDC_HTTP_CONNECT_TIMEOUT", default=2.0)
 OIDC_HTTP_TIMEOUT = env.float("OIDC_HTTP_TIMEOUT", default=5.0)
-# mozilla-django-oidc: only its DRF class is used, with a backend that reads the IdP's endpoints
-# from discovery; it stays out of AUTHENTICATION_BACKENDS because allauth owns sessions.
-OIDC_DRF_AUTH_BACKEND = "apps.accounts.oidc.BearerTokenBackend"
+OIDC_IDP_FAILURE_BACKOFF_SECONDS = env.float("OIDC_IDP_FAILURE_BACKOFF_SECONDS", default=10.0)
+# Userinfo calls for opaque tokens not seen before, per client address (the client address
+# behind the load balancer comes from X-Forwarded-For with AXES_PROXY_COUNT); empty = no limit.
+OIDC_UNKNOWN_TOKEN_RATE = env.str("OIDC_UNKNOWN_TOKEN_RATE", default="30/minute")
+# mozilla-django-oidc: its DRF class reads the header and calls our backend; its backend's
+# constructor reads these (endpoints empty = from the IdP's discovery document). It stays out of
+# AUTHENTICATION_BACKENDS because allauth owns sessions (and the code flow: the token endpoint
+# and client are read but not used).
+OIDC_DRF_AUTH_BACKEND = "apps.accounts.bearer.BearerTokenBackend"
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT", default="")
 OIDC_RP_CLIENT_ID = OIDC_CLIENT_ID
 OIDC_RP_CLIENT_SECRET = OIDC_CLIENT_SECRET
 
@@ -329,7 +379,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["apps.api_toolkit.throttling.UserThrottle"],
     # Per-process unless CACHES points at a shared cache.
     "DEFAULT_THROTTLE_RATES": {"user": env.str("API_THROTTLE_USER_RATE", default="1200/minute")},
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON bodies up to DATA_UPLOAD_MAX_MEMORY_SIZE bytes and API_JSON_MAX_DEPTH levels.
+    "DEFAULT_PARSER_CLASSES": ["apps.api_toolkit.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "apps.api_toolkit.renderers.OrjsonRenderer",
         *(
@@ -348,6 +399,10 @@ REST_FRAMEWORK = {
 API_IDEMPOTENCY_KEY_TTL_HOURS = env.int("API_IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 API_IDEMPOTENCY_KEY_REQUIRED = env.list("API_IDEMPOTENCY_KEY_REQUIRED", default=[])
 API_REQUIRE_IF_MATCH = env.bool("API_REQUIRE_IF_MATCH", default=False)
+# Bounded work per request: JSON nesting depth, and the words and characters of ?search=.
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
+SEARCH_MAX_TERMS = env.int("SEARCH_MAX_TERMS", default=8)
+SEARCH_MAX_CHARS = env.int("SEARCH_MAX_CHARS", default=200)
 SPECTACULAR_SETTINGS = {
     "TITLE": "CustOrder API",
     "DESCRIPTION": (
@@ -360,13 +415,44 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SCHEMA_PATH_PREFIX": "/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"SizeEnum": "apps.items.models.Size"},
+    "ENUM_NAME_OVERRIDES": {
+        "SizeEnum": "apps.items.models.Size",
+        "OrderStatusEnum": "apps.orders.models.OrderStatus",
+    },
     # Served from drf-spectacular-sidecar's static files: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
 DASHBOARD_HISTORY_CACHE_SECONDS = env.int("DASHBOARD_HISTORY_CACHE_SECONDS", default=300)
+
+# Order workflow (README "Orders"): which status changes text the customer, and with what.
+# ``placed`` uses SMS_CONFIRMATION_TEMPLATE; the others their own template below. Templates take
+# the confirmation's fields; checked at start-up (apps/notifications/checks.py).
+SMS_NOTIFY_STATUSES = env.list("SMS_NOTIFY_STATUSES", default=["placed", "dispatched", "cancelled"])
+SMS_STATUS_TEMPLATES = {
+    "confirmed": env.str(
+        "SMS_TEMPLATE_CONFIRMED",
+        default="Hi {first_name}, we are preparing your order {reference}: {quantity} x {item}.",
+    ),
+    "dispatched": env.str(
+        "SMS_TEMPLATE_DISPATCHED",
+        default="Hi {first_name}, your order {reference} ({quantity} x {item}) is on its way.",
+    ),
+    "delivered": env.str(
+        "SMS_TEMPLATE_DELIVERED",
+        default="Hi {first_name}, your order {reference} has been delivered. Thank you!",
+    ),
+    "cancelled": env.str(
+        "SMS_TEMPLATE_CANCELLED",
+        default=(
+            "Hi {first_name}, your order {reference} ({quantity} x {item}, {total}) has been "
+            "cancelled. Please contact us with any questions."
+        ),
+    ),
+}
+# Most orders one admin action may move at once (the work runs inside the request).
+ORDERS_BULK_ACTION_MAX = env.int("ORDERS_BULK_ACTION_MAX", default=500)
 
 # Audit history (django-simple-history): who changed what, and through which path.
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True

@@ -3,16 +3,27 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from apps.observability.logs import json_logging_config
+from apps.security.checks import configuration_problems
 
 from .base import *  # noqa: F403
-from .base import LOGGING, env
+from .base import (
+    LOGGING,
+    SMS_ALLOW_CONSOLE_BACKEND,
+    SMS_BACKEND,
+    SMS_DELIVERY_REPORT_AUTH,
+    SMS_DELIVERY_REPORT_SECRET,
+    SMS_DELIVERY_REPORTS_ENABLED,
+    add_jobs_connection,
+    env,
+    sqlite_one_writer,
+)
 
 DEBUG = False
 if env.bool("DJANGO_DEBUG", default=False):
     raise ImproperlyConfigured("DJANGO_DEBUG cannot be on with production settings.")
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+ALLOWED_HOSTS = [host.strip() for host in env.list("DJANGO_ALLOWED_HOSTS") if host.strip()]
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 if env.str("DATABASE_URL", default="") or not env.str("DB_HOST", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
@@ -32,9 +43,29 @@ else:
     }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+add_jobs_connection(DATABASES)
+sqlite_one_writer(DATABASES["default"])
 
 if len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be at least 50 characters.")
+
+# A configuration that would run but not work (no host accepted, SMS only logged, delivery
+# reports all refused) stops the process here: gunicorn runs no system checks.
+_problems = configuration_problems(
+    deployed=True,
+    debug=False,
+    allowed_hosts=ALLOWED_HOSTS,
+    sms_backend=SMS_BACKEND,
+    sms_console_allowed=SMS_ALLOW_CONSOLE_BACKEND,
+    delivery_reports=SMS_DELIVERY_REPORTS_ENABLED,
+    delivery_secret=SMS_DELIVERY_REPORT_SECRET,
+    delivery_auth=SMS_DELIVERY_REPORT_AUTH,
+)
+if _problems:
+    raise ImproperlyConfigured(
+        "Production settings refuse to start: "
+        + " ".join(f"[{p.id}] {p.message} {p.hint}" for p in _problems)
+    )
 
 LOCAL_LOGIN_ENABLED = env.bool("LOCAL_LOGIN_ENABLED", default=False)
 

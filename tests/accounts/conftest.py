@@ -1,1 +1,8 @@
-from tests.idp_fixtures import idp, sso_settings, start_idp  # noqa: F401
+from tests.accounts.bearer_helpers import threads  # noqa: F401
+from tests.idp_fixtures import (  # noqa: F401
+    fault_proxy,
+    idp,
+    refused_url,
+    sso_settings,
+    start_idp,
+)

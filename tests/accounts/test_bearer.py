@@ -5,24 +5,30 @@ import hashlib
 import hmac
 import json
 import time
+from typing import Any
 
 import jwt
 import pytest
-from allauth.socialaccount.models import SocialAccount
 from cryptography.hazmat.primitives import serialization
-from django.contrib.auth.models import Group, Permission
 from django.test import Client
 
 from apps.accounts.services import service_account_create
 from apps.customers.models import Customer
 from apps.items.models import Item
 from apps.orders.models import Order
-from tests.factories import OrderFactory, UserFactory
+from tests.accounts.bearer_helpers import (
+    WRITE_PERMS,
+    bearer,
+    group_with,
+    provision_sso_user,
+    signing_keys,
+    wait_for_background_refresh,
+)
+from tests.factories import OrderFactory
 from tests.idp_fixtures import (
     API_AUDIENCE,
     MACHINE_CLIENT_ID,
     MACHINE_CLIENT_SECRET,
-    PROVIDER_ID,
     STRANGER_CLIENT_ID,
     STRANGER_CLIENT_SECRET,
     configure_sso,
@@ -31,32 +37,8 @@ from tests.idp_fixtures import (
 
 pytestmark = pytest.mark.django_db
 
-WRITE_PERMS = [
-    f"{action}_{model}"
-    for model in ("customer", "item", "order")
-    for action in ("view", "add", "change", "delete")
-]
 
-
-def group_with(name: str, codenames: list[str]) -> Group:
-    group, _ = Group.objects.get_or_create(name=name)
-    group.permissions.set(Permission.objects.filter(codename__in=codenames))
-    return group
-
-
-def provision_sso_user(sub: str, *, groups: list[Group] = ()):
-    """A person who has signed in once by SSO (what the admin login leaves behind)."""
-    user = UserFactory(username=sub)
-    user.groups.set(groups)
-    SocialAccount.objects.create(user=user, provider=PROVIDER_ID, uid=sub, extra_data={})
-    return user
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
-
-
-def create_everything(client: Client, headers: dict[str, str]):
+def create_everything(client: Client, headers: dict[str, Any]):
     customer = client.post(
         "/v1/customers",
         {"first_name": "Wanjiru", "last_name": "Kamau", "phone_number": "+254712000001"},
@@ -157,16 +139,15 @@ def test_es256_tokens_are_accepted(sso_settings):
 
 def test_jwks_refetched_when_a_new_kid_appears(sso_settings, settings):
     """The IdP rotated its keys: a token with an unseen kid makes one JWKS fetch, then works."""
-    from apps.accounts import oidc
-
     idp = sso_settings
     provision_sso_user("sub-bob", groups=[group_with("Operations", WRITE_PERMS)])
     client = Client()
     assert client.get("/v1/customers", **bearer(idp.sign(sub="sub-bob"))).status_code == 200
     # What this process knew before the rotation: only an old key.
-    state = oidc._current_state()
-    state.keys = {"old": jwt.PyJWK(make_rsa_key("old").public_jwk)}
-    state.keys_fetched = time.monotonic() - settings.OIDC_JWKS_MIN_REFRESH_SECONDS
+    keys = signing_keys()
+    assert keys.jwk_set_cache is not None
+    keys.jwk_set_cache.put({"keys": [make_rsa_key("old").public_jwk]})
+    keys.last_attempt = time.monotonic() - settings.OIDC_JWKS_MIN_REFRESH_SECONDS
     before = idp.request_count()
     assert client.get("/v1/customers", **bearer(idp.sign(sub="sub-bob"))).status_code == 200
     assert idp.request_count() - before == 1
@@ -324,6 +305,9 @@ def test_idp_down_is_503_not_500(settings, start_idp):
 
 def test_idp_down_with_warm_keys_still_serves(settings, start_idp):
     idp = start_idp()
+    # Short lifespans, so the cached keys and discovery fall due during the test.
+    settings.OIDC_JWKS_CACHE_SECONDS = 1
+    settings.OIDC_DISCOVERY_CACHE_SECONDS = 1
     configure_sso(settings, idp.issuer)
     provision_sso_user("sub-bob", groups=[group_with("Operations", WRITE_PERMS)])
     client = Client()
@@ -331,24 +315,20 @@ def test_idp_down_with_warm_keys_still_serves(settings, start_idp):
     idp.stop()
     assert client.get("/v1/customers", **bearer(idp.sign(sub="sub-bob"))).status_code == 200
     # Even once the cached keys are due for a refresh that cannot happen.
-    from apps.accounts import oidc
-
-    state = oidc._current_state()
-    state.keys_expires = state.discovery_expires = 0
+    time.sleep(1.1)
     assert client.get("/v1/customers", **bearer(idp.sign(sub="sub-bob"))).status_code == 200
     # A kid nobody has seen needs the IdP: 503 once, then refused without waiting on the IdP
     # again until OIDC_JWKS_MIN_REFRESH_SECONDS have passed.
-    state.keys_fetched = time.monotonic() - settings.OIDC_JWKS_MIN_REFRESH_SECONDS
+    keys = signing_keys()
+    wait_for_background_refresh(keys)
+    keys.last_attempt = time.monotonic() - settings.OIDC_JWKS_MIN_REFRESH_SECONDS
     rotated = bearer(idp.sign(sub="sub-bob", key=make_rsa_key("rotated")))
     assert client.get("/v1/customers", **rotated).status_code == 503
     assert client.get("/v1/customers", **rotated).status_code == 401
 
 
 def test_bearer_refused_when_sso_not_configured(settings, idp):
-    from apps.accounts import oidc
-
     settings.OIDC_ISSUER = ""
-    oidc.reset_caches()
     response = Client().get("/v1/customers", **bearer(idp.sign(sub="sub-bob")))
     assert response.status_code == 401
     assert "no identity provider" in response.json()["detail"]

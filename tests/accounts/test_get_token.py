@@ -64,7 +64,7 @@ def test_client_credentials(sso_settings):
 
 def test_authorization_code_with_pkce(sso_settings):
     idp = sso_settings
-    user = UserFactory(username="bob")
+    user = UserFactory(username="bob", is_staff=True)
     user.groups.add(readers())
     SocialAccount.objects.create(user=user, provider=PROVIDER_ID, uid="sub-bob", extra_data={})
     process = subprocess.Popen(

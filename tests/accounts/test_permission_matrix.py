@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from apps.accounts.roles import roles_sync
 from apps.notifications.models import SmsMessage
+from apps.orders.models import Order, OrderEvent
 from tests.factories import CustomerFactory, ItemFactory, OrderFactory, UserFactory
 
 from .permission_matrix import MATRIX, ROLES, markdown_table
@@ -83,6 +84,25 @@ def _resend(c, w):
     return SmsMessage.objects.count() == before + 1
 
 
+def _move(action, key, to, reason=None):
+    def check(c, w):
+        order = w[key]
+        data = {"action": action, "_selected_action": [order.pk]}
+        if reason:
+            data |= {"post": "yes", "reason": reason}
+        c.post(reverse("admin:orders_order_changelist"), data)
+        return Order.objects.get(pk=order.pk).status == to
+
+    return check
+
+
+def _note(c, w):
+    order = w["order"]
+    response = c.post(reverse("admin:orders_order_add_note", args=[order.pk]), {"text": "hi"})
+    assert response.status_code in (302, 403)
+    return OrderEvent.objects.filter(order=order, kind="note").exists()
+
+
 def _dashboard(c, w):
     response = c.get(reverse("admin:index"))
     assert response.status_code == 200
@@ -113,6 +133,11 @@ CHECKS = {
     "change item": _change_item,
     "delete item": _delete("items_item", "free_item"),
     "resend SMS (action)": _resend,
+    "confirm orders": _move("confirm_orders", "placed", "confirmed"),
+    "mark orders dispatched": _move("dispatch_orders", "confirmed", "dispatched"),
+    "mark orders delivered": _move("deliver_orders", "dispatched", "delivered"),
+    "cancel orders": _move("cancel_orders", "to_cancel", "cancelled", reason="test"),
+    "add order notes": _note,
     "import orders": _url("admin:orders_order_import"),
     "import customers": _url("admin:customers_customer_import"),
     "import items": _url("admin:items_item_import"),
@@ -140,6 +165,10 @@ def test_role_can_do_exactly_what_the_matrix_says(role):
         "order": OrderFactory(item=ItemFactory(price=Decimal("5"))),
         "free_customer": CustomerFactory(),
         "free_item": ItemFactory(),
+        "placed": OrderFactory(),
+        "confirmed": OrderFactory(status="confirmed"),
+        "dispatched": OrderFactory(status="dispatched"),
+        "to_cancel": OrderFactory(),
     }
     actual = {capability: check(client, world) for capability, check in CHECKS.items()}
     expected = {capability: role in allowed for capability, allowed in MATRIX.items()}

@@ -1,5 +1,7 @@
 """Service accounts: created by staff in the admin, used by machine clients with their tokens."""
 
+from typing import Any
+
 import pytest
 from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth.models import Group, Permission
@@ -105,7 +107,7 @@ def test_deactivated_service_account_tokens_are_refused(sso_settings):
     account = service_account_create(client_id=MACHINE_CLIENT_ID, groups=[group])
     token = idp.client_credentials_token(MACHINE_CLIENT_ID, MACHINE_CLIENT_SECRET)
     client = Client()
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    headers: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     assert client.get("/v1/orders", **headers).status_code == 200
     service_account_update(service_account=account, is_active=False)
     response = client.get("/v1/orders", **headers)

@@ -1,3 +1,4 @@
+import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -85,12 +86,12 @@ def test_dashboard_query_count_does_not_grow_with_data(
         Order.objects.filter(pk=order.pk).update(date_created=now - timedelta(days=i % 40))
     staff_client.get(reverse("admin:index"))
     cache.clear()
-    # session, user, 2 permission lookups, then 6 aggregates (days and items split into
-    # history and today, customers, SMS); with the history cached, 4.
-    with django_assert_max_num_queries(10):
+    # session, user, 2 permission lookups, then 8 aggregates (days and items split into
+    # history and today, customers, SMS, the two backlog statuses); with the history cached, 6.
+    with django_assert_max_num_queries(12):
         response = staff_client.get(reverse("admin:index"))
     assert response.status_code == 200
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(10):
         staff_client.get(reverse("admin:index"))
 
 
@@ -123,3 +124,74 @@ def test_dashboard_hides_figures_without_order_view_permission(client):
     # The sidebar only links what the role may open.
     assert reverse("admin:customers_customer_changelist") in html
     assert reverse("admin:orders_order_changelist") not in html
+
+
+def _cancel(order):
+    Order.objects.filter(pk=order.pk).update(status="cancelled")
+    return order
+
+
+def test_cancelled_orders_leave_every_revenue_figure(staff_client):
+    today = timezone.localdate()
+    noon = start_of_day(today) + timedelta(hours=12)
+    kept = _order_at(noon, price="10.00", quantity=2, size="L")
+    _cancel(_order_at(noon, price="500.00", quantity=1, size="L", item=kept.item))
+    _cancel(_order_at(noon, price="7.00", quantity=1, size="S"))
+    [day] = order_daily_totals(since=today, until=today)
+    assert (day.orders, day.revenue) == (1, Decimal("20.00"))
+    assert [
+        (r.name, r.orders, r.revenue) for r in order_item_revenue(since=today, until=today)
+    ] == [(kept.item.name, 1, Decimal("20.00"))]
+    response = staff_client.get(reverse("admin:index"))
+    ctx = response.context
+    todays = next(k for k in ctx["kpis"] if k["title"] == "Today")
+    assert (todays["orders"], todays["revenue"]) == ("1", "KES 20.00")
+    sizes = json.loads(ctx["size_chart"])
+    assert dict(zip(sizes["labels"], sizes["datasets"][0]["data"], strict=True)) == {
+        "S": 0,
+        "M": 0,
+        "L": 20.0,
+        "XL": 0,
+        "XXL": 0,
+    }
+    assert ctx["top_items"]["rows"] == [[kept.item.name, "L", "1", "2", "KES 20.00"]]
+    assert "leave cancelled orders out" in response.content.decode()
+
+
+def test_backlog_counts_waiting_orders_with_the_oldest(staff_client):
+    now = timezone.now()
+    old = _order_at(now - timedelta(days=3))
+    _order_at(now - timedelta(hours=2))
+    confirmed = _order_at(now - timedelta(hours=5))
+    Order.objects.filter(pk=confirmed.pk).update(status="confirmed")
+    _cancel(_order_at(now - timedelta(days=9)))
+    delivered = _order_at(now - timedelta(days=20))
+    Order.objects.filter(pk=delivered.pk).update(status="delivered")
+    response = staff_client.get(reverse("admin:index"))
+    cards = {c["status"]: c for c in response.context["backlog"]}
+    assert (cards["placed"]["count"], cards["placed"]["oldest"]) == (
+        "2",
+        "oldest placed 3 days ago",
+    )
+    assert (cards["confirmed"]["count"], cards["confirmed"]["oldest"]) == (
+        "1",
+        "oldest placed 5 h ago",
+    )
+    html = response.content.decode()
+    assert 'data-status="placed">2<' in html
+    # The card opens the list of those orders, oldest first.
+    listed = staff_client.get(cards["placed"]["url"]).context["cl"].result_list
+    assert next(o.pk for o in listed) == old.pk
+    assert {o.status for o in listed} == {"placed"}
+
+
+def test_backlog_count_is_capped():
+    from apps.orders.reports import order_backlog
+
+    now = timezone.now()
+    for hours in (1, 2, 3):
+        _order_at(now - timedelta(hours=hours))
+    placed, confirmed = order_backlog(cap=2)
+    assert (placed.count, placed.capped) == (2, True)
+    assert placed.oldest == Order.objects.order_by("date_created").first().date_created
+    assert (confirmed.count, confirmed.capped, confirmed.oldest) == (0, False, None)

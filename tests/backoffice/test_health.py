@@ -92,3 +92,43 @@ def test_readyz_503_when_database_is_unreachable():
     status, body = result.stdout.strip().split(" ", 1)
     assert status == "503"
     assert json.loads(body) == {"status": "unavailable", "database": "unreachable"}
+
+
+@pytest.mark.django_db
+def test_readyz_503_when_a_configuration_check_fails(client, settings, caplog):
+    """A deployed environment whose SMS only go to the log, with no delivery-report secret:
+    it would serve requests, so the probe must say it is not ready (and the log says why)."""
+    settings.APP_ENVIRONMENT = "production"
+    settings.SMS_BACKEND = "console"
+    settings.SMS_ALLOW_CONSOLE_BACKEND = False
+    with caplog.at_level(logging.ERROR, logger="backoffice.health"):
+        response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "configuration_errors": 1}
+    assert "security.E102" in caplog.text
+    assert "SMS_BACKEND=console" not in response.content.decode()
+
+    settings.SMS_BACKEND = "africastalking"
+    settings.AFRICASTALKING_API_KEY = "atsk-0123456789"
+    settings.SMS_DELIVERY_REPORT_SECRET = ""
+    assert client.get("/readyz").json() == {"status": "unavailable", "configuration_errors": 1}
+    settings.SMS_DELIVERY_REPORT_SECRET = "dr-secret-0123456789abcdef"
+    assert client.get("/readyz").status_code == 200
+
+
+@pytest.mark.django_db
+def test_readyz_reports_the_sms_settings_checks_too(client, settings):
+    settings.SMS_CONFIRMATION_TEMPLATE = "Hi {name}"  # no such field: every SMS would fail
+    settings.SMS_BACKEND = "africastalking"
+    settings.AFRICASTALKING_API_KEY = ""
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["configuration_errors"] == 2
+
+
+@pytest.mark.django_db
+def test_readyz_accepts_explicit_choices(client, settings):
+    settings.APP_ENVIRONMENT = "staging"
+    settings.SMS_BACKEND = "console"
+    settings.SMS_ALLOW_CONSOLE_BACKEND = True
+    assert client.get("/readyz").status_code == 200

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from tests.backoffice.test_production_settings import _env
+from tests.backoffice.test_production_settings import DELIVERY_SECRET, _env
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).parent / "gunicorn"
@@ -36,6 +36,22 @@ def _get(url: str) -> tuple[int, dict, dict]:
             return response.status, dict(response.headers), json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), json.loads(error.read())
+
+
+def _post_form(url: str, data: bytes) -> int:
+    request = urllib.request.Request(
+        url,
+        data=data,
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Forwarded-Proto": "https",  # as the load balancer says
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=90) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
 
 
 @pytest.mark.django_db
@@ -81,6 +97,12 @@ def test_gunicorn_serves_probes_logs_json_and_stops_on_sigterm():
 
         status, _, body = _get(f"http://127.0.0.1:{port}/readyz")
         assert status == expected_ready, body
+
+        # The delivery-report secret travels in the URL: it must not reach the log. (A report
+        # without a status: refused before the database, which this server shares with the
+        # test but outside its transaction.)
+        report_url = f"http://127.0.0.1:{port}/sms/delivery-reports/{DELIVERY_SECRET}/"
+        assert _post_form(report_url, b"id=ATXid_1") == 400
     finally:
         server.send_signal(signal.SIGTERM)
         _, stderr = server.communicate(timeout=60)
@@ -92,3 +114,6 @@ def test_gunicorn_serves_probes_logs_json_and_stops_on_sigterm():
     assert any(m.startswith("Booting worker") for _, m in messages)
     # gunicorn's own access lines are dropped; probes that succeed are not access-logged.
     assert not [line for line in lines if line["logger"] == "gunicorn.access"]
+    assert DELIVERY_SECRET not in stderr
+    report_lines = [line for line in lines if line.get("path", "").startswith("/sms/")]
+    assert [line["path"] for line in report_lines] == ["/sms/delivery-reports/[redacted]/"]

@@ -13,12 +13,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
+DELIVERY_SECRET = "dr-secret-Xq7Lm2Vp9Rt4Kw8Zc3Nb"
 PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "backoffice.settings.production",
     "DJANGO_SECRET_KEY": "dummy-production-secret-for-checks-only-9f3Kq7Zp2Lm8Xv4Rt6Yw1Nc5Hb0",
     "DJANGO_ALLOWED_HOSTS": "backoffice.example.com",
     "DJANGO_CSRF_TRUSTED_ORIGINS": "https://backoffice.example.com",
     "DATABASE_URL": "postgres://custorder:unused@127.0.0.1:1/custorder",
+    "APP_ENVIRONMENT": "production",
+    "SMS_BACKEND": "africastalking",
+    "AFRICASTALKING_USERNAME": "custorder",
+    "AFRICASTALKING_API_KEY": "atsk-dummy-key-for-checks-only-0123456789",
+    "SMS_DELIVERY_REPORT_SECRET": DELIVERY_SECRET,
 }
 
 
@@ -26,7 +32,8 @@ def _env(**overrides: str | None) -> dict[str, str]:
     base = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "DATABASE_", "DB_")) and k != "LOG_LEVEL"
+        if not k.startswith(("DJANGO_", "DATABASE_", "DB_", "SMS_", "AFRICASTALKING_", "OIDC_"))
+        and k not in ("LOG_LEVEL", "APP_ENVIRONMENT")
     }
     env = {**base, **PRODUCTION_ENV, **overrides}
     return {k: v for k, v in env.items() if v is not None}
@@ -66,6 +73,117 @@ def test_refuses_to_start_without_its_configuration(overrides, message):
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert message in result.stderr
+
+
+MISCONFIGURED = {
+    "console-sms": ({"SMS_BACKEND": "console"}, "[security.E102] SMS_BACKEND=console"),
+    "no-report-secret": (
+        {"SMS_DELIVERY_REPORT_SECRET": None},
+        "[security.E103] SMS_DELIVERY_REPORT_SECRET is missing",
+    ),
+    "short-report-secret": (
+        {"SMS_DELIVERY_REPORT_SECRET": "short"},
+        "[security.E103] SMS_DELIVERY_REPORT_SECRET is too short",
+    ),
+    "unsafe-url-secret": ({"SMS_DELIVERY_REPORT_SECRET": "a/b+c=d?e#f&g%h!i"}, "[security.E104]"),
+    "empty-hosts": ({"DJANGO_ALLOWED_HOSTS": ""}, "[security.E101] DJANGO_ALLOWED_HOSTS is empty"),
+    "blank-hosts": (
+        {"DJANGO_ALLOWED_HOSTS": " , "},
+        "[security.E101] DJANGO_ALLOWED_HOSTS is empty",
+    ),
+    "console-explicitly-allowed": (
+        {"SMS_BACKEND": "console", "SMS_ALLOW_CONSOLE_BACKEND": "true"}
+        | {"SMS_DELIVERY_REPORT_SECRET": None},
+        None,
+    ),
+    "delivery-reports-off": (
+        {"SMS_DELIVERY_REPORTS": "false", "SMS_DELIVERY_REPORT_SECRET": None},
+        None,
+    ),
+    "basic-auth-any-secret": (
+        {"SMS_DELIVERY_REPORT_AUTH": "basic", "SMS_DELIVERY_REPORT_SECRET": "a/b+c=d?e#f&g%h!i"},
+        None,
+    ),
+}
+
+# Loads the production settings module afresh for each configuration, in one process (a
+# process per case would cost seconds each): what it prints is the refusal, or "started".
+LOAD_SETTINGS = """
+import json, os, runpy, sys
+cases = json.loads(sys.argv[1])
+base = dict(os.environ)
+for name, overrides in cases.items():
+    os.environ.clear()
+    os.environ.update(base)
+    for key, value in overrides.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    for module in [m for m in sys.modules if m.startswith("backoffice.settings")]:
+        del sys.modules[module]
+    try:
+        runpy.run_module("backoffice.settings.production")
+        outcome = "started"
+    except Exception as exc:
+        outcome = f"{type(exc).__name__}: {exc}"
+    print(json.dumps([name, outcome]))
+"""
+
+
+def test_refuses_to_start_misconfigured_unless_told_so():
+    """Configurations that would start and answer /healthz 200 while nothing works are refused,
+    each with what to set; explicit choices (no SMS here, no delivery reports) start."""
+    cases = {name: overrides for name, (overrides, _) in MISCONFIGURED.items()}
+    result = _run("-c", LOAD_SETTINGS, json.dumps(cases))
+    assert result.returncode == 0, result.stderr
+    outcomes = dict(json.loads(line) for line in result.stdout.splitlines())
+    for name, (_, problem) in MISCONFIGURED.items():
+        if problem is None:
+            assert outcomes[name] == "started", (name, outcomes[name])
+        else:
+            assert outcomes[name].startswith(
+                "ImproperlyConfigured: Production settings refuse to start:"
+            ), (name, outcomes[name])
+            assert problem in outcomes[name], (name, outcomes[name])
+    assert "SMS_ALLOW_CONSOLE_BACKEND=true" in outcomes["console-sms"]
+
+
+def test_secrets_never_reach_production_logs():
+    """Real log output under production settings: the delivery-report secret in the access
+    line's ``path`` and in Django's error line, a secret and a phone number in an exception's
+    text, and credentials in an extra field are all masked."""
+    script = (
+        "import django, logging; django.setup();"
+        "from django.test import Client;"
+        f"secret = {DELIVERY_SECRET!r};"
+        "c = Client(HTTP_HOST='backoffice.example.com', raise_request_exception=False);"
+        "r = c.post(f'/sms/delivery-reports/{secret}/', {'id': 'x', 'status': 'Success'},"
+        " secure=True);"
+        "print(r.status_code);"
+        "log = logging.getLogger('apps.notifications');"
+        "\ntry:\n raise ValueError(f'provider said no to +254712345678 with {secret}')"
+        "\nexcept ValueError:\n log.exception('send failed', extra={'headers': "
+        "{'Authorization': 'Bearer eyJhbGciOiJSUzI1NiJ9.payload.sig'}, 'urls': "
+        "[f'/sms/delivery-reports/{secret}/']})"
+    )
+    result = _run("-c", script)
+    assert result.returncode == 0, result.stderr
+    # The database is unreachable: the report fails, as any request may (a 500 with a traceback).
+    assert result.stdout.split() == ["500"]
+    assert DELIVERY_SECRET not in result.stderr
+    assert "+254712345678" not in result.stderr
+    assert "eyJhbGciOiJSUzI1NiJ9" not in result.stderr
+    lines = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    access = next(line for line in lines if line["logger"] == "backoffice.access")
+    assert access["path"] == "/sms/delivery-reports/[redacted]/"
+    assert access["message"] == "POST /sms/delivery-reports/[redacted]/ 500"
+    error = next(line for line in lines if line["logger"] == "django.request")
+    assert "[redacted]" in error["message"] and "[redacted]" in error["request"]
+    failed = next(line for line in lines if line["message"] == "send failed")
+    assert "+254*******78 with [redacted]" in failed["exc_info"]
+    assert failed["headers"] == {"Authorization": "Bearer [redacted]"}
+    assert failed["urls"] == ["/sms/delivery-reports/[redacted]/"]
 
 
 def test_database_from_separate_parts_keeps_the_password_verbatim():

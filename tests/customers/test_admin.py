@@ -55,3 +55,94 @@ def test_delete_unprotected_customer(staff_client):
     )
     assert response.status_code == 302
     assert not Customer.objects.exists()
+
+
+def _customer_with_orders():
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from apps.items.models import Item
+    from apps.orders.models import Order
+    from apps.orders.services import order_create, order_note_add, order_transition
+
+    customer = CustomerFactory(first_name="Zawadi")
+    item = Item.objects.create(name="Tee", size="M", price=Decimal("100.00"))
+    kept = order_create(customer=customer, item=item, quantity=2)
+    dropped = order_create(customer=customer, item=item, quantity=5)
+    order_transition(order=dropped, to="cancelled", actor=None, reason="changed mind")
+    order_note_add(order=kept, text="VIP", actor=None)
+    last = timezone.now() - timedelta(hours=1)
+    Order.objects.filter(pk=kept.pk).update(date_created=last)
+    Order.objects.filter(pk=dropped.pk).update(date_created=last - timedelta(days=2))
+    return customer, kept, dropped, last
+
+
+def test_customer_page_shows_orders_value_and_timeline(staff_client):
+    from django.utils import timezone
+
+    customer, kept, dropped, last = _customer_with_orders()
+    OrderFactory()  # another customer's
+    url = reverse("admin:customers_customer_change", args=[customer.pk])
+    response = staff_client.get(url)
+    assert response.status_code == 200
+    ctx = response.context
+    summary = ctx["order_summary"]
+    assert (summary.orders, summary.cancelled, str(summary.lifetime_value)) == (2, 1, "200.00")
+    assert summary.last_order_at == last
+    assert ctx["lifetime_value"] == "KES 200.00"
+    assert [row["order"].pk for row in ctx["latest_orders"]] == [kept.pk, dropped.pk]
+    assert [row["total"] for row in ctx["latest_orders"]] == ["KES 200.00", "KES 500.00"]
+    assert ctx["orders_url"].endswith(f"?customer__id__exact={customer.pk}")
+    entries = [entry for entry, _ in ctx["timeline"]]
+    assert {e.order_uuid for e in entries} == {kept.uuid, dropped.uuid}
+    assert {e.kind for e in entries} == {"created", "status", "note", "sms"}
+    html = response.content.decode()
+    assert 'id="lifetime-value">KES 200.00<' in html
+    assert timezone.localtime(last).strftime("%Y-%m-%d %H:%M") in html
+    assert reverse("admin:orders_order_change", args=[kept.pk]) in html
+    # The link lists exactly this customer's orders.
+    listed = staff_client.get(ctx["orders_url"]).context["cl"].result_list
+    assert {o.pk for o in listed} == {kept.pk, dropped.pk}
+
+
+def test_customer_page_caps_its_order_list(staff_client):
+    customer = CustomerFactory()
+    for _ in range(23):
+        OrderFactory(customer=customer)
+    response = staff_client.get(reverse("admin:customers_customer_change", args=[customer.pk]))
+    assert len(response.context["latest_orders"]) == 20
+    assert response.context["order_summary"].orders == 23
+    assert "All 23 orders" in response.content.decode()
+
+
+@pytest.mark.parametrize("n_orders", [2, 30])
+def test_customer_page_queries_do_not_grow_with_orders(
+    superuser, client, n_orders, django_assert_max_num_queries
+):
+    from apps.orders.services import order_note_add
+
+    customer = CustomerFactory()
+    for order in OrderFactory.create_batch(n_orders, customer=customer):
+        order_note_add(order=order, text="hello", actor=superuser)
+    client.force_login(superuser)
+    url = reverse("admin:customers_customer_change", args=[customer.pk])
+    client.get(url)
+    # session, user, the customer, the history link, the summary aggregate, the latest orders,
+    # the timeline (events, history, earlier records, SMS).
+    with django_assert_max_num_queries(10):
+        response = client.get(url)
+    assert response.status_code == 200
+    assert len(response.context["latest_orders"]) == min(20, n_orders)
+
+
+def test_customer_page_without_order_permission_shows_no_orders(client):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(is_staff=True, perms=["customers.view_customer"]))
+    order = OrderFactory()
+    response = client.get(reverse("admin:customers_customer_change", args=[order.customer.pk]))
+    assert response.status_code == 200
+    assert "order_summary" not in response.context
+    assert 'id="customer-orders"' not in response.content.decode()

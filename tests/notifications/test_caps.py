@@ -96,4 +96,6 @@ def test_sms_sweep_runs_once_and_reports():
 
     out = StringIO()
     call_command("sms_sweep", stdout=out)
-    assert out.getvalue().strip() == "sms sweep: 0 stuck marked failed, 0 re-enqueued"
+    assert out.getvalue().strip() == (
+        "sms sweep: 0 stuck marked failed, 0 re-enqueued, 0 early delivery reports matched"
+    )

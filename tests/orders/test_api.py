@@ -39,6 +39,8 @@ def test_order_create_goes_through_the_service_and_embeds_summaries(api):
         "quantity": 3,
         "unit_price": "19.99",
         "total": "59.97",
+        "status": "placed",
+        "status_changed_at": body["date_created"],
         "date_created": body["date_created"],
         "date_modified": body["date_modified"],
         "sms_status": "queued",

@@ -63,22 +63,32 @@ def export_url(model: str, query: str = "") -> str:
 
 
 def upload(client: Client, model: str, f, **extra):
-    """Step 1: upload and preview. Format 0 is CSV, 1 is XLSX; the form picks it from the name."""
+    """Step 1: upload. Format 0 is CSV, 1 is XLSX; the form picks it from the name. A refused
+    file answers the import page with the form's errors; otherwise the upload redirects to its
+    job's page, which is returned (its ``result`` is the preview)."""
     data = {"resource": "0", "format": "0", "import_file": f, **extra}
-    return client.post(import_url(model), data)
+    response = client.post(import_url(model), data)
+    if response.status_code == 302:
+        assert "/spreadsheets/spreadsheetjob/" in response["Location"], response["Location"]
+        return client.get(response["Location"])
+    return response
 
 
 def confirm(client: Client, model: str, preview_response):
-    """Step 2: post the confirm form rendered on the preview page."""
-    form = preview_response.context["confirm_form"]
-    assert form is not None, "no confirm form on the preview page"
-    data = {name: form.initial.get(name, "") for name in form.fields}
-    app = {"customer": "customers", "item": "items", "order": "orders"}[model]
-    return client.post(reverse(f"admin:{app}_{model}_process_import"), data)
+    """Step 2: confirm the import shown on the job's page."""
+    assert preview_response.context.get("can_confirm"), "no confirm button on the job's page"
+    job = preview_response.context["job"]
+    return client.post(reverse("admin:spreadsheets_job_confirm", args=[job.pk]))
 
 
 def export(client: Client, model: str, file_format: int, query: str = "") -> bytes:
+    """An export's file: streamed at once, or downloaded from the export job's page."""
     response = client.post(export_url(model, query), {"resource": "0", "format": str(file_format)})
+    if response.status_code == 302:
+        page = client.get(response["Location"])
+        assert page.context["download_available"], page.context["job"].message
+        job = page.context["job"]
+        response = client.get(reverse("admin:spreadsheets_job_download", args=[job.pk]))
     assert response.status_code == 200, response.content[:500]
     if response.streaming:
         return b"".join(response.streaming_content)

@@ -1,5 +1,6 @@
 """The admin import flow (upload → preview → confirm) and exports, through the test client."""
 
+import io
 from decimal import Decimal
 
 import pytest
@@ -10,9 +11,11 @@ from django.urls import reverse
 from apps.customers.models import Customer
 from apps.items.models import Item
 from apps.orders.models import Order
+from tests.conftest import ALL_DOMAIN_PERMS
 from tests.factories import CustomerFactory, ItemFactory, OrderFactory, UserFactory
 
 from .conftest import (
+    IMPORT_EXPORT_PERMS,
     confirm,
     csv_file,
     export,
@@ -64,7 +67,7 @@ def test_invalid_rows_are_listed_and_nothing_is_written(importer_client):
     )
     preview = upload(importer_client, "customer", f)
     assert preview.status_code == 200
-    assert "confirm_form" not in preview.context
+    assert not preview.context["can_confirm"]
     text = page_text(preview)
     assert "1 new" in text and "2 invalid" in text
     assert "Nothing will be imported until every row is valid" in text
@@ -143,7 +146,9 @@ def test_round_trip_export_import_changes_nothing(importer_client, model, file_f
     if file_format == 0:
         f = csv_file(content.decode("utf-8-sig"), name=f"{model}s.csv")
     else:
-        f = xlsx_file(xlsx_rows(content), name=f"{model}s.xlsx")
+        # The exported workbook itself, as a person would upload it back.
+        f = io.BytesIO(content)
+        f.name = f"{model}s.xlsx"
     preview = upload(importer_client, model, f)
     report = preview.context["result"].report
     assert report.errors == []
@@ -195,7 +200,8 @@ def test_sms_checkbox_ticked_queues_one_confirmation_per_new_order(importer_clie
         f",{customer.uuid},{item.uuid},3\n"
     )
     preview = upload(importer_client, "order", f, send_confirmations="on")
-    assert preview.context["confirm_options"]["send_confirmations"] is True
+    assert preview.context["job"].options["send_confirmations"] is True
+    assert "Each new order's customer will get an SMS confirmation." in page_text(preview)
     done = confirm(importer_client, "order", preview)
     assert done.status_code == 302
     new_orders = set(Order.objects.exclude(pk=existing.pk).values_list("pk", flat=True))
@@ -215,12 +221,13 @@ def test_data_changed_between_preview_and_confirm_imports_nothing(importer_clien
     item.delete()
     customer.delete()
     done = confirm(importer_client, "order", preview)
-    # The confirm refuses and shows the file as it would import now: every row invalid.
-    assert done.status_code == 200
+    # The confirmation refuses and the job shows the file as it would import now: all invalid.
+    assert done.status_code == 302
     assert _messages(done)[0].startswith("The data changed since the preview")
-    fresh = done.context["result"].report
-    assert (fresh.new, fresh.invalid) == (0, 2)
-    assert "confirm_form" not in done.context
+    fresh = importer_client.get(done["Location"])
+    assert (fresh.context["job"].status, fresh.context["job"].invalid) == ("failed", 2)
+    assert fresh.context["result"].report.new == 0
+    assert not fresh.context["can_confirm"]
     assert Order.objects.count() == 0
 
 
@@ -230,32 +237,44 @@ def test_preview_is_binding_a_customer_created_meanwhile_is_not_overwritten(impo
     assert preview.context["result"].report.new == 1
     someone = CustomerFactory(first_name="Zawadi", phone_number="+254711000001")
     done = confirm(importer_client, "customer", preview)
-    assert done.status_code == 200
+    assert done.status_code == 302
     assert _messages(done)[0].startswith("The data changed since the preview")
-    fresh = done.context["result"].report
-    assert (fresh.new, fresh.updated) == (0, 1)  # now it would overwrite: the operator decides
+    fresh = importer_client.get(done["Location"])
+    report = fresh.context["result"].report
+    assert (report.new, report.updated) == (0, 1)  # now it would overwrite: the operator decides
+    assert fresh.context["can_confirm"]
     someone.refresh_from_db()
     assert someone.first_name == "Zawadi"
     # Confirming the fresh preview writes what it shows.
-    again = confirm(importer_client, "customer", done)
+    again = confirm(importer_client, "customer", fresh)
     assert again.status_code == 302
     someone.refresh_from_db()
     assert someone.first_name == "Amina"
 
 
-def test_confirm_token_cannot_be_tampered_with_or_reused_by_another_user(importer_client, db):
+def test_a_job_is_confirmed_once_and_only_by_its_owner(importer_client, db):
     f = csv_file("first_name,last_name,phone_number\nAmina,Wanjiru,+254711000001\n")
     preview = upload(importer_client, "customer", f)
-    token = preview.context["confirm_form"].initial["token"]
-    url = reverse("admin:customers_customer_process_import")
-    tampered = importer_client.post(url, {"token": token[:-2] + "xx"})
-    assert tampered.status_code == 302
-    assert "can no longer be confirmed" in _messages(tampered)[0]
+    job = preview.context["job"]
+    url = reverse("admin:spreadsheets_job_confirm", args=[job.pk])
     other = Client()
-    other.force_login(UserFactory(is_staff=True, is_superuser=True))
-    assert other.post(url, {"token": token}).status_code == 403
-    assert importer_client.post(url, {"format": "9", "resource": "x"}).status_code == 302
-    assert Customer.objects.count() == 0
+    other.force_login(UserFactory(is_staff=True, perms=ALL_DOMAIN_PERMS + IMPORT_EXPORT_PERMS))
+    assert other.post(url).status_code == 404  # another person's job does not exist for them
+    page = reverse("admin:spreadsheets_spreadsheetjob_change", args=[job.pk])
+    assert other.get(page).status_code == 404
+    assert importer_client.post(url).status_code == 302
+    assert Customer.objects.count() == 1
+    second = importer_client.post(url)
+    assert second.status_code == 302
+    assert any("cannot be confirmed: it is succeeded" in m for m in _messages(second))
+    assert Customer.objects.count() == 1
+    # The old confirm URL of django-import-export writes nothing whatever it is sent.
+    old = importer_client.post(
+        reverse("admin:customers_customer_process_import"),
+        {"format": "9", "resource": "x", "import_file_name": "../../etc/passwd"},
+    )
+    assert old.status_code == 302
+    assert Customer.objects.count() == 1
 
 
 def test_import_and_export_need_their_own_permissions(staff_client, importer_client):

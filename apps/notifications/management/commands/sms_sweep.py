@@ -8,14 +8,15 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from apps.notifications.sending import sms_reconcile_stuck
+from apps.notifications.sending import sms_match_unmatched_reports, sms_reconcile_stuck
 from apps.notifications.services import sms_requeue_lost
 
 
 class Command(BaseCommand):
     help = (
         "Mark messages stuck in 'sending' as failed (unknown outcome, never resent "
-        "automatically) and enqueue again queued messages whose task was lost."
+        "automatically), enqueue again queued messages whose task was lost, and apply delivery "
+        "reports that arrived before their message's provider id was stored."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -36,7 +37,11 @@ class Command(BaseCommand):
         while True:
             stuck = sms_reconcile_stuck()
             requeued = sms_requeue_lost(older_than_seconds=opts["requeue_after"])
-            self.stdout.write(f"sms sweep: {stuck} stuck marked failed, {requeued} re-enqueued")
+            matched = sms_match_unmatched_reports()
+            self.stdout.write(
+                f"sms sweep: {stuck} stuck marked failed, {requeued} re-enqueued, "
+                f"{matched} early delivery reports matched"
+            )
             if opts["every"] <= 0:
                 return
             time.sleep(opts["every"])

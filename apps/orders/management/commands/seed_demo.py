@@ -17,8 +17,33 @@ from apps.customers.models import Customer
 from apps.customers.services import customer_create
 from apps.items.models import Item, Size
 from apps.items.services import item_create
-from apps.orders.models import Order
-from apps.orders.services import order_create
+from apps.orders.models import Order, OrderStatus
+from apps.orders.services import order_create, order_transition
+
+#: The moves that take a new order to each status (demo data goes through the services).
+PATHS = {
+    OrderStatus.PLACED: [],
+    OrderStatus.CONFIRMED: [OrderStatus.CONFIRMED],
+    OrderStatus.DISPATCHED: [OrderStatus.CONFIRMED, OrderStatus.DISPATCHED],
+    OrderStatus.DELIVERED: [OrderStatus.CONFIRMED, OrderStatus.DISPATCHED, OrderStatus.DELIVERED],
+    OrderStatus.CANCELLED: [OrderStatus.CANCELLED],
+}
+
+
+def synthetic_status(rng: random.Random, age_days: float) -> str:
+    """A plausible status for a synthetic order ``age_days`` old: recent orders wait, older
+    ones were delivered, a few of each age were cancelled."""
+    roll = rng.random()
+    if roll < 0.04:
+        return OrderStatus.CANCELLED
+    if age_days > 14:
+        return OrderStatus.DELIVERED
+    if age_days > 3:
+        return OrderStatus.DELIVERED if roll < 0.64 else OrderStatus.DISPATCHED
+    if age_days > 1:
+        return OrderStatus.DISPATCHED if roll < 0.52 else OrderStatus.CONFIRMED
+    return OrderStatus.CONFIRMED if roll < 0.40 else OrderStatus.PLACED
+
 
 DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
 
@@ -84,7 +109,7 @@ class Command(BaseCommand):
         for row in data["orders"]:
             if uuid.UUID(row["uuid"]) in existing:
                 continue
-            order_create(
+            order = order_create(
                 customer=customers[row["customer"]],
                 item=items[row["item"]],
                 quantity=row["quantity"],
@@ -92,11 +117,18 @@ class Command(BaseCommand):
                 date_created=now - timedelta(days=row["days_ago"], minutes=row["quantity"] * 7),
                 send_confirmation=False,  # demo history, not new orders
             )
+            for step in PATHS[OrderStatus(row.get("status", OrderStatus.PLACED))]:
+                order = order_transition(
+                    order=order, to=step, actor=None, reason=row.get("reason") or None
+                )
             created += 1
         return created
 
     def generate(self, *, orders: int, customers: int, batch_size: int, seed: int) -> None:
-        """Bulk-insert synthetic rows for benchmarks; bypasses services on purpose (speed)."""
+        """Bulk-insert synthetic rows for benchmarks; bypasses services on purpose (speed).
+
+        Orders get a status that fits their age (``synthetic_status``), without events.
+        """
         rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
         now = timezone.now()
         start = Customer.objects.count()
@@ -126,13 +158,23 @@ class Command(BaseCommand):
             batch = []
             for _ in range(n):
                 item_id, price = rng.choice(item_rows)
+                age = rng.randint(0, 365 * 86400)
+                status = synthetic_status(rng, age / 86400)
+                created_at = now - timedelta(seconds=age)
+                moved_at = (
+                    None
+                    if status == OrderStatus.PLACED
+                    else min(now, created_at + timedelta(seconds=rng.randint(600, 3 * 86400)))
+                )
                 batch.append(
                     Order(
                         customer_id=rng.choice(customer_ids),
                         item_id=item_id,
                         quantity=rng.randint(1, 5),
                         unit_price=price,
-                        date_created=now - timedelta(seconds=rng.randint(0, 365 * 86400)),
+                        status=status,
+                        status_changed_at=moved_at,
+                        date_created=created_at,
                     )
                 )
             Order.objects.bulk_create(batch, batch_size=batch_size)

@@ -113,6 +113,8 @@ class XlsxReader:
             self.archive = zipfile.ZipFile(fileobj)
             members = self.archive.infolist()
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+            if hasattr(self, "archive"):
+                self.archive.close()
             raise ImportFileError(
                 "The file could not be read as a spreadsheet: it may be damaged, "
                 "password-protected or saved in another format. Save it again as CSV UTF-8 or "
@@ -128,8 +130,19 @@ class XlsxReader:
         if declared > limit:
             self.budget.spend(declared)  # refuses with the budget's message
         self.names = {m.filename.lstrip("/"): m for m in members}
-        self.dimension_rows: int | None = None
-        self._locate_parts()
+        try:
+            self._locate_parts()
+        except BaseException:
+            self.archive.close()
+            raise
+
+    def close(self) -> None:
+        self.archive.close()
+
+    def inflated_size(self) -> int:
+        """What the worksheet and its texts say they inflate to (for progress estimates)."""
+        parts = [self.sheet_part, self.shared_strings_part]
+        return sum(self.names[p].file_size for p in parts if p and p in self.names)
 
     # --- parts ------------------------------------------------------------------------------
 
@@ -321,6 +334,12 @@ class XlsxReader:
     # --- rows -------------------------------------------------------------------------------
 
     def rows(self) -> Iterator[tuple[int, list[Any]]]:
+        try:
+            yield from self._rows()
+        finally:
+            self.archive.close()
+
+    def _rows(self) -> Iterator[tuple[int, list[Any]]]:
         strings = self._shared_strings()
         limits = self.limits
         max_columns = limits.max_columns

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0004_historicalorder'),
+        ('orders', '0007_order_status_indexes'),
     ]
 
     operations = [

@@ -1,0 +1,272 @@
+"""/v1/orders and the workflow: status in bodies and filters, the transitions endpoint, the
+timeline endpoint, and locked orders."""
+
+import pytest
+from django.utils import timezone
+
+from apps.notifications.models import SmsMessage
+from apps.orders.models import Order, OrderEvent
+from apps.orders.services import order_note_add, order_transition
+from tests.api_helpers import assert_error
+from tests.conftest import ALL_DOMAIN_PERMS
+from tests.factories import ItemFactory, OrderFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = "/v1/orders"
+MOVE_PERMS = [
+    "orders.confirm_order",
+    "orders.dispatch_order",
+    "orders.deliver_order",
+    "orders.cancel_order",
+]
+
+
+@pytest.fixture
+def mover(db):
+    from rest_framework.test import APIClient
+
+    user = UserFactory(perms=[*ALL_DOMAIN_PERMS, *MOVE_PERMS])
+    client = APIClient()
+    client.force_authenticate(user)
+    client.user = user
+    return client
+
+
+def test_orders_carry_status_and_when_it_changed(api):
+    order = OrderFactory()
+    body = api.get(f"{URL}/{order.uuid}").json()
+    assert body["status"] == "placed"
+    assert body["status_changed_at"] == body["date_created"]
+    order_transition(order=order, to="confirmed", actor=None)
+    moved = Order.objects.get(pk=order.pk)
+    body = api.get(f"{URL}/{order.uuid}").json()
+    assert body["status"] == "confirmed"
+    assert body["status_changed_at"] == moved.status_changed_at.isoformat().replace("+00:00", "Z")
+
+
+def test_list_filters_by_one_or_more_statuses(api, django_assert_max_num_queries):
+    orders = {s: OrderFactory(status=s) for s in ("placed", "confirmed", "cancelled")}
+    body = api.get(URL, {"status": "confirmed"}).json()
+    assert [r["id"] for r in body["results"]] == [str(orders["confirmed"].uuid)]
+    with django_assert_max_num_queries(3):
+        body = api.get(f"{URL}?status=placed&status=cancelled").json()
+    assert {r["status"] for r in body["results"]} == {"placed", "cancelled"}
+    assert_error(api.get(URL, {"status": "lost"}), 400, "invalid")
+
+
+def test_transition_answers_the_updated_order_and_records_it(
+    mover, django_capture_on_commit_callbacks
+):
+    order = OrderFactory()
+    with django_capture_on_commit_callbacks(execute=False):
+        response = mover.post(f"{URL}/{order.uuid}/transitions", {"to": "confirmed"}, format="json")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["id"], body["status"]) == (str(order.uuid), "confirmed")
+    event = OrderEvent.objects.get(kind="status")
+    assert (event.actor_id, event.channel, event.from_status, event.to_status) == (
+        mover.user.pk,
+        "api",
+        "placed",
+        "confirmed",
+    )
+    assert Order.objects.get(pk=order.pk).status == "confirmed"
+
+
+def test_cancel_needs_a_reason(mover):
+    order = OrderFactory()
+    body = assert_error(
+        mover.post(f"{URL}/{order.uuid}/transitions", {"to": "cancelled"}, format="json"),
+        400,
+        "invalid",
+    )
+    assert body["errors"] == {"reason": ["A reason is required to move an order to cancelled."]}
+    assert Order.objects.get(pk=order.pk).status == "placed"
+    response = mover.post(
+        f"{URL}/{order.uuid}/transitions",
+        {"to": "cancelled", "reason": "Duplicate order"},
+        format="json",
+    )
+    assert response.status_code == 200
+    assert response.json()["status"] == "cancelled"
+    assert OrderEvent.objects.get(kind="status").text == "Duplicate order"
+    assert SmsMessage.objects.get(order=order).kind == "cancelled"
+
+
+@pytest.mark.parametrize(
+    ("status", "to", "allowed"),
+    [
+        ("placed", "delivered", ["confirmed", "cancelled"]),
+        ("dispatched", "cancelled", ["delivered"]),
+        ("delivered", "confirmed", []),
+        ("cancelled", "placed", []),
+    ],
+)
+def test_a_move_that_is_not_allowed_is_409_with_the_allowed_moves(mover, status, to, allowed):
+    order = OrderFactory(status=status)
+    response = mover.post(
+        f"{URL}/{order.uuid}/transitions", {"to": to, "reason": "why"}, format="json"
+    )
+    assert response.status_code == 409
+    body = response.json()
+    assert body == {
+        "status": 409,
+        "code": "invalid_transition",
+        "detail": body["detail"],
+        "errors": {},
+        "current": status,
+        "allowed": allowed,
+    }
+    assert f"Order {order.reference} is {status}: it cannot move to {to}" in body["detail"]
+    assert Order.objects.get(pk=order.pk).status == status
+
+
+@pytest.mark.parametrize(
+    ("to", "perm"),
+    [
+        ("confirmed", "orders.confirm_order"),
+        ("cancelled", "orders.cancel_order"),
+    ],
+)
+def test_each_move_needs_its_permission(to, perm):
+    from rest_framework.test import APIClient
+
+    order = OrderFactory()
+    client = APIClient()
+    client.force_authenticate(
+        UserFactory(perms=[*ALL_DOMAIN_PERMS, *[p for p in MOVE_PERMS if p != perm]])
+    )
+    body = assert_error(
+        client.post(f"{URL}/{order.uuid}/transitions", {"to": to, "reason": "r"}, format="json"),
+        403,
+        "permission_denied",
+    )
+    assert to in body["detail"]
+    viewer = APIClient()
+    viewer.force_authenticate(UserFactory(perms=[perm]))  # the move, but not view_order
+    assert_error(
+        viewer.post(f"{URL}/{order.uuid}/transitions", {"to": to, "reason": "r"}, format="json"),
+        403,
+        "permission_denied",
+    )
+    assert Order.objects.get(pk=order.pk).status == "placed"
+
+
+def test_transition_input_errors(mover, anon):
+    order = OrderFactory()
+    url = f"{URL}/{order.uuid}/transitions"
+    assert_error(mover.post(url, {}, format="json"), 400, "invalid")
+    body = assert_error(mover.post(url, {"to": "shipped"}, format="json"), 400, "invalid")
+    assert "to" in body["errors"]
+    assert_error(
+        mover.post(url, {"to": "cancelled", "reason": "x" * 1001}, format="json"), 400, "invalid"
+    )
+    assert_error(
+        mover.post(
+            f"{URL}/00000000-0000-0000-0000-000000000000/transitions",
+            {"to": "confirmed"},
+            format="json",
+        ),
+        404,
+        "not_found",
+    )
+    assert_error(anon.post(url, {"to": "confirmed"}, format="json"), 401, "not_authenticated")
+    assert_error(mover.post(url, "to=confirmed", content_type="text/plain"), 415)
+    assert Order.objects.get(pk=order.pk).status == "placed"
+
+
+def test_patch_refuses_status_and_points_at_the_transitions(api):
+    order = OrderFactory(quantity=1)
+    body = assert_error(
+        api.patch(f"{URL}/{order.uuid}", {"status": "delivered", "quantity": 2}, format="json"),
+        400,
+        "invalid",
+    )
+    assert body["errors"] == {
+        "status": [
+            "The status is not changed by PATCH: POST /v1/orders/{id}/transitions with "
+            '{"to": "<status>"} (and "reason" to cancel).'
+        ]
+    }
+    stored = Order.objects.get(pk=order.pk)
+    assert (stored.status, stored.quantity) == ("placed", 1)
+
+
+@pytest.mark.parametrize("status", ["dispatched", "delivered", "cancelled"])
+def test_locked_orders_refuse_changes_and_deletes_with_409(api, status):
+    order = OrderFactory(status=status, quantity=1)
+    for payload in ({"quantity": 3}, {"item": str(ItemFactory().uuid)}):
+        body = assert_error(
+            api.patch(f"{URL}/{order.uuid}", payload, format="json"), 409, "order_locked"
+        )
+        assert order.reference in body["detail"]
+    assert_error(api.delete(f"{URL}/{order.uuid}"), 409, "order_locked")
+    stored = Order.objects.get(pk=order.pk)
+    assert (stored.quantity, stored.item_id) == (1, order.item_id)
+    # Sending the values it already has is not a change.
+    response = api.patch(f"{URL}/{order.uuid}", {"quantity": 1}, format="json")
+    assert response.status_code == 200
+
+
+def test_events_endpoint_pages_the_timeline(mover, django_assert_max_num_queries):
+    order = OrderFactory()
+    mover.post(f"{URL}/{order.uuid}/transitions", {"to": "confirmed"}, format="json")
+    for i in range(5):
+        order_note_add(order=order, text=f"note {i}", actor=mover.user)
+    url = f"{URL}/{order.uuid}/events"
+    with django_assert_max_num_queries(6):
+        first = mover.get(url, {"page_size": 4})
+    assert first.status_code == 200
+    body = first.json()
+    assert set(body) == {"next", "previous", "results"}
+    assert body["previous"] is None and body["next"]
+    assert [r["kind"] for r in body["results"]] == ["note"] * 4
+    note = body["results"][0]
+    assert set(note) == {"id", "kind", "at", "actor", "path", "summary", "details"}
+    assert (note["actor"], note["path"], note["details"]) == (
+        mover.user.username,
+        "system",
+        {"text": "note 4"},
+    )
+    assert note["at"].endswith("Z")
+    second = mover.get(body["next"]).json()
+    # The factory's order has no confirmation SMS; its creation comes from the history.
+    assert [r["kind"] for r in second["results"]] == ["note", "status", "created"]
+    status_entry = next(r for r in second["results"] if r["kind"] == "status")
+    assert status_entry["path"] == "api"
+    assert status_entry["details"] == {"from": "placed", "to": "confirmed", "reason": None}
+    assert second["next"] is None and second["previous"]
+    back = mover.get(second["previous"]).json()
+    assert [r["id"] for r in back["results"]] == [r["id"] for r in body["results"]]
+
+
+def test_events_endpoint_errors(api, anon):
+    order = OrderFactory()
+    url = f"{URL}/{order.uuid}/events"
+    assert_error(api.get(url, {"cursor": "not-a-cursor"}), 400, "invalid")
+    assert_error(anon.get(url), 401, "not_authenticated")
+    from rest_framework.test import APIClient
+
+    nobody = APIClient()
+    nobody.force_authenticate(UserFactory(perms=[]))
+    assert_error(nobody.get(url), 403, "permission_denied")
+    assert_error(api.get(f"{URL}/00000000-0000-0000-0000-000000000000/events"), 404)
+    assert api.get(url).json()["results"][0]["kind"] == "created"
+
+
+def test_sms_entries_in_events_show_status_and_reason(api):
+    order = OrderFactory()
+    order_transition(order=order, to="cancelled", actor=None, reason="Out of stock")
+    SmsMessage.objects.filter(order=order).update(
+        status="failed", error="403 InvalidPhoneNumber", date_modified=timezone.now()
+    )
+    sms = next(
+        r for r in api.get(f"{URL}/{order.uuid}/events").json()["results"] if r["kind"] == "sms"
+    )
+    assert sms["details"]["kind"] == "cancelled"
+    assert (sms["details"]["status"], sms["details"]["error"]) == (
+        "failed",
+        "403 InvalidPhoneNumber",
+    )
+    assert sms["details"]["sent_at"] is None

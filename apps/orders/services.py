@@ -118,6 +118,8 @@ def order_update(
         data["quantity"] = _quantity(data["quantity"])
     changes = {k: v for k, v in data.items() if getattr(order, k) != v}
     if changes:
+        if expected_version is not None:
+            lock_version(order, expected_version=expected_version)  # gone or stale: refused
         status = _locked_status(order)
         if order_fields_locked(status):
             raise OrderLockedError(order_locked_message(reference=order.reference, status=status))

@@ -36,6 +36,7 @@ from phonenumber_field.phonenumber import PhoneNumber
 
 from apps.core.actors import Actor
 from apps.core.text import CONTROL_CHARACTER, control_character_message, find_control_character
+from apps.core.versions import VERSION_FIELD, is_versioned
 
 from .cells import cell_text
 from .formulas import FORMULA_PREFIXES
@@ -43,7 +44,7 @@ from .limits import ImportFileError
 from .plan import NEW, SKIP, UPDATE, ImportReport, PlannedRow, RowError, Target
 from .readers import Table
 from .sheets import Column, Reference, Sheet, stored_value
-from .writers import History, writer_for
+from .writers import ConcurrentChangeError, History, writer_for
 
 logger = logging.getLogger(__name__)
 
@@ -64,11 +65,11 @@ class Observer(Protocol):
 class PreviewOutdatedError(ImportFileError):
     """The data changed between the preview and the confirmed import; nothing was written."""
 
-    def __init__(self, row: int | None = None) -> None:
+    def __init__(self, row: int | None = None, *, why: str | None = None) -> None:
         where = f" (first difference near row {row})" if row else ""
         super().__init__(
-            "The data changed since the preview" + where + ": nothing was imported. Review the "
-            "new preview and confirm again."
+            (why or "The data changed since the preview" + where)
+            + ": nothing was imported. Review the new preview and confirm again."
         )
 
 
@@ -263,7 +264,7 @@ class _Run:
         by_uuid, by_key = self._targets(rows)
         digest = hashlib.sha256()
         inserts: list[dict[str, Any]] = []
-        updates: list[tuple[int, dict[str, Any]]] = []
+        updates: list[tuple[int, dict[str, Any], int | None]] = []
         for row in rows:
             self._decide(row, by_uuid, by_key)
             if row.errors:
@@ -280,10 +281,16 @@ class _Run:
                 inserts.append(row.data)
             elif row.action == UPDATE:
                 assert row.target is not None
-                updates.append((row.target.pk, row.data))
+                updates.append((row.target.pk, row.data, row.target.version))
         if self.writer is not None and not self.report.invalid:
             created = self.writer.insert(inserts)
-            self.writer.update(updates)
+            try:
+                self.writer.update(updates)
+            except ConcurrentChangeError as exc:
+                raise PreviewOutdatedError(
+                    why=f"{exc.count:,} of the {self.sheet.label}s this file changes near row "
+                    f"{rows[0].number:,} were changed by someone else while it was being imported"
+                ) from exc
             if created:
                 self.sheet.after_write(created, options=self.options, actor=self.actor)
         return digest.hexdigest()
@@ -397,23 +404,27 @@ class _Run:
         qs = self.model._default_manager.annotate(
             _uuid=stored_value(self.model, "uuid"), **annotations
         ).order_by()
-        columns = ["pk", "_uuid", *annotations]
+        # A versioned model's version is read with the row: the update is conditional on it,
+        # and it is part of the row's fingerprint (a change since the preview is noticed).
+        versioned = is_versioned(self.model)
+        columns = ["pk", VERSION_FIELD if versioned else "pk", "_uuid", *annotations]
         nk = len(sheet.natural_key)
 
         def build(values: tuple) -> Target:
-            rest = values[2:]
+            rest = values[3:]
             return Target(
                 pk=values[0],
-                uuid=values[1],
+                uuid=values[2],
                 key=tuple(rest[:nk]) if nk else None,
                 values=dict(zip(names, rest, strict=True)),
+                version=values[1] if versioned else None,
             )
 
         by_uuid: dict[Any, Target] = {}
         uuids = [row.uuid for row in rows if row.uuid is not None and not row.errors]
         for chunk in _chunks(uuids):
             for values in qs.filter(uuid__in=chunk).values_list(*columns):
-                by_uuid[values[1]] = build(values)
+                by_uuid[values[2]] = build(values)
         by_key: dict[tuple, Target] = {}
         keys = [row.key for row in rows if row.key is not None and not row.errors]
         if keys:
@@ -538,7 +549,11 @@ class _Run:
     def _fingerprint(self, row: PlannedRow) -> bytes:
         """What the row would do, against what state: equal fingerprints, equal writes."""
         target = row.target
-        state = f"{target.pk}{list(target.values.values())!r}" if target is not None else "-"
+        state = (
+            f"{target.pk}v{target.version}{list(target.values.values())!r}"
+            if target is not None
+            else "-"
+        )
         return f"{row.number}{row.action}{state}{list(row.data.items())!r}\n".encode()
 
 

@@ -97,6 +97,8 @@ class Target:
     uuid: str
     key: tuple | None
     values: dict[str, Any]
+    # The row's version when it was read (versioned models): its update is conditional on it.
+    version: int | None = None
 
 
 class PlannedRow:

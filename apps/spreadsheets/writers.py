@@ -8,7 +8,10 @@ Two strategies behind one interface:
   that never went through ``save``).
 - :class:`BulkWriter` (any database): ``bulk_create_with_history`` / ``bulk_update_with_history``.
 
-Both run inside the engine's transaction and write the same rows and the same history.
+Both run inside the engine's transaction and write the same rows and the same history. On a
+versioned model (``apps/core/versions.py``) an update bumps each row's version and is conditional
+on the version the engine read: a row changed meanwhile by someone else is not overwritten, the
+writer raises :class:`ConcurrentChangeError` instead (and the engine's transaction rolls back).
 """
 
 from __future__ import annotations
@@ -24,6 +27,19 @@ from django.db import connection, models
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from apps.core.actors import Actor, actor_user
+from apps.core.versions import VERSION_FIELD, is_versioned
+
+# An update: the row's primary key, the fields to set, the version it was read at (or None).
+Update = tuple[int, Mapping[str, Any], "int | None"]
+
+
+class ConcurrentChangeError(Exception):
+    """Rows to update were changed by another writer after the engine read them (their version
+    moved on): the import must not overwrite them. ``count`` says how many."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(f"{count} rows changed since they were read")
+        self.count = count
 
 
 class History:
@@ -62,6 +78,7 @@ class Writer:
         self.defaults = _defaults(model, now)
         self.by_attname = {f.attname: f for f in self.fields}
         self.has_modified = "date_modified" in self.by_attname
+        self.versioned = is_versioned(model)
 
     def complete(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """A new row's values for every concrete field (defaults filled in)."""
@@ -75,7 +92,7 @@ class Writer:
     def insert(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
         raise NotImplementedError
 
-    def update(self, rows: Sequence[tuple[int, Mapping[str, Any]]]) -> None:
+    def update(self, rows: Sequence[Update]) -> None:
         raise NotImplementedError
 
 
@@ -94,22 +111,36 @@ class BulkWriter(Writer):
         )
         return [obj.uuid for obj in objs]  # type: ignore[attr-defined]
 
-    def update(self, rows: Sequence[tuple[int, Mapping[str, Any]]]) -> None:
+    def update(self, rows: Sequence[Update]) -> None:
+        """Re-read the rows in the engine's transaction (SQLite's begins ``IMMEDIATE``: no other
+        writer until it ends), check their versions, then write them with their history."""
         if not rows:
             return
-        objs = self.model._default_manager.in_bulk([pk for pk, _ in rows])
+        objs = self.model._default_manager.in_bulk([pk for pk, _, _ in rows])
         changed: set[str] = set()
-        for pk, data in rows:
-            obj = objs[pk]
+        stale = 0
+        for pk, data, version in rows:
+            obj = objs.get(pk)
+            if obj is None or (
+                self.versioned and version is not None and getattr(obj, VERSION_FIELD) != version
+            ):
+                stale += 1
+                continue
             for name, value in data.items():
                 setattr(obj, name, value)
                 changed.add(name)
             if self.has_modified:
                 obj.date_modified = self.now  # type: ignore[attr-defined]
+            if self.versioned:
+                setattr(obj, VERSION_FIELD, getattr(obj, VERSION_FIELD) + 1)
+        if stale:
+            raise ConcurrentChangeError(stale)
         if self.has_modified:
             changed.add("date_modified")
+        if self.versioned:
+            changed.add(VERSION_FIELD)
         bulk_update_with_history(
-            [objs[pk] for pk, _ in rows],
+            [objs[pk] for pk, _, _ in rows],
             self.model,
             sorted(changed),
             batch_size=self.batch_size // 2,
@@ -235,38 +266,52 @@ class CopyWriter(Writer):
         self._history("uuid = ANY(%s::uuid[])", "+", uuids)
         return uuids
 
-    def update(self, rows: Sequence[tuple[int, Mapping[str, Any]]]) -> None:
+    def update(self, rows: Sequence[Update]) -> None:
         if not rows:
             return
         quote = connection.ops.quote_name
-        by_fields: dict[tuple[str, ...], list[tuple[int, Mapping[str, Any]]]] = {}
-        for pk, data in rows:
-            by_fields.setdefault(tuple(sorted(data)), []).append((pk, data))
+        by_fields: dict[tuple[str, ...], list[Update]] = {}
+        for row in rows:
+            by_fields.setdefault(tuple(sorted(row[1])), []).append(row)
         pk_field = self.model._meta.pk
         assert pk_field is not None
+        pk_column = f"{self.table}.{quote(pk_field.column)}"
+        version = quote(VERSION_FIELD)
         for names, group in by_fields.items():
             fields = [self.by_attname[n] for n in names]
             columns = [f.column for f in fields]
             types = [f.db_type(connection) for f in fields]
             pk_type = pk_field.rel_db_type(connection)  # type: ignore[attr-defined]  # django-stubs 5.2.9 lacks Field.rel_db_type
-            row_sql = f"(%s::{pk_type}, " + ", ".join(f"%s::{t}" for t in types) + ")"
+            lead = f"%s::{pk_type}, %s::integer" if self.versioned else f"%s::{pk_type}"
+            row_sql = f"({lead}, " + ", ".join(f"%s::{t}" for t in types) + ")"
             assignments = [f"{quote(c)} = v.{quote(c)}" for c in columns]
             if self.has_modified:
                 assignments.append(f"{quote('date_modified')} = %s")
+            where = f"{pk_column} = v._pk"
+            if self.versioned:
+                # One statement reads and writes each row: a version that moved on since the
+                # engine read it (another writer committed meanwhile) matches nothing.
+                assignments.append(f"{version} = {self.table}.{version} + 1")
+                where += f" AND {self.table}.{version} = v._version"
             # Parameters in statement order: SET's date_modified, then the VALUES rows.
             params: list[Any] = [self.now] if self.has_modified else []
-            for pk, data in group:
+            for pk, data, read_version in group:
                 params.append(pk)
+                if self.versioned:
+                    params.append(read_version)
                 params.extend(_db_value(data[n]) for n in names)
+            lead_names = "_pk, _version" if self.versioned else "_pk"
             sql = (
                 f"UPDATE {self.table} SET {', '.join(assignments)} "  # noqa: S608
                 f"FROM (VALUES {', '.join([row_sql] * len(group))}) "
-                f"AS v(_pk, {', '.join(quote(c) for c in columns)}) "
-                f"WHERE {self.table}.{quote(pk_field.column)} = v._pk"
+                f"AS v({lead_names}, {', '.join(quote(c) for c in columns)}) "
+                f"WHERE {where}"
             )
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
-        self._history(f"{quote(pk_field.column)} = ANY(%s)", "~", [pk for pk, _ in rows])
+                if cursor.rowcount != len(group):
+                    raise ConcurrentChangeError(len(group) - cursor.rowcount)
+        self._history(f"{quote(pk_field.column)} = ANY(%s)", "~", [pk for pk, _, _ in rows])
 
 
 def _db_value(value: Any) -> Any:

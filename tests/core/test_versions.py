@@ -3,16 +3,18 @@
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
 
 from apps.core.errors import StaleVersionError
 from apps.customers.services import customer_delete, customer_update
 from apps.items.models import Item
-from apps.items.services import item_delete, item_update
+from apps.items.services import item_delete, item_import_rows, item_update
 from apps.orders.models import Order
 from apps.orders.services import order_create, order_delete, order_update
+from apps.spreadsheets.engine import PreviewOutdatedError
+from apps.spreadsheets.readers import Table
 from tests.factories import CustomerFactory, ItemFactory, OrderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -145,22 +147,94 @@ def test_the_history_records_who_and_the_path_as_for_a_save():
     assert record.history_change_reason == "system"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="the spreadsheet engine (apps/spreadsheets, owned elsewhere) does not bump versions "
-    "yet: see docs/architecture.md, 'Every update … bumps its version'",
-)
-def test_a_spreadsheet_import_that_updates_a_row_bumps_its_version():
-    from apps.items.services import item_import_rows
-    from apps.spreadsheets.readers import Table
-
+def test_a_spreadsheet_import_that_updates_a_row_bumps_its_version_and_records_it():
     item = ItemFactory(name="Tee", size="M", price=Decimal("10.00"))
+    other = ItemFactory(name="Cap", size="S", price=Decimal("5.00"))
     table = Table.from_rows(
-        ["uuid", "name", "size", "price"], [[str(item.uuid), "Tee", "M", "12.00"]]
+        ["uuid", "name", "size", "price"],
+        [[str(item.uuid), "Tee", "M", "12.00"], [str(other.uuid), "Cap", "S", "5.00"]],
     )
     report = item_import_rows(table=table)
+    assert (report.written, report.updated, report.skipped) == (True, 1, 1)
     item.refresh_from_db()
-    if not (report.written and item.price == Decimal("12.00")):
-        raise RuntimeError("the import itself failed: this test no longer tests the version")
-    assert item.version == 2
+    other.refresh_from_db()
+    assert (item.price, item.version) == (Decimal("12.00"), 2)
+    assert other.version == 1  # unchanged rows are not written
+    assert item.history.latest("history_id").version == 2
+
+
+def test_an_edit_between_preview_and_confirm_outdates_the_preview_even_on_other_fields():
+    item = ItemFactory(name="Tee", size="M", price=Decimal("10.00"))
+    table = Table.from_rows(["uuid", "name", "size", "price"], [[str(item.uuid), "Tee", "M", "12"]])
+    preview = item_import_rows(table=table, dry_run=True)
+    assert (preview.written, preview.updated) == (False, 1)
+    # Someone renames the item meanwhile: a field the file does not change, but the row the
+    # preview showed is not the row the import would write any more.
+    item_update(item=item, data={"name": "Tee shirt"})
+    with pytest.raises(PreviewOutdatedError):
+        item_import_rows(
+            table=Table.from_rows(
+                ["uuid", "name", "size", "price"], [[str(item.uuid), "Tee", "M", "12"]]
+            ),
+            expected_digests=preview.digests,
+        )
+    item.refresh_from_db()
+    assert (item.name, item.price, item.version) == ("Tee shirt", Decimal("10.00"), 2)
+
+
+@pytest.mark.parametrize("model_factory", [ItemFactory, CustomerFactory, OrderFactory])
+def test_the_writer_refuses_rows_changed_after_the_engine_read_them(model_factory):
+    """Between the engine's read of a batch and its UPDATE another writer may commit: the
+    conditional update (PostgreSQL) or the re-check in the transaction (SQLite) refuses it."""
+    from django.utils import timezone
+
+    from apps.spreadsheets.writers import ConcurrentChangeError, History, writer_for
+
+    row = model_factory()
+    model = type(row)
+    read_version = row.version
+    fresh = model_factory()  # changed by nobody: its update alone would succeed
+    model.objects.filter(pk=row.pk).update(version=read_version + 1)  # someone else's write
+    field = {"Item": "name", "Customer": "first_name", "Order": "quantity"}[model.__name__]
+    value = 7 if field == "quantity" else "Imported"
+    writer = writer_for(model, history=History(None, "race.csv"), now=timezone.now())
+    with pytest.raises(ConcurrentChangeError) as caught, transaction.atomic():
+        writer.update(
+            [(fresh.pk, {field: value}, fresh.version), (row.pk, {field: value}, read_version)]
+        )
+    assert caught.value.count == 1
+    row.refresh_from_db()
+    fresh.refresh_from_db()
+    assert getattr(row, field) != value and row.version == read_version + 1
+    assert getattr(fresh, field) != value and fresh.version == 1  # the whole batch rolled back
+    # The same update based on the current version goes through and bumps it.
+    with transaction.atomic():
+        writer.update([(row.pk, {field: value}, read_version + 1)])
+    row.refresh_from_db()
+    assert (getattr(row, field), row.version) == (value, read_version + 2)
+    assert row.history.latest("history_id").version == read_version + 2
+
+
+def test_an_import_that_loses_the_race_in_its_batch_writes_nothing_and_asks_for_a_new_preview(
+    monkeypatch,
+):
+    """The engine's own path: the row is read, then another writer commits before the UPDATE."""
+    from apps.items.resources import ItemSheet
+
+    item = ItemFactory(name="Tee", size="M", price=Decimal("10.00"))
+    new_row = ["", "Cap", "S", "5.00"]
+    rules = ItemSheet.row_rules
+
+    def meanwhile(self, row, *, options):  # runs after the batch's read, before its write
+        Item.objects.filter(pk=item.pk).update(price=Decimal("11.00"), version=5)
+        rules(self, row, options=options)
+
+    monkeypatch.setattr(ItemSheet, "row_rules", meanwhile)
+    table = Table.from_rows(
+        ["uuid", "name", "size", "price"], [[str(item.uuid), "Tee", "M", "12.00"], new_row]
+    )
+    with pytest.raises(PreviewOutdatedError, match="changed by someone else while it was"):
+        item_import_rows(table=table)
+    item.refresh_from_db()
+    assert (item.price, item.version) == (Decimal("10.00"), 1)  # rolled back with the import
+    assert not Item.objects.filter(name="Cap").exists()

@@ -414,10 +414,12 @@ def _run_import(job: SpreadsheetJob, *, dry_run: bool, live: bool) -> None:
         if errors is not None:
             errors.close()
         message = getattr(exc, "message", None) or "The uploaded file is no longer available."
+        # The upload is dropped: refused at confirm, it has to be uploaded (and reviewed) again.
+        again = "" if dry_run else " Upload the file again to review it."
         _finish(
             job,
             JobStatus.FAILED,
-            message=f"Nothing was imported: {message}",
+            message=f"Nothing was imported: {message}{again}",
             report={**job.report, "file_error": message},
         )
         _drop_upload(job)

@@ -13,7 +13,7 @@ Follows the IETF httpapi "Idempotency-Key header" draft and Stripe's behaviour:
 - answers with 5xx (and 429, which asks the client to come back later) are not kept: the view's
   writes are rolled back with the key, and the retry runs again; other 4xx are kept;
 - keys live ``API_IDEMPOTENCY_KEY_TTL_HOURS`` (24 h): older ones count as unused and
-  ``manage.py idempotency_prune`` (run beside the worker) deletes them.
+  ``manage.py housekeeping`` (beside the worker; ``idempotency_prune`` alone) deletes them.
 
 How: the whole request runs in one database transaction. After authentication, permissions and
 throttling, the key's record is looked up and inserted *before* the view runs, the view runs,

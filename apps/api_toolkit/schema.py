@@ -109,7 +109,15 @@ class ApiAutoSchema(AutoSchema):
     """Adds the shared error responses to every operation, so the schema lists what can happen."""
 
     def is_conditional_write(self) -> bool:
-        return self.method in ("PATCH", "DELETE") and "{" in self.path
+        return (
+            self.method in ("PATCH", "DELETE") and "{" in self.path
+        ) or self.is_conditional_action()
+
+    def is_conditional_action(self) -> bool:
+        """An action of an object that honours ``If-Match`` but never requires it (a viewset's
+        ``conditional_actions``, e.g. an order's ``transitions``)."""
+        action = getattr(self.view, "action", None)
+        return self.method == "POST" and action in getattr(self.view, "conditional_actions", ())
 
     def error_codes(self) -> list[str]:
         codes = ["401", "403", "429"]
@@ -126,7 +134,7 @@ class ApiAutoSchema(AutoSchema):
             codes += ["400", "409", "422"]  # malformed, in-use and reused Idempotency-Key
         if self.is_conditional_write():
             codes.append("412")
-            if settings.API_REQUIRE_IF_MATCH:
+            if settings.API_REQUIRE_IF_MATCH and not self.is_conditional_action():
                 codes.append("428")
         return sorted(set(codes))
 
@@ -138,6 +146,18 @@ class ApiAutoSchema(AutoSchema):
         error_ref = self.resolve_serializer(ErrorSerializer, "response").ref
         for code in self.error_codes():
             if code in responses:
+                if code == "409" and self.method == "POST":
+                    # The view's own conflict (e.g. a move its status does not allow), and the
+                    # Idempotency-Key's, which every POST can answer.
+                    existing = responses[code]
+                    existing["description"] = (
+                        f"{existing.get('description', '')} Or {POST_CONFLICT[:1].lower()}"
+                        f"{POST_CONFLICT[1:]}"
+                    ).strip()
+                    existing.setdefault("headers", {})["Retry-After"] = {
+                        "schema": {"type": "integer"},
+                        "description": "Seconds.",
+                    }
                 continue
             response: dict[str, Any] = {
                 "description": POST_CONFLICT
@@ -203,8 +223,13 @@ class ApiAutoSchema(AutoSchema):
                 "headers": {"ETag": ETAG_HEADER},
             }
         if self.is_conditional_write():
-            parameters.append({**IF_MATCH_PARAMETER, "required": settings.API_REQUIRE_IF_MATCH})
-        has_object = (self.method == "GET" and is_detail) or self.method == "PATCH"
+            required = settings.API_REQUIRE_IF_MATCH and not self.is_conditional_action()
+            parameters.append({**IF_MATCH_PARAMETER, "required": required})
+        has_object = (
+            (self.method == "GET" and is_detail)
+            or self.method == "PATCH"
+            or self.is_conditional_action()
+        )
         if has_object or (self.method == "POST" and not is_detail):
             for code, response in responses.items():
                 if code in ("200", "201"):

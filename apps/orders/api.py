@@ -400,6 +400,9 @@ class OrderViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
         """The order as lists show it (annotations included), after a write."""
         return order_rows(self.get_queryset(), versions=True).get(pk=order.pk)
 
+    # Actions that honour If-Match without requiring it (the schema documents it and the 412).
+    conditional_actions = ("transitions",)
+
     def object_version(self, obj: Order | dict[str, Any]) -> int:
         return obj["version"] if isinstance(obj, dict) else obj.version
 

@@ -244,3 +244,16 @@ def test_prune_deletes_only_expired_keys(api, payload, settings):
     call_command("idempotency_prune", stdout=out)
     assert out.getvalue().strip() == "idempotency prune: 1 expired keys deleted"
     assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["fresh"]
+
+
+def test_housekeeping_beside_the_worker_prunes_expired_keys(api, payload, settings):
+    settings.API_IDEMPOTENCY_KEY_TTL_HOURS = 2
+    post(api, "/v1/orders", payload, "fresh")
+    post(api, "/v1/orders", {**payload, "quantity": 5}, "stale")
+    IdempotencyKey.objects.filter(key="stale").update(
+        created_at=timezone.now() - timedelta(hours=3)
+    )
+    out = StringIO()
+    call_command("housekeeping", stdout=out)
+    assert "idempotency: 1 expired keys deleted" in out.getvalue().splitlines()
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["fresh"]

@@ -24,6 +24,7 @@ def test_every_post_documents_the_idempotency_key_and_its_answers():
         "/v1/items/",
         "/v1/orders/",
         "/v1/orders/{id}/resend-sms/",
+        "/v1/orders/{id}/transitions/",
     }
     for path, op in posts.items():
         key = params(op)["Idempotency-Key"]
@@ -74,6 +75,17 @@ def test_required_headers_follow_the_settings(settings):
     patch = paths["/v1/items/{id}/"]["patch"]
     assert params(patch)["If-Match"]["required"] is True
     assert "428" in patch["responses"]
+    move = paths["/v1/orders/{id}/transitions/"]["post"]
+    assert params(move)["If-Match"]["required"] is False  # honoured, never required
+    assert "428" not in move["responses"]
+
+
+def test_a_move_documents_its_optional_if_match():
+    move = schema()["paths"]["/v1/orders/{id}/transitions/"]["post"]
+    assert params(move)["If-Match"]["required"] is False
+    assert "ETag" in move["responses"]["412"]["headers"]
+    assert "ETag" in move["responses"]["200"]["headers"]
+    assert "Idempotent-Replayed" in move["responses"]["200"]["headers"]
 
 
 def test_the_document_validates_without_warnings(tmp_path):
@@ -81,4 +93,4 @@ def test_the_document_validates_without_warnings(tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
     document = yaml.safe_load(out.read_text())
     operation_ids = [op["operationId"] for ops in document["paths"].values() for op in ops.values()]
-    assert len(operation_ids) == len(set(operation_ids)) == 16
+    assert len(operation_ids) == len(set(operation_ids)) == 18

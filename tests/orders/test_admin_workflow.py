@@ -398,7 +398,12 @@ def test_open_orders_still_edit_in_the_admin(staff_client):
     order = OrderFactory(status="confirmed", quantity=1)
     response = staff_client.post(
         reverse("admin:orders_order_change", args=[order.pk]),
-        {"customer": order.customer_id, "item": order.item_id, "quantity": 4},
+        {
+            "customer": order.customer_id,
+            "item": order.item_id,
+            "quantity": 4,
+            "opened_version": order.version,
+        },
     )
     assert response.status_code == 302
     assert Order.objects.get(pk=order.pk).quantity == 4

@@ -270,3 +270,45 @@ def test_sms_entries_in_events_show_status_and_reason(api):
         "403 InvalidPhoneNumber",
     )
     assert sms["details"]["sent_at"] is None
+
+
+def test_a_retried_move_with_its_idempotency_key_is_replayed_not_refused(mover, settings):
+    """A client that lost the answer to its move retries with the same key: it gets the first
+    answer again (not a 409 "already confirmed"), and the move, its event and its SMS happen
+    once."""
+    settings.SMS_NOTIFY_STATUSES = ["placed", "confirmed"]
+    order = OrderFactory()
+    path = f"{URL}/{order.uuid}/transitions"
+    first = mover.post(path, {"to": "confirmed"}, format="json", HTTP_IDEMPOTENCY_KEY="move-1")
+    assert first.status_code == 200, first.content
+    retry = mover.post(path, {"to": "confirmed"}, format="json", HTTP_IDEMPOTENCY_KEY="move-1")
+    assert retry.status_code == 200
+    assert retry["Idempotent-Replayed"] == "true"
+    assert retry.content == first.content
+    assert OrderEvent.objects.filter(order=order, kind="status").count() == 1
+    assert SmsMessage.objects.filter(order=order, kind="confirmed").count() == 1
+    # Without the key, the same move again is what it is: not allowed any more.
+    again = mover.post(path, {"to": "confirmed"}, format="json")
+    assert (again.status_code, again.json()["code"]) == (409, "invalid_transition")
+
+
+def test_a_move_gives_a_new_etag_and_honours_if_match(mover):
+    order = OrderFactory()
+    detail = mover.get(f"{URL}/{order.uuid}")
+    tag = detail["ETag"]
+    path = f"{URL}/{order.uuid}/transitions"
+    moved = mover.post(path, {"to": "confirmed"}, format="json", HTTP_IF_MATCH=tag)
+    assert moved.status_code == 200, moved.content
+    assert moved["ETag"] != tag
+    assert moved["ETag"] == mover.get(f"{URL}/{order.uuid}")["ETag"]
+    order.refresh_from_db()
+    assert (order.status, order.version) == ("confirmed", 2)
+    # The old tag is stale now: the next move based on it is refused, nothing written.
+    stale = mover.post(path, {"to": "dispatched"}, format="json", HTTP_IF_MATCH=tag)
+    assert stale.status_code == 412, stale.content
+    body = stale.json()
+    assert (body["code"], body["current"]["status"]) == ("precondition_failed", "confirmed")
+    assert stale["ETag"] == moved["ETag"]
+    order.refresh_from_db()
+    assert (order.status, order.version) == ("confirmed", 2)
+    assert OrderEvent.objects.filter(order=order, kind="status").count() == 1

@@ -1,6 +1,6 @@
-"""Delete Idempotency-Key records past ``API_IDEMPOTENCY_KEY_TTL_HOURS``: once (cron, systemd
-timer) or in a loop (``--every``). The container's worker task runs ``idempotency_prune --every
-3600`` beside ``db_worker``.
+"""Delete Idempotency-Key records past ``API_IDEMPOTENCY_KEY_TTL_HOURS``: once or in a loop
+(``--every``). ``manage.py housekeeping``, beside the worker, runs the same prune with the other
+apps' chores; this command runs it alone.
 """
 
 import time

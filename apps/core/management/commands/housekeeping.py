@@ -1,7 +1,7 @@
 """Run every app's periodic chores once (cron, systemd timer) or in a loop (``--every``).
 
 The container's worker task runs ``housekeeping --every 60`` beside ``db_worker``: SMS sweeps,
-spreadsheet jobs whose worker died, expired files.
+spreadsheet jobs whose worker died, expired files, expired Idempotency-Key records.
 """
 
 import time
@@ -13,7 +13,7 @@ from apps.core.housekeeping import run_all
 
 
 class Command(BaseCommand):
-    help = "Run the apps' periodic chores (stuck SMS, dead spreadsheet jobs, expired files)."
+    help = "Run the apps' periodic chores (stuck SMS, dead jobs, expired files and keys)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(

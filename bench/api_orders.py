@@ -225,7 +225,9 @@ def run_wrk(url: str, cookie: str, *, duration: int, connections: int, script: s
 def gunicorn(
     code: Path, port: int, workers: int, env: dict[str, str], log_name: str
 ) -> subprocess.Popen:
-    log = open(ROOT / "bench" / "out" / log_name, "w")  # noqa: SIM115
+    out = ROOT / "bench" / "out"
+    out.mkdir(exist_ok=True)
+    log = open(out / log_name, "w")  # noqa: SIM115
     return subprocess.Popen(
         [
             GUNICORN,

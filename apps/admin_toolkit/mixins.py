@@ -27,6 +27,18 @@ from .stale import VersionedAdminForm
 ROW_VERSION_PREFIX = "_version_"
 
 
+def row_versions_posted(request: HttpRequest) -> dict[str, int]:
+    """The version each change-list row showed, by primary key (as posted by the list)."""
+    versions: dict[str, int] = {}
+    for name in request.POST:
+        if name.startswith(ROW_VERSION_PREFIX):
+            try:
+                versions[name[len(ROW_VERSION_PREFIX) :]] = int(request.POST[name])
+            except ValueError:
+                continue
+    return versions
+
+
 class ServiceModelAdmin[M: models.Model](SimpleHistoryAdmin, ModelAdmin):
     """A ModelAdmin whose save/delete call services instead of ``Model.save``/``delete``.
 
@@ -138,15 +150,7 @@ class ServiceModelAdmin[M: models.Model](SimpleHistoryAdmin, ModelAdmin):
                 return HttpResponseRedirect(request.path)
 
     def versions_opened(self, request: HttpRequest) -> dict[str, int]:
-        """The version each change-list row showed, by primary key (as posted by the list)."""
-        versions: dict[str, int] = {}
-        for name in request.POST:
-            if name.startswith(ROW_VERSION_PREFIX):
-                try:
-                    versions[name[len(ROW_VERSION_PREFIX) :]] = int(request.POST[name])
-                except ValueError:
-                    continue
-        return versions
+        return row_versions_posted(request)
 
     def bulk_update_versioned(
         self,

@@ -39,6 +39,7 @@ from unfold.forms import BaseDialogForm
 from unfold.utils import display_for_label
 from unfold.widgets import UnfoldAdminTextareaWidget
 
+from apps.admin_toolkit.mixins import ROW_VERSION_PREFIX, row_versions_posted
 from apps.core.errors import DomainError
 
 from .models import Order, OrderStatus
@@ -110,14 +111,22 @@ def transition_outcome_message(outcome: TransitionOutcome) -> tuple[str, int]:
     and why (their status)."""
     moved = len(outcome.moved)
     text = f"{MOVES[OrderStatus(outcome.to)][1]} {_plural(moved, 'order')}."
-    if not outcome.skipped:
+    if not (outcome.skipped or outcome.stale):
         return text, messages.SUCCESS
-    why = ", ".join(f"{n:,} {status}" for status, n in sorted(outcome.skipped.items()))
-    allowed = " or ".join(_from_statuses(outcome.to))
-    text += (
-        f" Skipped {_plural(outcome.skipped_count, 'order')} ({why}): only {allowed} orders "
-        f"can move to {outcome.to}."
-    )
+    if outcome.skipped:
+        why = ", ".join(f"{n:,} {status}" for status, n in sorted(outcome.skipped.items()))
+        allowed = " or ".join(_from_statuses(outcome.to))
+        text += (
+            f" Skipped {_plural(outcome.skipped_count, 'order')} ({why}): only {allowed} orders "
+            f"can move to {outcome.to}."
+        )
+    if outcome.stale:
+        refs = ", ".join(o.reference for o in outcome.stale[:10])
+        more = f" and {len(outcome.stale) - 10:,} more" if len(outcome.stale) > 10 else ""
+        text += (
+            f" Not moved, because someone changed them after the list was loaded: {refs}{more}. "
+            "Reload the list and try again."
+        )
     return text, messages.WARNING if moved else messages.ERROR
 
 
@@ -285,9 +294,17 @@ class OrderWorkflowAdminMixin:
                 "the list, e.g. by status or date).",
             )
             return
+        # Each move is conditional on the version the list showed for that row.
+        versions = {
+            int(pk): version for pk, version in row_versions_posted(request).items() if pk.isdigit()
+        }
         try:
             outcome = order_transition_many(
-                orders=list(queryset), to=to, actor=request.user, reason=reason
+                orders=list(queryset),
+                to=to,
+                actor=request.user,
+                reason=reason,
+                expected_versions=versions,
             )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
@@ -334,6 +351,11 @@ class OrderWorkflowAdminMixin:
             "form": form,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "action_name": "cancel_orders",
+            # The versions the list showed travel through this page to the move.
+            "row_versions": [
+                (f"{ROW_VERSION_PREFIX}{pk}", version)
+                for pk, version in row_versions_posted(request).items()
+            ],
             "select_across": request.POST.get("select_across", "0"),
         }
         return TemplateResponse(request, "admin/orders/order/cancel_orders.html", context)

@@ -12,6 +12,7 @@ from simple_history.models import HistoricalRecords
 
 from apps.core.actors import Actor, actor_user
 from apps.core.audit import channel_for_request
+from apps.core.errors import StaleVersionError
 from apps.core.services import model_full_save, model_update
 from apps.core.versions import lock_version
 from apps.customers.models import Customer
@@ -244,11 +245,13 @@ def order_transition(
 
 @dataclass
 class TransitionOutcome:
-    """What a bulk move did: the orders moved, and the skipped ones by their status."""
+    """What a bulk move did: the orders moved, the skipped ones by their status, and those left
+    alone because they changed after the version the caller saw (``stale``)."""
 
     to: str
     moved: list[Order] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)
+    stale: list[Order] = field(default_factory=list)
 
     @property
     def skipped_count(self) -> int:
@@ -257,20 +260,38 @@ class TransitionOutcome:
 
 @transaction.atomic
 def order_transition_many(
-    *, orders: Iterable[Order], to: str, actor: Actor, reason: str | None = None
+    *,
+    orders: Iterable[Order],
+    to: str,
+    actor: Actor,
+    reason: str | None = None,
+    expected_versions: Mapping[int, int] | None = None,
 ) -> TransitionOutcome:
     """``order_transition`` for each order that may make the move; the others are skipped and
     counted by their status. Orders are locked in primary-key order (no deadlock between two
-    bulk moves); one savepoint per order."""
+    bulk moves); one savepoint per order. ``expected_versions`` (primary key → the version the
+    caller's list showed) makes each move conditional on it: an order changed since is left
+    alone (``outcome.stale``)."""
     target, text = _transition_arguments(to, reason)
     _check_transition_permission(actor, target)
     outcome = TransitionOutcome(to=target)
+    versions = expected_versions or {}
     for order in sorted(orders, key=lambda o: o.pk):
         try:
             with transaction.atomic():
-                outcome.moved.append(_transition(order=order, to=target, reason=text, actor=actor))
+                moved = _transition(
+                    order=order,
+                    to=target,
+                    reason=text,
+                    actor=actor,
+                    expected_version=versions.get(order.pk),
+                )
         except InvalidTransitionError as exc:
             outcome.skipped[exc.current] += 1
+        except StaleVersionError:
+            outcome.stale.append(order)
+        else:
+            outcome.moved.append(moved)
     return outcome
 
 

@@ -158,6 +158,50 @@ def test_cancel_asks_the_reason_once_for_the_selection(
     )
 
 
+def test_the_list_carries_each_rows_version_for_its_bulk_moves(operator):
+    client, _ = operator
+    order = OrderFactory()
+    order_update(order=order, data={"quantity": 3})  # version 2
+    html = client.get(reverse(LIST)).content.decode()
+    assert f'name="_version_{order.pk}" value="2"' in html
+
+
+def test_bulk_moves_leave_alone_orders_changed_after_the_list_was_loaded(operator):
+    client, _ = operator
+    fresh, changed = OrderFactory(), OrderFactory()
+    seen = {f"_version_{o.pk}": o.version for o in (fresh, changed)}  # what the list showed
+    order_update(order=changed, data={"quantity": 5})  # someone else, meanwhile
+    response = client.post(
+        reverse(LIST),
+        {"action": "confirm_orders", "_selected_action": [fresh.pk, changed.pk], **seen},
+    )
+    assert response.status_code == 302
+    assert _messages(response) == [
+        f"Confirmed 1 order. Not moved, because someone changed them after the list was loaded: "
+        f"{changed.reference}. Reload the list and try again."
+    ]
+    assert _statuses([fresh, changed]) == ["confirmed", "placed"]
+    assert not OrderEvent.objects.filter(order=changed, kind="status").exists()
+
+
+def test_the_cancel_page_carries_the_versions_to_the_move(operator):
+    client, _ = operator
+    fresh, changed = OrderFactory(), OrderFactory()
+    data = {
+        "action": "cancel_orders",
+        "_selected_action": [fresh.pk, changed.pk],
+        **{f"_version_{o.pk}": o.version for o in (fresh, changed)},
+    }
+    page = client.post(reverse(LIST), data).content.decode()
+    for order in (fresh, changed):
+        assert f'name="_version_{order.pk}" value="{order.version}"' in page
+    order_update(order=changed, data={"quantity": 5})  # while the reason is being typed
+    response = client.post(reverse(LIST), data | {"post": "yes", "reason": "Out of stock"})
+    assert response.status_code == 302
+    assert "Cancelled 1 order. Not moved, because someone changed them" in _said(response)
+    assert _statuses([fresh, changed]) == ["cancelled", "placed"]
+
+
 def test_bulk_moves_are_bounded(operator, settings):
     settings.ORDERS_BULK_ACTION_MAX = 2
     client, _ = operator

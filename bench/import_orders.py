@@ -102,12 +102,12 @@ def bare_copy(resolved: list[tuple]) -> float:
     with transaction.atomic(), connection.cursor() as cursor:
         buffer = io.StringIO()
         buffer.writelines(
-            f"{u}\t{c}\t{i}\t{q}\t{p}\t{stamp}\t{stamp}\n" for u, c, i, q, p in resolved
+            f"{u}\t{c}\t{i}\t{q}\t{p}\t{stamp}\t{stamp}\t1\n" for u, c, i, q, p in resolved
         )
         buffer.seek(0)
         cursor.cursor.copy_expert(
             "COPY orders_order (uuid, customer_id, item_id, quantity, unit_price, "
-            "date_created, date_modified) FROM STDIN",
+            "date_created, date_modified, version) FROM STDIN",
             buffer,
         )
     return time.perf_counter() - start

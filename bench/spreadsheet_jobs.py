@@ -105,13 +105,13 @@ def bare_copy(resolved: list[tuple]) -> float:
         for first in range(0, len(resolved), 200_000):
             buffer = io.StringIO()
             buffer.writelines(
-                f"{uuid.uuid4()}\t{c}\t{i}\t{q}\t{p}\t{stamp}\t{stamp}\n"
+                f"{uuid.uuid4()}\t{c}\t{i}\t{q}\t{p}\t{stamp}\t{stamp}\t1\n"
                 for c, i, q, p in resolved[first : first + 200_000]
             )
             buffer.seek(0)
             cursor.cursor.copy_expert(
                 "COPY orders_order (uuid, customer_id, item_id, quantity, unit_price, "
-                "date_created, date_modified) FROM STDIN",
+                "date_created, date_modified, version) FROM STDIN",
                 buffer,
             )
         elapsed = time.perf_counter() - start

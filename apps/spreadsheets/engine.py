@@ -122,6 +122,10 @@ class _Run:
         self.actor = actor
         self.options = {**sheet.options, **options}
         self.expected = list(expected_digests) if expected_digests is not None else None
+        # What each batch would do is fingerprinted for a preview (its digests bind the
+        # confirmation) and for the confirmation that checks them; a write without a preview
+        # (the command line) has nothing to compare them with.
+        self.fingerprints = dry_run or self.expected is not None
         self.observer = observer
         self.model = sheet.model
         self.import_columns = sheet.import_columns()
@@ -276,7 +280,8 @@ class _Run:
                 digest.update(f"{row.number}:invalid\n".encode())
                 continue
             self._count(row)
-            digest.update(self._fingerprint(row))
+            if self.fingerprints:
+                digest.update(self._fingerprint(row))
             if row.action == NEW:
                 inserts.append(row.data)
             elif row.action == UPDATE:

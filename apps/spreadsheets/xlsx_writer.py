@@ -3,8 +3,8 @@
 Text goes into inline-string cells (``t="inlineStr"``), which no spreadsheet program evaluates
 as a formula, so text needs no escaping; numbers go into number cells. The worksheet's XML is
 deflated into the archive as it is produced (``zipfile`` writing to a stream), so memory does not
-grow with the rows. About 15 times faster per row than openpyxl's write-only mode here
-(``bench/export_orders.py``).
+grow with the rows. Several times faster per row than openpyxl's write-only mode
+(``bench/spreadsheet_jobs.py`` measures both in one run; figures in bench/README.md).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from apps.orders.services import order_import_rows
 from apps.spreadsheets.formulas import escape_formula, unescape_formula
 from apps.spreadsheets.limits import ImportFileError
 from apps.spreadsheets.readers import Table
-from tests.factories import CustomerFactory, ItemFactory, OrderFactory
+from tests.factories import CustomerFactory, ItemFactory, OrderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -187,14 +187,44 @@ def test_order_import_query_count_is_bounded_by_batches(django_assert_max_num_qu
     customers = CustomerFactory.create_batch(50)
     items = ItemFactory.create_batch(10)
     rows = _order_rows(customers, items, n)
-    # Lookups, savepoints, one COPY and one INSERT … SELECT for the history on PostgreSQL;
-    # elsewhere INSERTs (orders, then their history) in batches that SQLite caps at 999
-    # parameters (~90-140 rows each). Never one query per row.
+    # Lookups, savepoints, the ids drawn from the sequence and two COPYs (orders, their
+    # history) on PostgreSQL; elsewhere INSERTs (orders, then their history) in batches that
+    # SQLite caps at 999 parameters (~90-140 rows each). Never one query per row.
     limit = 8 if connection.vendor == "postgresql" else 8 + n // 40
     with django_assert_max_num_queries(limit):
         report = order_import_rows(table=rows)
     assert (report.new, report.written) == (n, True)
     assert Order.objects.count() == n
+
+
+def test_each_new_order_gets_one_creation_record_equal_to_the_stored_row():
+    """On PostgreSQL the rows and their records go in by two COPYs of the same lines: each
+    record must name its order (id) and hold exactly the values stored."""
+    user = UserFactory()
+    customers = CustomerFactory.create_batch(5)
+    items = ItemFactory.create_batch(3)
+    before = OrderFactory()  # an id taken before: the drawn ids must not collide
+    report = order_import_rows(
+        table=_order_rows(customers, items, 40), actor=user, file_name="x.csv"
+    )
+    assert (report.new, report.written) == (40, True)
+    historical = Order.history.model
+    tracked = [
+        f.attname for f in historical._meta.concrete_fields if not f.name.startswith("history_")
+    ]
+    imported = Order.objects.exclude(pk=before.pk)
+    assert historical.objects.filter(id__in=imported.values("pk")).count() == 40
+    for order in imported:
+        record = historical.objects.get(id=order.pk)
+        assert {n: getattr(record, n) for n in tracked} == {n: getattr(order, n) for n in tracked}
+        assert (record.history_type, record.history_user_id, record.history_change_reason) == (
+            "+",
+            user.pk,
+            "import: x.csv",
+        )
+    # The sequence moved past the drawn ids: the next order made elsewhere gets a fresh one.
+    highest = max(imported.values_list("pk", flat=True))
+    assert OrderFactory().pk > highest
 
 
 def test_dry_run_writes_nothing(django_assert_max_num_queries):
@@ -228,3 +258,14 @@ def test_preview_keeps_only_the_first_rows_but_counts_all():
 def test_formula_escaping_round_trips(raw, escaped):
     assert escape_formula(raw) == escaped
     assert unescape_formula(escape_formula(raw)) == raw
+
+
+def test_uuid4_texts_are_distinct_version_4_uuids_as_str_gives_them():
+    from apps.spreadsheets.writers import uuid4_texts
+
+    texts = uuid4_texts(2000)
+    assert len(set(texts)) == 2000
+    for text in texts[:200]:
+        parsed = uuid.UUID(text)
+        assert (parsed.version, parsed.variant, str(parsed)) == (4, uuid.RFC_4122, text)
+    assert uuid4_texts(0) == []

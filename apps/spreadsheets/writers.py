@@ -2,10 +2,11 @@
 
 Two strategies behind one interface:
 
-- :class:`CopyWriter` (PostgreSQL): new rows through ``COPY … FROM STDIN``, updates through one
-  ``UPDATE … FROM (VALUES …)`` per batch; the audit trail's historical records are written by
-  ``INSERT … SELECT`` from the rows just written (simple-history's signals do not fire for rows
-  that never went through ``save``).
+- :class:`CopyWriter` (PostgreSQL): new rows through ``COPY … FROM STDIN`` with primary keys
+  drawn from the table's sequence first, and their historical records through a second COPY of
+  the same lines; updates through one ``UPDATE … FROM (VALUES …)`` per batch, their historical
+  records by ``INSERT … SELECT`` from the rows just written (simple-history's signals do not
+  fire for rows that never went through ``save``).
 - :class:`BulkWriter` (any database): ``bulk_create_with_history`` / ``bulk_update_with_history``.
 
 Both run inside the engine's transaction and write the same rows and the same history. On a

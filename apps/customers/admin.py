@@ -11,13 +11,12 @@ from apps.admin_toolkit.filters import DayRangeFilter
 from apps.admin_toolkit.mixins import ServiceModelAdmin
 from apps.core.errors import DomainError
 from apps.core.money import format_money
-from apps.orders.admin_workflow import STATUS_COLOURS, timeline_rows
+from apps.orders.admin_workflow import STATUS_COLOURS, timeline_page_context
 from apps.orders.selectors import order_list
 from apps.orders.timeline import (
     InvalidCursorError,
     customer_timeline,
     timeline_cursor_decode,
-    timeline_cursor_encode,
 )
 from apps.spreadsheets.admin import SpreadsheetAdmin
 
@@ -115,17 +114,7 @@ class CustomerAdmin(ServiceModelAdmin[Customer], SpreadsheetAdmin):
             ],
             "orders_url": reverse("admin:orders_order_changelist")
             + f"?customer__id__exact={customer.pk}",
-            "timeline": timeline_rows(page.entries),
-            "timeline_older_url": (
-                f"{base}?timeline={timeline_cursor_encode(page.next)}#timeline"
-                if page.next
-                else None
-            ),
-            "timeline_newer_url": (
-                f"{base}?timeline={timeline_cursor_encode(page.previous, reverse=True)}#timeline"
-                if page.previous
-                else None
-            ),
+            **timeline_page_context(base, page),
         }
 
     def service_create(self, request: HttpRequest, data: Mapping[str, Any]) -> Customer:

@@ -98,6 +98,22 @@ def timeline_rows(entries: list[TimelineEntry]) -> list[tuple[TimelineEntry, str
     return [(entry, TIMELINE_COLOURS.get(entry.kind, "")) for entry in entries]
 
 
+def timeline_page_context(base: str, page: TimelinePage) -> dict[str, Any]:
+    """A timeline page's rows and its older/newer links, on the page at ``base`` (the order's
+    or the customer's)."""
+    return {
+        "timeline": timeline_rows(page.entries),
+        "timeline_older_url": (
+            f"{base}?timeline={timeline_cursor_encode(page.next)}#timeline" if page.next else None
+        ),
+        "timeline_newer_url": (
+            f"{base}?timeline={timeline_cursor_encode(page.previous, reverse=True)}#timeline"
+            if page.previous
+            else None
+        ),
+    }
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
@@ -181,6 +197,33 @@ def _dialog(to: str) -> dict[str, Any]:
     if to == OrderStatus.CANCELLED:
         dialog["form_class"] = CancelReasonForm
     return dialog
+
+
+# The row and page actions of each move: (label, the verb in its URL and permission, icon).
+ROW_AND_PAGE_MOVES = {
+    OrderStatus.CONFIRMED: ("Confirm", "confirm", "check"),
+    OrderStatus.DISPATCHED: ("Mark dispatched", "dispatch", "local_shipping"),
+    OrderStatus.DELIVERED: ("Mark delivered", "deliver", "inventory"),
+    OrderStatus.CANCELLED: ("Cancel…", "cancel", "cancel"),
+}
+
+
+def _move_action_for(to: str, *, row: bool) -> Any:
+    """The unfold action moving one order to ``to``, from its row in the list (``row``) or from
+    its page; both call ``OrderWorkflowAdminMixin._move_action``."""
+    label, verb, icon = ROW_AND_PAGE_MOVES[OrderStatus(to)]
+
+    def move(self: Any, request: HttpRequest, form: Any, object_id: str) -> HttpResponse:
+        return self._move_action(request, form, object_id, to=to, row=row)
+
+    move.__name__ = f"{verb}_{'row' if row else 'detail'}"
+    return action(
+        description=label,
+        permissions=[f"{verb}_order"],
+        url_path=f"{verb}-row" if row else verb,
+        icon=icon,
+        dialog=_dialog(to),
+    )(move)
 
 
 class OrderWorkflowAdminMixin:
@@ -405,105 +448,26 @@ class OrderWorkflowAdminMixin:
             return lambda order: referer
         return self._list_url
 
-    @action(
-        description="Confirm",
-        permissions=["confirm_order"],
-        url_path="confirm",
-        icon="check",
-        dialog=_dialog(OrderStatus.CONFIRMED),
-    )
-    def confirm_detail(self, request: HttpRequest, form: Any, object_id: str) -> HttpResponse:
-        return self._move_one(request, object_id, OrderStatus.CONFIRMED, back=self._change_url)
-
-    @action(
-        description="Mark dispatched",
-        permissions=["dispatch_order"],
-        url_path="dispatch",
-        icon="local_shipping",
-        dialog=_dialog(OrderStatus.DISPATCHED),
-    )
-    def dispatch_detail(self, request: HttpRequest, form: Any, object_id: str) -> HttpResponse:
-        return self._move_one(request, object_id, OrderStatus.DISPATCHED, back=self._change_url)
-
-    @action(
-        description="Mark delivered",
-        permissions=["deliver_order"],
-        url_path="deliver",
-        icon="inventory",
-        dialog=_dialog(OrderStatus.DELIVERED),
-    )
-    def deliver_detail(self, request: HttpRequest, form: Any, object_id: str) -> HttpResponse:
-        return self._move_one(request, object_id, OrderStatus.DELIVERED, back=self._change_url)
-
-    @action(
-        description="Cancel…",
-        permissions=["cancel_order"],
-        url_path="cancel",
-        icon="cancel",
-        dialog=_dialog(OrderStatus.CANCELLED),
-    )
-    def cancel_detail(self, request: HttpRequest, form: Any, object_id: str) -> HttpResponse:
+    def _move_action(
+        self, request: HttpRequest, form: Any, object_id: str, *, to: str, row: bool
+    ) -> HttpResponse:
+        """A row or page action (``ROW_AND_PAGE_MOVES``): move this order, back to where it was."""
         return self._move_one(
             request,
             object_id,
-            OrderStatus.CANCELLED,
-            reason=form.cleaned_data["reason"],
-            back=self._change_url,
+            to,
+            reason=form.cleaned_data["reason"] if to == OrderStatus.CANCELLED else None,
+            back=self._back_to_list(request) if row else self._change_url,
         )
 
-    @action(
-        description="Confirm",
-        permissions=["confirm_order"],
-        url_path="confirm-row",
-        icon="check",
-        dialog=_dialog(OrderStatus.CONFIRMED),
-    )
-    def confirm_row(self, request: HttpRequest, form: Any, object_id: str) -> HttpResponse:
-        return self._move_one(
-            request, object_id, OrderStatus.CONFIRMED, back=self._back_to_list(request)
-        )
-
-    @action(
-        description="Mark dispatched",
-        permissions=["dispatch_order"],
-        url_path="dispatch-row",
-        icon="local_shipping",
-        dialog=_dialog(OrderStatus.DISPATCHED),
-    )
-    def dispatch_row(self, request: HttpRequest, form: Any, object_id: str) -> HttpResponse:
-        return self._move_one(
-            request, object_id, OrderStatus.DISPATCHED, back=self._back_to_list(request)
-        )
-
-    @action(
-        description="Mark delivered",
-        permissions=["deliver_order"],
-        url_path="deliver-row",
-        icon="inventory",
-        dialog=_dialog(OrderStatus.DELIVERED),
-    )
-    def deliver_row(self, request: HttpRequest, form: Any, object_id: str) -> HttpResponse:
-        return self._move_one(
-            request, object_id, OrderStatus.DELIVERED, back=self._back_to_list(request)
-        )
-
-    @action(
-        description="Cancel…",
-        permissions=["cancel_order"],
-        url_path="cancel-row",
-        icon="cancel",
-        dialog=_dialog(OrderStatus.CANCELLED),
-    )
-    def cancel_row(self, request: HttpRequest, form: Any, object_id: str) -> HttpResponse:
-        return self._move_one(
-            request,
-            object_id,
-            OrderStatus.CANCELLED,
-            reason=form.cleaned_data["reason"],
-            back=self._back_to_list(request),
-        )
-
-    # --- notes and the timeline -------------------------------------------------------------
+    confirm_detail = _move_action_for(OrderStatus.CONFIRMED, row=False)
+    dispatch_detail = _move_action_for(OrderStatus.DISPATCHED, row=False)
+    deliver_detail = _move_action_for(OrderStatus.DELIVERED, row=False)
+    cancel_detail = _move_action_for(OrderStatus.CANCELLED, row=False)
+    confirm_row = _move_action_for(OrderStatus.CONFIRMED, row=True)
+    dispatch_row = _move_action_for(OrderStatus.DISPATCHED, row=True)
+    deliver_row = _move_action_for(OrderStatus.DELIVERED, row=True)
+    cancel_row = _move_action_for(OrderStatus.CANCELLED, row=True)
 
     def get_urls(self) -> list:
         urls = super().get_urls()  # type: ignore[misc]
@@ -545,19 +509,8 @@ class OrderWorkflowAdminMixin:
         page: TimelinePage = order_timeline(
             order=order, page_size=TIMELINE_PAGE_SIZE, cursor=cursor, reverse=backwards
         )
-        base = self._change_url(order)
         return {
-            "timeline": timeline_rows(page.entries),
-            "timeline_older_url": (
-                f"{base}?timeline={timeline_cursor_encode(page.next)}#timeline"
-                if page.next
-                else None
-            ),
-            "timeline_newer_url": (
-                f"{base}?timeline={timeline_cursor_encode(page.previous, reverse=True)}#timeline"
-                if page.previous
-                else None
-            ),
+            **timeline_page_context(self._change_url(order), page),
             "note_form": NoteForm() if self.has_note_order_permission(request) else None,
             "note_url": reverse("admin:orders_order_add_note", args=[order.pk]),
         }

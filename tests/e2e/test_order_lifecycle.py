@@ -66,7 +66,10 @@ def test_operator_moves_orders_from_the_list_and_reads_the_timeline(
         "cancelled",
         "cancelled",
     ]
-    row = page.locator("#result_list tbody tr", has=page.locator(f"input[value='{second.pk}']"))
+    row = page.locator(
+        "#result_list tbody tr",
+        has=page.locator(f"input[name='_selected_action'][value='{second.pk}']"),
+    )
     assert "CANCELLED" in row.inner_text().upper()
 
     # The cancelled order's page: read-only, a note, and the timeline.

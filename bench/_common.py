@@ -41,3 +41,32 @@ def time_calls(fn: Callable[[], object], *, repeat: int, warmup: int = 3) -> lis
         fn()
         samples.append((time.perf_counter() - start) * 1000)
     return samples
+
+
+def seed(customers: int, items: int) -> None:
+    """Top the database up to ``customers`` customers and ``items`` items (never deletes)."""
+    from decimal import Decimal
+
+    from apps.customers.models import Customer
+    from apps.items.models import Item
+
+    have = Customer.objects.count()
+    if have < customers:
+        Customer.objects.bulk_create(
+            [
+                Customer(first_name=f"F{i}", last_name=f"L{i}", phone_number=f"+2547{i:08d}")
+                for i in range(have, customers)
+            ],
+            batch_size=5000,
+            ignore_conflicts=True,
+        )
+    have = Item.objects.count()
+    if have < items:
+        Item.objects.bulk_create(
+            [
+                Item(name=f"Bench item {i}", size="M", price=Decimal(100 + i))
+                for i in range(have, items)
+            ],
+            batch_size=1000,
+            ignore_conflicts=True,
+        )

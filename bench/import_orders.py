@@ -20,8 +20,9 @@ import resource
 import sys
 import time
 import uuid
-from decimal import Decimal
 from pathlib import Path
+
+from _common import seed  # the bench folder is on the path when a script runs
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,32 +40,6 @@ def setup() -> None:
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def seed(customers: int, items: int) -> None:
-    from apps.customers.models import Customer
-    from apps.items.models import Item
-
-    have = Customer.objects.count()
-    if have < customers:
-        Customer.objects.bulk_create(
-            [
-                Customer(first_name=f"F{i}", last_name=f"L{i}", phone_number=f"+2547{i:08d}")
-                for i in range(have, customers)
-            ],
-            batch_size=5000,
-            ignore_conflicts=True,
-        )
-    have = Item.objects.count()
-    if have < items:
-        Item.objects.bulk_create(
-            [
-                Item(name=f"Bench item {i}", size="M", price=Decimal(100 + i))
-                for i in range(have, items)
-            ],
-            batch_size=1000,
-            ignore_conflicts=True,
-        )
 
 
 def make_csv(rows: int) -> tuple[bytes, list[tuple]]:

@@ -62,10 +62,10 @@ schema = _load_schema()
 def session(db):
     """A signed-in session (as the browsable API uses) and a matching CSRF token."""
     client = Client()
-    # Every model permission and every order move, so that the transitions endpoint answers
-    # 200, 400 and 409 too, not only 403.
+    # Every model permission, every order move and the SMS resend, so that the transitions and
+    # resend endpoints answer 200, 400 and 409 too, not only 403.
     moves = [f"orders.{m}_order" for m in ("confirm", "dispatch", "deliver", "cancel")]
-    client.force_login(UserFactory(perms=[*ALL_DOMAIN_PERMS, *moves]))
+    client.force_login(UserFactory(perms=[*ALL_DOMAIN_PERMS, *moves, "notifications.resend_sms"]))
     token = _get_new_csrf_string()
     cookies = {
         settings.SESSION_COOKIE_NAME: client.cookies[settings.SESSION_COOKIE_NAME].value,

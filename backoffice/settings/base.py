@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "apps.accounts.middleware.SessionAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "apps.admin_toolkit.guards.AdminInputGuardMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -130,6 +131,42 @@ def sqlite_one_writer(database: dict[str, Any]) -> dict[str, Any]:
 
 
 sqlite_one_writer(DATABASES["default"])
+
+
+def cache_settings(url: str, *, password: str = "", timeout: float = 0.5) -> dict[str, Any]:
+    """``CACHES``: ``default`` is Redis through Django's own ``RedisCache`` when ``url`` is set
+    (``redis://`` or ``rediss://`` with TLS), this process's memory otherwise; ``local`` is always
+    this process's memory (what limits count in while Redis does not answer,
+    ``apps/core/shared_cache.py``). Short socket timeouts: a cache that hangs must not hold a
+    request for long."""
+    local = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "local"}
+    if not url:
+        return {"default": {**local, "LOCATION": "default"}, "local": local}
+    options: dict[str, Any] = {"socket_connect_timeout": timeout, "socket_timeout": timeout}
+    if password:
+        # The auth token comes on its own (Secrets Manager), not inside the URL.
+        options["password"] = password
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "custorder",
+            "OPTIONS": options,
+        },
+        "local": local,
+    }
+
+
+CACHES = cache_settings(
+    env.str("CACHE_URL", default=""),
+    password=env.str("CACHE_PASSWORD", default=""),
+    timeout=env.float("CACHE_SOCKET_TIMEOUT_SECONDS", default=0.5),
+)
+# After the shared cache failed, it is left alone for this long (limits count per process).
+SHARED_CACHE_RETRY_SECONDS = env.float("SHARED_CACHE_RETRY_SECONDS", default=5.0)
+# /readyz answers 503 (not just "cache": "unreachable") while the shared cache does not answer.
+READYZ_REQUIRE_CACHE = env.bool("READYZ_REQUIRE_CACHE", default=False)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -260,8 +297,8 @@ OIDC_DISCOVERY_CACHE_SECONDS = env.int("OIDC_DISCOVERY_CACHE_SECONDS", default=8
 OIDC_HTTP_CONNECT_TIMEOUT = env.float("OIDC_HTTP_CONNECT_TIMEOUT", default=2.0)
 OIDC_HTTP_TIMEOUT = env.float("OIDC_HTTP_TIMEOUT", default=5.0)
 OIDC_IDP_FAILURE_BACKOFF_SECONDS = env.float("OIDC_IDP_FAILURE_BACKOFF_SECONDS", default=10.0)
-# Userinfo calls for opaque tokens not seen before, per client address (the client address
-# behind the load balancer comes from X-Forwarded-For with AXES_PROXY_COUNT); empty = no limit.
+# Userinfo calls for opaque tokens not seen before, per client address
+# (apps/security/client_address.py), in DRF's rate syntax; empty = no limit.
 OIDC_UNKNOWN_TOKEN_RATE = env.str("OIDC_UNKNOWN_TOKEN_RATE", default="30/minute")
 # mozilla-django-oidc: its DRF class reads the header and calls our backend; its backend's
 # constructor reads these (endpoints empty = from the IdP's discovery document). It stays out of
@@ -375,9 +412,10 @@ API_AUTHENTICATION_CLASSES = env.list(
 )
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": API_AUTHENTICATION_CLASSES,
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # The one access rule (active staff, or a service account) before any view's own checks.
+    "DEFAULT_PERMISSION_CLASSES": ["apps.accounts.permissions.BackOfficeAccess"],
     "DEFAULT_THROTTLE_CLASSES": ["apps.api_toolkit.throttling.UserThrottle"],
-    # Per-process unless CACHES points at a shared cache.
+    # Counted in the shared cache (CACHE_URL) by every process of every task.
     "DEFAULT_THROTTLE_RATES": {"user": env.str("API_THROTTLE_USER_RATE", default="1200/minute")},
     # JSON bodies up to DATA_UPLOAD_MAX_MEMORY_SIZE bytes and API_JSON_MAX_DEPTH levels.
     "DEFAULT_PARSER_CLASSES": ["apps.api_toolkit.parsers.JSONParser"],
@@ -412,7 +450,7 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SERVE_PERMISSIONS": ["apps.accounts.permissions.BackOfficeAccess"],
     "SCHEMA_PATH_PREFIX": "/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
@@ -527,6 +565,9 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
 AXES_HTTP_RESPONSE_CODE = 429
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# One client address for the lockout, the throttles and the bearer caps: X-Forwarded-For read
+# with the number of proxies in front of us (1 behind the load balancer).
+# (AXES_PROXY_COUNT was this setting's earlier name and is still read.)
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=env.int("AXES_PROXY_COUNT", default=0))
+AXES_CLIENT_IP_CALLABLE = "apps.security.client_address.client_address"
 AXES_SENSITIVE_PARAMETERS = ["password"]

@@ -7,7 +7,7 @@ conditional on (412 with the current object otherwise, 428 without it when requi
 """
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.db import models, transaction
@@ -20,6 +20,7 @@ from rest_framework.pagination import BasePagination
 from rest_framework.permissions import BasePermission, OperandHolder, SingleOperandHolder
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from apps.core.errors import StaleVersionError
 
@@ -59,6 +60,14 @@ class ApiViewSetMixin:
     create_serializer: type[serializers.Serializer]
     update_serializer: type[serializers.Serializer]
     _attempt: Attempt | None = None
+
+    def get_permissions(self) -> list[BasePermission]:
+        """The API's gate (``DEFAULT_PERMISSION_CLASSES``: who may use /v1 at all) first, then
+        the viewset's own (model permissions): ``permission_classes`` would replace the gate."""
+        # djangorestframework-stubs type the setting as dotted paths; DRF imports the classes.
+        classes = cast("Sequence[type[BasePermission]]", api_settings.DEFAULT_PERMISSION_CLASSES)
+        gate = [permission() for permission in classes]
+        return [*gate, *super().get_permissions()]  # type: ignore[misc]  # GenericAPIView's, mixed in after
 
     # --- Idempotency-Key -----------------------------------------------------------------------
 

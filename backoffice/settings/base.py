@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "apps.accounts.middleware.SessionAccessMiddleware",
+    "apps.core.replica.RecentWriterMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "apps.admin_toolkit.guards.AdminInputGuardMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -131,6 +132,36 @@ def sqlite_one_writer(database: dict[str, Any]) -> dict[str, Any]:
 
 
 sqlite_one_writer(DATABASES["default"])
+
+
+def add_replica_connection(databases: dict[str, Any], replica: dict[str, Any] | None) -> None:
+    """The read replica for heavy reads (apps/core/replica.py), when one is configured: the
+    primary's connection settings with the replica's address. Connecting gives up quickly, so a
+    replica that is down costs a heavy read little before it falls back to the primary."""
+    if not replica:
+        return
+    options = {**replica.get("OPTIONS", {})}
+    if replica.get("ENGINE", "").endswith("postgresql"):
+        options.setdefault("connect_timeout", 2)
+    databases["replica"] = {
+        **replica,
+        "CONN_MAX_AGE": databases["default"].get("CONN_MAX_AGE", 0),
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": options,
+    }
+
+
+_replica_url = env.str("DATABASE_REPLICA_URL", default="")
+add_replica_connection(DATABASES, env.db_url_config(_replica_url) if _replica_url else None)
+DATABASE_ROUTERS = ["apps.core.replica.PrimaryReplicaRouter"]
+# Heavy reads leave the replica for the primary while it lags more than this (s); its lag is
+# checked at most this often per process; a person's heavy reads use the primary for this long
+# after they wrote (read your writes).
+DATABASE_REPLICA_MAX_LAG_SECONDS = env.float("DATABASE_REPLICA_MAX_LAG_SECONDS", default=30.0)
+DATABASE_REPLICA_CHECK_SECONDS = env.float("DATABASE_REPLICA_CHECK_SECONDS", default=5.0)
+DATABASE_REPLICA_READ_YOUR_WRITES_SECONDS = env.float(
+    "DATABASE_REPLICA_READ_YOUR_WRITES_SECONDS", default=60.0
+)
 
 
 def cache_settings(url: str, *, password: str = "", timeout: float = 0.5) -> dict[str, Any]:

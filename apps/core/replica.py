@@ -57,7 +57,7 @@ _LAG_SQL = """
 
 
 def replica_configured() -> bool:
-    return REPLICA in connections.settings
+    return REPLICA in settings.DATABASES
 
 
 def replica_lag() -> float | None:

@@ -38,15 +38,17 @@ def _ip(value: str) -> str | None:
         return None
 
 
-def client_address(request: Any) -> str:
-    """The address the request came from, as the first trusted proxy saw it (module docstring).
+def client_ip(request: Any) -> str | None:
+    """The address the request came from, as the first trusted proxy saw it (module docstring);
+    None when nothing says (no ``REMOTE_ADDR``: a request made in-process).
 
-    ``request`` is a Django or DRF request (anything with ``META``), or None.
+    ``request`` is a Django or DRF request (anything with ``META``), or None. Also
+    ``AXES_CLIENT_IP_CALLABLE``: axes stores it in an ``inet`` column, where None is allowed.
     """
     meta = getattr(request, "META", None)
     if meta is None:
-        return UNKNOWN
-    peer = _ip(str(meta.get("REMOTE_ADDR") or "")) or UNKNOWN
+        return None
+    peer = _ip(str(meta.get("REMOTE_ADDR") or ""))
     proxies = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0) or 0)
     if proxies <= 0:
         return peer
@@ -55,3 +57,8 @@ def client_address(request: Any) -> str:
     if not forwarded:
         return peer
     return _ip(forwarded[-min(proxies, len(forwarded))]) or peer
+
+
+def client_address(request: Any) -> str:
+    """:func:`client_ip`, or ``"unknown"``: a key for counters (throttles, bearer caps)."""
+    return client_ip(request) or UNKNOWN

@@ -600,5 +600,5 @@ AXES_HTTP_RESPONSE_CODE = 429
 # with the number of proxies in front of us (1 behind the load balancer).
 # (AXES_PROXY_COUNT was this setting's earlier name and is still read.)
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=env.int("AXES_PROXY_COUNT", default=0))
-AXES_CLIENT_IP_CALLABLE = "apps.security.client_address.client_address"
+AXES_CLIENT_IP_CALLABLE = "apps.security.client_address.client_ip"
 AXES_SENSITIVE_PARAMETERS = ["password"]

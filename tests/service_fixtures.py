@@ -7,7 +7,6 @@ redis-server, or on SQLite (no replica).
 from __future__ import annotations
 
 import warnings
-
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit

@@ -45,7 +45,7 @@ def test_heavy_reads_go_to_the_replica_and_writes_to_the_primary(replica, replic
     customer = CustomerFactory(first_name="Before")
     replica_caught_up()
     with _queries(REPLICA) as on_replica, _queries(PRIMARY) as on_primary:
-        with replica_reads() as alias:  # noqa: SIM117  (the block ends before the last read)
+        with replica_reads() as alias:
             assert alias == REPLICA
             read = Customer.objects.get(pk=customer.pk)
             assert read._state.db == REPLICA

@@ -13,8 +13,10 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
+from django.core.cache import caches
 from django.db import connection, connections
 from django.db.utils import load_backend
+from django.test import override_settings
 
 from apps.core.shared_cache import is_shared
 
@@ -29,13 +31,14 @@ NO_REPLICA = (
 
 
 @pytest.fixture
-def redis_url() -> str:
-    """The test run's Redis (its URL with the database this worker uses)."""
-    from django.core.cache import caches
-
+def redis_url() -> Iterator[str]:
+    """The test run's Redis (its URL with the database this worker uses), with no outage
+    remembered from an earlier test."""
     if not settings.TEST_REDIS_URL or not is_shared(caches["default"]):
         pytest.skip(NO_REDIS)
-    return str(settings.CACHES["default"]["LOCATION"])
+    caches["local"].clear()
+    yield str(settings.CACHES["default"]["LOCATION"])
+    caches["local"].clear()
 
 
 def closed_port_cache() -> dict[str, Any]:
@@ -102,3 +105,16 @@ def replica_caught_up(timeout: float = 10.0) -> None:
             if time.monotonic() > deadline:
                 raise AssertionError("the replica did not catch up in time")
             time.sleep(0.05)
+
+
+@pytest.fixture
+def redis_down(_api_settings: Any) -> Iterator[None]:
+    """The shared cache configured at an address where nothing answers, for this test.
+
+    Set up after (so undone before) the suite's own cache clearing, which needs a cache that
+    answers.
+    """
+    with override_settings(CACHES=closed_port_cache(), SHARED_CACHE_RETRY_SECONDS=60):
+        caches["local"].clear()  # local memory outlives a change of CACHES: no earlier outage
+        yield
+        caches["local"].clear()

@@ -78,6 +78,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "apps.accounts.middleware.SessionAccessMiddleware",
     "apps.core.replica.RecentWriterMiddleware",
+    # Before anything reads a body (CsrfViewMiddleware does in process_view).
+    "apps.security.body_limits.RequestBodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "apps.admin_toolkit.guards.AdminInputGuardMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -261,6 +263,11 @@ SPREADSHEET_HEARTBEAT_TIMEOUT_SECONDS = env.int(
 # Files a request (an upload) may carry; large uploads go to a temporary file, not memory.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Request bodies, refused (413) from their Content-Length before they are read
+# (apps/security/body_limits.py): without a session or bearer token; signed in; the import upload
+# (IMPORT_MAX_UPLOAD_BYTES) only for people who may import.
+REQUEST_MAX_BODY_BYTES_ANONYMOUS = env.int("REQUEST_MAX_BODY_BYTES_ANONYMOUS", default=64 * 1024)
+REQUEST_MAX_BODY_BYTES = env.int("REQUEST_MAX_BODY_BYTES", default=3 * 1024 * 1024)
 
 # Background tasks and SMS (docs/sms.md)
 TASKS = {

@@ -125,7 +125,11 @@ class ChunkedBodyLimit:
         if not chunked or environ.get("CONTENT_LENGTH"):
             return self.application(environ, start_response)
         limit = int(settings.REQUEST_MAX_BODY_BYTES)
-        body = tempfile.SpooledTemporaryFile(max_size=int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
+        # Outlives this call as the request's wsgi.input; freed (and its file removed) with the
+        # request's environ.
+        body = tempfile.SpooledTemporaryFile(  # noqa: SIM115
+            max_size=int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        )
         size = 0
         stream = environ["wsgi.input"]
         while True:

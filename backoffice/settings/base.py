@@ -474,6 +474,15 @@ REST_FRAMEWORK = {
 # PATCH and DELETE need If-Match (428 without it).
 API_IDEMPOTENCY_KEY_TTL_HOURS = env.int("API_IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 API_IDEMPOTENCY_KEY_REQUIRED = env.list("API_IDEMPOTENCY_KEY_REQUIRED", default=[])
+# Per user, among the keys not yet expired: how many, and how many bytes their records hold
+# (429 idempotency_quota_exceeded beyond); the largest answer body kept for a replay.
+API_IDEMPOTENCY_MAX_KEYS_PER_USER = env.int("API_IDEMPOTENCY_MAX_KEYS_PER_USER", default=10_000)
+API_IDEMPOTENCY_MAX_BYTES_PER_USER = env.int(
+    "API_IDEMPOTENCY_MAX_BYTES_PER_USER", default=32 * 1024 * 1024
+)
+API_IDEMPOTENCY_MAX_RESPONSE_BYTES = env.int(
+    "API_IDEMPOTENCY_MAX_RESPONSE_BYTES", default=64 * 1024
+)
 API_REQUIRE_IF_MATCH = env.bool("API_REQUIRE_IF_MATCH", default=False)
 # Bounded work per request: JSON nesting depth, and the words and characters of ?search=.
 API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)

@@ -273,6 +273,9 @@ REQUEST_MAX_BODY_BYTES = env.int("REQUEST_MAX_BODY_BYTES", default=3 * 1024 * 10
 TASKS = {
     "default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}
 }
+# `manage.py db_worker` waits out a lost database: first wait, doubling up to the longest.
+WORKER_RECONNECT_BASE_SECONDS = env.float("WORKER_RECONNECT_BASE_SECONDS", default=0.5)
+WORKER_RECONNECT_MAX_SECONDS = env.float("WORKER_RECONNECT_MAX_SECONDS", default=30.0)
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")
 # Production settings refuse the console backend (messages only logged, yet marked sent) unless
 # this says the environment must not send SMS.

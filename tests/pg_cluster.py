@@ -7,6 +7,7 @@ As root the server runs as the ``postgres`` user (PostgreSQL refuses root).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -91,8 +92,6 @@ class ThrowawayCluster:
                 time.sleep(0.1)
 
     def remove(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):  # not running
             self.stop("immediate")
-        except subprocess.CalledProcessError:
-            pass  # not running
         shutil.rmtree(self.root, ignore_errors=True)

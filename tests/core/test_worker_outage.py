@@ -1,4 +1,4 @@
-"""``manage.py db_worker`` outlives a PostgreSQL restart (apps/core/management/commands/db_worker.py).
+"""``manage.py db_worker`` outlives a PostgreSQL restart (``apps/core/management/commands/``).
 
 A real worker process runs against a throwaway cluster of its own (tests/pg_cluster.py: the
 shared cluster is never restarted). While it writes a 200,000-row import, SMS confirmations

@@ -66,6 +66,11 @@ def _shell(env: dict[str, str], code: str) -> str:
     return _manage(env, "shell", "-v", "0", "-c", code)
 
 
+MAKE_ITEM = """
+from apps.items.models import Item
+Item.objects.create(name="Outage tee", size="M", price="10.00")
+"""
+
 PLACE_ORDERS = """
 from apps.customers.services import customer_create
 from apps.items.models import Item
@@ -132,10 +137,7 @@ def test_worker_outlives_a_database_restart(cluster, tmp_path):
     media = tempfile.mkdtemp(prefix="custorder-outage-media-")
     env = _env(cluster, media)
     _manage(env, "migrate", "--no-input", "-v", "0")
-    _shell(
-        env,
-        'from apps.items.models import Item\nItem.objects.create(name="Outage tee", size="M", price="10.00")',
-    )
+    _shell(env, MAKE_ITEM)
     people = tmp_path / "people.csv"
     people.write_text(
         "first_name,last_name,phone_number\n"

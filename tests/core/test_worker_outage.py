@@ -67,8 +67,9 @@ def _shell(env: dict[str, str], code: str) -> str:
 
 
 MAKE_ITEM = """
-from apps.items.models import Item
-Item.objects.create(name="Outage tee", size="M", price="10.00")
+from decimal import Decimal
+from apps.items.services import item_create
+item_create(name="Outage tee", size="M", price=Decimal("10.00"), actor=None)
 """
 
 PLACE_ORDERS = """

@@ -157,6 +157,11 @@ def test_an_export_job_reads_the_replica(replica, replica_settings):
     on_replica_sql = " ".join(q["sql"] for q in on_replica.captured_queries)
     assert "customers_customer" in on_replica_sql
     assert "UPDATE" not in on_replica_sql
+    # The rows themselves: CSV exports read with COPY on the connection the router chose.
+    on_primary_sql = " ".join(q["sql"] for q in on_primary.captured_queries)
+    assert "set_config('TimeZone'" in on_replica_sql
+    assert "set_config('TimeZone'" not in on_primary_sql
+    assert "customers_customer" not in on_primary_sql
     # The job's own rows (claim, progress, result) are written on the primary.
     assert any("UPDATE" in q["sql"] for q in on_primary.captured_queries)
     job.refresh_from_db()

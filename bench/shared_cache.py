@@ -34,8 +34,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-from bench.api_orders import (  # noqa: E402
+from api_orders import (  # noqa: E402
     WRK_DONE,
     gunicorn,
     measure,
@@ -46,6 +47,7 @@ from bench.api_orders import (  # noqa: E402
     session,
     wait_ready,
 )
+
 from tests.replicas import Replicas, free_port  # noqa: E402
 
 WRK_GET = (

@@ -73,16 +73,16 @@ class ApiViewSetMixin:
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not is_keyed(request):
-            return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+            return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]  # GenericViewSet's, after this mixin in the MRO
         # One transaction for the key's record and everything the view writes.
         with transaction.atomic():
-            response = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+            response = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]  # GenericViewSet's, after this mixin in the MRO
             if self._attempt is not None:
                 self._attempt.finish(response)
         return response
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]  # GenericViewSet's, after this mixin in the MRO
         if request.method != "POST":
             return
         raw = request.headers.get(HEADER)
@@ -107,7 +107,7 @@ class ApiViewSetMixin:
             return exc.response  # type: ignore[return-value]  # an HttpResponse, finalized as-is
         if isinstance(exc, StaleVersionError):
             exc = self.precondition_failed(exc.message)
-        return super().handle_exception(exc)  # type: ignore[misc]
+        return super().handle_exception(exc)  # type: ignore[misc]  # GenericViewSet's, after this mixin in the MRO
 
     # --- conditional requests ----------------------------------------------------------------
 
@@ -123,7 +123,7 @@ class ApiViewSetMixin:
 
     def current_object(self) -> Any:
         """The object addressed by the URL as it is now (what a 412 shows)."""
-        return self.get_object()  # type: ignore[attr-defined]
+        return self.get_object()  # type: ignore[attr-defined]  # GenericViewSet's, after this mixin in the MRO
 
     def object_response(
         self, obj: Any, *, status: int = 200, headers: dict | None = None
@@ -185,14 +185,14 @@ class ApiViewSetMixin:
         return queryset
 
     def list_response(self, request: Request) -> Response:
-        queryset = self.rows(self.filter_queryset(self.get_queryset()))  # type: ignore[attr-defined]
-        page = self.paginate_queryset(queryset)  # type: ignore[attr-defined]
+        queryset = self.rows(self.filter_queryset(self.get_queryset()))  # type: ignore[attr-defined]  # GenericViewSet's, after this mixin in the MRO
+        page = self.paginate_queryset(queryset)  # type: ignore[attr-defined]  # GenericViewSet's, after this mixin in the MRO
         data = self.output_serializer(page, many=True).data
-        return self.get_paginated_response(data)  # type: ignore[attr-defined]
+        return self.get_paginated_response(data)  # type: ignore[attr-defined]  # GenericViewSet's, after this mixin in the MRO
 
     def created_response(self, obj: Any, *, uuid: Any = None) -> Response:
         uuid = uuid if uuid is not None else obj.uuid
-        location = self.reverse_action(  # type: ignore[attr-defined]
+        location = self.reverse_action(  # type: ignore[attr-defined]  # GenericViewSet's, after this mixin in the MRO
             "detail", kwargs={self.lookup_url_kwarg: str(uuid)}
         )
         return self.object_response(obj, status=201, headers={"Location": location})

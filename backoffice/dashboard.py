@@ -13,13 +13,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
 from apps.core.money import format_money
 from apps.core.replica import replica_reads
-from apps.core.shared_cache import cache_get, cache_set
 from apps.orders.reports import (
     Backlog,
     DayTotals,
@@ -51,12 +51,12 @@ def _history(key: str, compute: Any, *, reader: Any) -> Any:
     (0 disables the cache) bounds how stale earlier days can be.
     """
     ttl = getattr(settings, "DASHBOARD_HISTORY_CACHE_SECONDS", 300)
-    value = cache_get(key) if ttl > 0 else None
+    value = cache.get(key) if ttl > 0 else None
     if value is None:
         with replica_reads(user=reader):
             value = compute()
         if ttl > 0:
-            cache_set(key, value, ttl)
+            cache.set(key, value, ttl)
     return value
 
 

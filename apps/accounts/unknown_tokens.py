@@ -18,10 +18,10 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from rest_framework.request import Request
 
 from apps.api_toolkit.throttling import AtomicRateThrottle
-from apps.core.shared_cache import cache_get, cache_set
 
 REFUSED = "__refused__"
 
@@ -32,14 +32,14 @@ def userinfo_cache_key(token: str) -> str:
 
 def userinfo_cached(token: str) -> tuple[dict[str, Any], datetime] | str | None:
     """The kept answer for ``token``: ``(claims, fetched at)``, :data:`REFUSED`, or None."""
-    found = cache_get(userinfo_cache_key(token))
+    found = cache.get(userinfo_cache_key(token))
     if found == REFUSED or (isinstance(found, tuple) and len(found) == 2):
         return found
     return None
 
 
 def userinfo_keep(token: str, answer: tuple[dict[str, Any], datetime] | str) -> None:
-    cache_set(userinfo_cache_key(token), answer, settings.OIDC_USERINFO_CACHE_SECONDS)
+    cache.set(userinfo_cache_key(token), answer, settings.OIDC_USERINFO_CACHE_SECONDS)
 
 
 class UnknownTokenThrottle(AtomicRateThrottle):

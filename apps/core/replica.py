@@ -34,11 +34,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import caches
+from django.core.cache import cache, caches
 from django.db import DatabaseError, connections
 from django.http import HttpRequest, HttpResponse
-
-from .shared_cache import cache_get, cache_set
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +101,7 @@ def wrote_recently(user: Any) -> bool:
     """Whether ``user`` made a write within the read-your-writes window."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
-    at = cache_get(_wrote_key(user.pk))
+    at = cache.get(_wrote_key(user.pk))
     window = float(settings.DATABASE_REPLICA_READ_YOUR_WRITES_SECONDS)
     return at is not None and time.time() - float(at) < window
 
@@ -112,7 +110,7 @@ def note_write(user: Any) -> None:
     """Remember that ``user`` just wrote: their heavy reads use the primary for a while."""
     window = float(settings.DATABASE_REPLICA_READ_YOUR_WRITES_SECONDS)
     if window > 0 and user is not None and getattr(user, "is_authenticated", False):
-        cache_set(_wrote_key(user.pk), time.time(), window)
+        cache.set(_wrote_key(user.pk), time.time(), window)
 
 
 def heavy_read_alias(*, user: Any = None) -> str:

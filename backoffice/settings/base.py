@@ -181,7 +181,8 @@ def cache_settings(url: str, *, password: str = "", timeout: float = 0.5) -> dic
         options["password"] = password
     return {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache, falling back to local memory while Redis does not answer.
+            "BACKEND": "apps.core.cache_backends.FailSoftRedisCache",
             "LOCATION": url,
             "KEY_PREFIX": "custorder",
             "OPTIONS": options,

@@ -6,10 +6,11 @@ import logging
 import threading
 
 import pytest
-from django.core.cache import caches
+from django.core.cache import cache, caches
 from rest_framework.test import APIClient
 
-from apps.core.shared_cache import cache_get, cache_set, shared_cache_status, window_hit
+from apps.core.cache_backends import DOWN_KEY
+from apps.core.shared_cache import shared_cache_status, window_hit
 from tests.factories import UserFactory
 
 
@@ -45,17 +46,22 @@ def test_windows_are_aligned_and_reset(redis_url):
 
 
 def test_values_round_trip_through_redis(redis_url):
-    cache_set("answer", ({"sub": "x"}, 42), 60)
-    assert cache_get("answer") == ({"sub": "x"}, 42)
+    cache.set("answer", ({"sub": "x"}, 42), 60)
+    assert cache.get("answer") == ({"sub": "x"}, 42)
+    assert caches["local"].get("answer") is None  # it is Redis that holds it
     assert shared_cache_status() == "shared"
 
 
-def test_without_redis_limits_count_per_process_and_reads_miss(redis_down, caplog):
+def test_without_redis_everything_is_served_by_this_process(redis_down, caplog):
     with caplog.at_level(logging.WARNING, logger="apps.core.shared_cache"):
         counts = [window_hit("down", period=60, now=1_800_000_000.0).count for _ in range(3)]
-        cache_set("gone", 1, 60)
-        assert cache_get("gone", "missing") == "missing"
+        cache.set("kept", 1, 60)
+        assert cache.get("kept") == 1
+        assert cache.add("once", 1, 60) and not cache.add("once", 2, 60)
+        cache.delete("kept")
+        assert cache.get_or_set("computed", 7, 60) == 7
     assert counts == [1, 2, 3]  # still a limit: counted in this process's memory
+    assert caches["local"].get("once") == 1
     warnings = [r for r in caplog.records if "shared cache unavailable" in r.getMessage()]
     assert len(warnings) == 1  # once per outage, not per call
     assert shared_cache_status() == "unreachable"
@@ -63,7 +69,7 @@ def test_without_redis_limits_count_per_process_and_reads_miss(redis_down, caplo
 
 def test_a_cache_that_comes_back_is_used_again(redis_url):
     # An outage was noticed a moment ago: the shared cache is skipped, counts are local.
-    caches["local"].set("shared-cache:down", True, 60)
+    caches["local"].set(DOWN_KEY, True, 60)
     assert window_hit("back", period=60, now=1_800_000_000.0).count == 1
     assert window_hit("back", period=60, now=1_800_000_000.0).count == 2
     # /readyz's probe finds it answering and ends the outage at once, without waiting out
@@ -113,3 +119,18 @@ def test_readyz_reports_a_cache_that_does_not_answer(redis_down, client, setting
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["cache"] == "unreachable"
+
+
+@pytest.mark.django_db
+def test_signing_in_works_while_redis_is_down(redis_down):
+    """Sessions and the lockout are in PostgreSQL; what libraries keep in the cache (allauth's
+    rate limits) is served by this process."""
+    from django.test import Client
+
+    UserFactory(username="root", is_superuser=True)
+    client = Client()
+    response = client.post(
+        "/admin/login/?next=/admin/", {"username": "root", "password": "pw-test-12345"}
+    )
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200

@@ -7,8 +7,8 @@ IdP call, so those calls are counted per client address (:class:`UnknownTokenThr
 ``OIDC_UNKNOWN_TOKEN_RATE`` in DRF's rate syntax, one atomic counter in the shared cache): beyond
 the rate, 429. It runs before authentication can fail, which the API's per-user throttle cannot.
 
-While the shared cache does not answer, answers are not kept (each request asks the IdP, behind
-its back-off) and the cap counts per process.
+While the shared cache does not answer, answers are kept and the cap counts in each process's
+own memory (``apps.core.cache_backends``): each process asks the IdP once per token.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, logout
 from django.http import HttpRequest, HttpResponse
 
@@ -16,11 +17,12 @@ logger = logging.getLogger(__name__)
 class SessionAccessMiddleware:
     """End the session of a user who lost staff access or was deactivated, at its next request.
 
-    Listed after ``AuthenticationMiddleware``. Django's backends already treat a deactivated
-    user's session as anonymous (``user_can_authenticate``), but leave the session behind; a
-    user whose staff flag was removed (in the admin, or by the IdP's groups at a sign-in or
-    through a bearer token) would keep a working session until it expired. Requests without a
-    session cookie cost nothing here.
+    Listed after ``AuthenticationMiddleware`` and ``MessageMiddleware`` (a person is told why
+    on the sign-in page). Django's backends already treat a deactivated user's session as
+    anonymous (``user_can_authenticate``), but leave the session behind; a user whose staff flag
+    was removed (in the admin, or by the IdP's groups at a sign-in or through a bearer token)
+    would keep a working session until it expired. Requests without a session cookie cost
+    nothing here.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -36,4 +38,5 @@ class SessionAccessMiddleware:
             elif (refusal := access_refusal(user, machines=False)) is not None:
                 logger.info("session of user %s ended: %s", user.pk, refusal)
                 logout(request)
+                messages.warning(request, f"You were signed out: {refusal}", fail_silently=True)
         return self.get_response(request)

@@ -76,11 +76,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    # After the messages (it tells a person why their session ended).
     "apps.accounts.middleware.SessionAccessMiddleware",
     "apps.core.replica.RecentWriterMiddleware",
     # Before anything reads a body (CsrfViewMiddleware does in process_view).
     "apps.security.body_limits.RequestBodyLimitMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "apps.admin_toolkit.guards.AdminInputGuardMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

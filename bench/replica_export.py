@@ -13,8 +13,9 @@ in a loop, recording every request's latency. Three phases:
 
 1. **replica**: an export job of every order (CSV, the worker's path: ``job_run`` reads inside
    ``replica_reads()``, with ``DATABASE_REPLICA_URL`` set) runs in its own process while the
-   writers write; the phase lasts as long as the export;
-2. **none**: the writers alone for the same time;
+   writers write; the figures are those of the requests started while the export ran (from
+   its job's creation to its end, the process's start-up left out);
+2. **none**: the writers alone, as long as the export took;
 3. **primary**: the same export without a replica configured.
 
 Printed: each phase's POST latency (p50, p95, p99), requests/s and the export's duration. The
@@ -54,12 +55,11 @@ from django.contrib.auth import get_user_model
 owner, _ = get_user_model().objects.get_or_create(
     username="bench-exporter", defaults={"is_staff": True, "is_superuser": True}
 )
-started = time.monotonic()
+started = time.time()
 job = job_export_create(model="orders.order", query={}, file_format="csv", actor=owner)
 status = job_run(job.pk, live=True)
 job.refresh_from_db()
-print("EXPORT", status, job.rows_read, round(time.monotonic() - started, 2),
-      "replica" in connections.settings)
+print("EXPORT", status, job.rows_read, started, time.time(), "replica" in connections.settings)
 """
 
 
@@ -80,7 +80,7 @@ class Writers:
     def __init__(self, base: str, cookie: str, csrf: str, body: str, clients: int) -> None:
         self.base, self.cookie, self.csrf, self.body = base, cookie, csrf, body
         self.clients = clients
-        self.latencies: list[float] = []
+        self.samples: list[tuple[float, float]] = []  # (wall-clock start, latency ms)
         self.errors = 0
         self.stopping = threading.Event()
         self.lock = threading.Lock()
@@ -96,35 +96,37 @@ class Writers:
             }
         )
         while not self.stopping.is_set():
-            started = time.perf_counter()
+            wall, started = time.time(), time.perf_counter()
             response = session.post(f"{self.base}/v1/orders", data=self.body, timeout=60)
             elapsed = (time.perf_counter() - started) * 1000
             with self.lock:
                 if response.status_code == 201:
-                    self.latencies.append(elapsed)
+                    self.samples.append((wall, elapsed))
                 else:
                     self.errors += 1
 
-    def measure(self, until) -> dict:
-        """Run the writers until ``until()`` returns; their figures over that time."""
-        self.latencies, self.errors = [], 0
+    def run_until(self, until) -> list[tuple[float, float]]:
+        """Run the writers until ``until()`` returns; every (start, latency) of the run."""
+        self.samples, self.errors = [], 0
         self.stopping.clear()
         threads = [threading.Thread(target=self.run) for _ in range(self.clients)]
-        started = time.monotonic()
         for thread in threads:
             thread.start()
         until()
         self.stopping.set()
-        seconds = time.monotonic() - started
         for thread in threads:
             thread.join()
-        figures = percentiles(self.latencies)
-        return figures | {
-            "requests": len(self.latencies),
-            "rps": len(self.latencies) / seconds,
-            "seconds": seconds,
-            "errors": self.errors,
-        }
+        return self.samples
+
+
+def figures(samples: list[tuple[float, float]], start: float, end: float) -> dict:
+    """The requests started between ``start`` and ``end`` (wall clock)."""
+    latencies = [ms for at, ms in samples if start <= at <= end]
+    return percentiles(latencies) | {
+        "requests": len(latencies),
+        "rps": len(latencies) / (end - start),
+        "seconds": end - start,
+    }
 
 
 def main() -> None:
@@ -157,34 +159,39 @@ def main() -> None:
     results: dict[str, dict] = {}
     try:
         wait_ready(base, cookie)
-        writers.measure(lambda: time.sleep(5))  # warm-up
+        writers.run_until(lambda: time.sleep(5))  # warm-up
         for phase, export_env in (
             ("replica", {**env, "DATABASE_REPLICA_URL": replica_url}),
             ("none", None),
             ("primary", {**env, "DATABASE_REPLICA_URL": ""}),
         ):
-            outcome: list[str] = []
             if export_env is None:
                 length = results["replica"]["export_seconds"]
-                figures = writers.measure(lambda length=length: time.sleep(length))
+                start = time.time()
+                samples = writers.run_until(lambda length=length: time.sleep(length + 1))
+                results[phase] = figures(samples, start + 0.5, start + 0.5 + length)
             else:
                 process = export(export_env)
+                outcome: list[str] = []
 
                 def wait(process=process, outcome=outcome) -> None:
                     out, _ = process.communicate()
                     outcome.append(out)
 
-                figures = writers.measure(wait)
+                samples = writers.run_until(wait)
                 found = [line for line in outcome[0].splitlines() if line.startswith("EXPORT")]
                 if not found:
                     raise SystemExit(f"the export failed:\n{outcome[0][-3000:]}")
-                line = found[0]
-                _, status, rows, seconds, used_replica = line.split()
+                _, status, rows, start_at, end_at, used_replica = found[0].split()
                 assert status == "succeeded", outcome[0]
-                assert used_replica == str(phase == "replica"), line
-                figures |= {"export_seconds": float(seconds), "export_rows": int(rows)}
-            results[phase] = figures
-            print(json.dumps({phase: figures}), flush=True)
+                assert used_replica == str(phase == "replica"), found[0]
+                start, end = float(start_at), float(end_at)
+                results[phase] = figures(samples, start, end) | {
+                    "export_seconds": end - start,
+                    "export_rows": int(rows),
+                }
+            results[phase]["errors"] = writers.errors
+            print(json.dumps({phase: results[phase]}), flush=True)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)

@@ -18,9 +18,11 @@ in a loop, recording every request's latency. Three phases:
 2. **none**: the writers alone, as long as the export took;
 3. **primary**: the same export without a replica configured.
 
-Printed: each phase's POST latency (p50, p95, p99), requests/s and the export's duration. The
-2 cores are shared by PostgreSQL (primary and replica), gunicorn, the export process and the
-load generator; the export competes for CPU wherever it reads.
+Printed: each phase's POST latency (p50, p95, p99), requests/s, the export's duration, and the
+rows and blocks the primary's queries read during the phase (``pg_stat_database``: the work the
+replica takes off the primary). On one machine the 2 cores are shared by PostgreSQL (primary and
+replica), gunicorn, the export process and the load generator: the export competes for CPU
+wherever it reads, which a replica on its own instance does not.
 """
 
 from __future__ import annotations
@@ -119,6 +121,21 @@ class Writers:
         return self.samples
 
 
+def primary_reads(database: str) -> tuple[int, int]:
+    """Rows returned and blocks touched so far by queries on the primary's bench database."""
+    import psycopg2
+
+    time.sleep(1.5)  # PostgreSQL publishes a backend's counters within a second
+    with psycopg2.connect(database) as conn, conn.cursor() as cursor:
+        cursor.execute(
+            "SELECT tup_returned, blks_hit + blks_read FROM pg_stat_database "
+            "WHERE datname = current_database()"
+        )
+        rows, blocks = cursor.fetchone()
+    conn.close()
+    return int(rows), int(blocks)
+
+
 def figures(samples: list[tuple[float, float]], start: float, end: float) -> dict:
     """The requests started between ``start`` and ``end`` (wall clock)."""
     latencies = [ms for at, ms in samples if start <= at <= end]
@@ -165,6 +182,7 @@ def main() -> None:
             ("none", None),
             ("primary", {**env, "DATABASE_REPLICA_URL": ""}),
         ):
+            rows_before, blocks_before = primary_reads(database)
             if export_env is None:
                 length = results["replica"]["export_seconds"]
                 start = time.time()
@@ -191,6 +209,9 @@ def main() -> None:
                     "export_rows": int(rows),
                 }
             results[phase]["errors"] = writers.errors
+            rows_after, blocks_after = primary_reads(database)
+            results[phase]["primary_rows"] = rows_after - rows_before
+            results[phase]["primary_blocks"] = blocks_after - blocks_before
             print(json.dumps({phase: results[phase]}), flush=True)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -200,12 +221,15 @@ def main() -> None:
         f"\n{args.clients} clients POSTing orders to one gunicorn ({args.workers} workers), "
         f"export of {results['replica']['export_rows']:,} orders (CSV job), 2 cores shared\n"
     )
-    print(f"{'export':10} {'export s':>9} {'POST/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+    print(
+        f"{'export':10} {'export s':>9} {'POST/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
+        f" {'rows read on primary':>21} {'blocks':>10}"
+    )
     for phase in ("none", "replica", "primary"):
         r = results[phase]
         print(
             f"{phase:10} {r.get('export_seconds', 0):9.1f} {r['rps']:8.1f} {r['p50']:8.1f} "
-            f"{r['p95']:8.1f} {r['p99']:8.1f}"
+            f"{r['p95']:8.1f} {r['p99']:8.1f} {r['primary_rows']:21,} {r['primary_blocks']:10,}"
         )
     base_p95 = results["none"]["p95"]
     for phase in ("replica", "primary"):

@@ -30,6 +30,16 @@ def _local() -> Any:
     return caches["local"]
 
 
+def local_count(cache: Any, key: str, timeout: int) -> int:
+    """``count`` on a cache without it (local memory): ``incr``, or ``add`` for the first."""
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # first hit of the window (or the key expired): open it
+        if cache.add(key, 1, timeout):
+            return 1
+        return int(cache.incr(key))  # another thread opened it first
+
+
 class FailSoftRedisCache(RedisCache):
     """``RedisCache`` whose calls fall back to local memory while Redis does not answer."""
 
@@ -65,6 +75,29 @@ class FailSoftRedisCache(RedisCache):
             return False
         _local().delete(DOWN_KEY)
         return True
+
+    def count(self, key: str, timeout: int) -> int:
+        """Add one to the counter ``key`` (created at 1, expiring after ``timeout`` seconds)
+        and return it: one round trip, atomic.
+
+        Django's ``RedisCache.incr`` asks ``EXISTS`` first (a second round trip) and refuses a
+        missing key, so a window's counter would need ``incr``, then ``add``, then ``incr``
+        again; its client is reached through ``_cache``, which has no public accessor.
+        ``INCR`` creates the key; ``EXPIRE … NX`` (Redis 7) sets its lifetime once.
+        """
+        local = _local()
+        if not local.get(DOWN_KEY):
+            name = self.make_and_validate_key(key)
+            try:
+                client = self._cache.get_client(name, write=True)  # type: ignore[attr-defined]  # a cached_property of RedisCache that django-stubs omit
+                pipeline = client.pipeline(transaction=False)
+                pipeline.incr(name)
+                pipeline.expire(name, timeout, nx=True)
+                counted, _ = pipeline.execute()
+                return int(counted)
+            except RedisError as exc:
+                self.failed("incr", exc)
+        return local_count(local, key, timeout)
 
     def add(self, *args: Any, **kwargs: Any) -> Any:
         return self._soft("add", *args, **kwargs)

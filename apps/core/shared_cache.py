@@ -6,9 +6,9 @@ throttle, the cap on unknown bearer tokens, the userinfo answers, the dashboard'
 read-your-writes marks. Without it the ``default`` cache is local memory (one process:
 ``make run``). A second alias, ``local``, is always this process's own memory.
 
-Counters are fixed windows made atomic by the cache (:func:`window_hit`): ``incr`` is Redis
-``INCR`` (one command, no read-then-write between two processes), and the first hit of a window
-is an ``add`` (``SET NX``) that only one process can win; the loser increments. DRF's
+Counters are fixed windows made atomic by the cache (:func:`window_hit`): one Redis ``INCR`` per
+hit (one command, no read-then-write between two processes; the key is created by the first,
+``EXPIRE … NX`` gives it its lifetime), in one round trip. DRF's
 ``SimpleRateThrottle`` keeps a list per key with ``get`` and ``set`` instead: two processes read
 the same list, each appends its request and writes it back, and one request is lost.
 
@@ -38,6 +38,8 @@ from typing import Any
 
 from django.core.cache import cache, caches
 
+from .cache_backends import local_count
+
 # Window keys outlive their window by this much: app servers' clocks differ by a little.
 _CLOCK_SKEW_SECONDS = 5
 
@@ -51,12 +53,8 @@ class WindowCount:
 
 
 def _count(key: str, timeout: int) -> int:
-    try:
-        return int(cache.incr(key))
-    except ValueError:  # first hit of the window (or the key expired): open it
-        if cache.add(key, 1, timeout):
-            return 1
-        return int(cache.incr(key))  # another process opened it first
+    count = getattr(cache, "count", None)  # FailSoftRedisCache's one-round-trip counter
+    return int(count(key, timeout)) if count is not None else local_count(cache, key, timeout)
 
 
 def window_hit(key: str, *, period: int, now: float | None = None) -> WindowCount:

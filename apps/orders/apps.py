@@ -5,3 +5,11 @@ class OrdersConfig(AppConfig):
     name = "apps.orders"
     label = "orders"
     verbose_name = "Orders"
+
+    def ready(self) -> None:
+        from apps.customers.panels import customer_panel_register
+
+        from . import checks  # noqa: F401  (registers the SMS template checks)
+        from .admin_customer_panel import ORDERS_PANEL
+
+        customer_panel_register(ORDERS_PANEL)

@@ -28,7 +28,8 @@ from typing import Any
 from django.db import connection, models
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from apps.core.actors import Actor, actor_user
+from apps.core.actors import Actor, Channel, actor_user
+from apps.core.sequences import SequenceField, sequence_values
 from apps.core.versions import VERSION_FIELD, is_versioned
 
 # An update: the row's primary key, the fields to set, the version it was read at (or None).
@@ -45,10 +46,12 @@ class ConcurrentChangeError(Exception):
 
 
 class History:
-    """Who and why for the historical records of imported rows."""
+    """Who, through which channel and from which file, for the historical records of imported
+    rows (``core.audit``: the columns every history row carries)."""
 
     def __init__(self, actor: Actor, file_name: str | None) -> None:
         self.user = actor_user(actor)
+        self.channel = Channel.IMPORT
         self.reason = f"import: {file_name or 'file'}"
 
 
@@ -81,6 +84,18 @@ class Writer:
         self.by_attname = {f.attname: f for f in self.fields}
         self.has_modified = "date_modified" in self.by_attname
         self.versioned = is_versioned(model)
+        # Numbers the database allocates (an order's number): drawn for a batch at once.
+        self.sequence_fields = [f for f in self.fields if isinstance(f, SequenceField)]
+
+    def with_sequence_values(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """The rows with a fresh number for each sequence field they do not give."""
+        out = [dict(data) for data in rows]
+        for field in self.sequence_fields:
+            missing = [row for row in out if row.get(field.attname) is None]
+            numbers = sequence_values(field, len(missing))
+            for row, number in zip(missing, numbers, strict=True):
+                row[field.attname] = number
+        return out
 
     def complete(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """A new row's values for every concrete field (defaults filled in)."""
@@ -102,6 +117,7 @@ class BulkWriter(Writer):
     batch_size = 1000
 
     def insert(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+        rows = self.with_sequence_values(rows)
         objs = [self.model(**self.complete(data)) for data in rows]
         bulk_create_with_history(
             objs,
@@ -110,6 +126,7 @@ class BulkWriter(Writer):
             default_user=self.history.user,
             default_change_reason=self.history.reason,
             default_date=self.now,
+            custom_historical_attrs={"history_channel": self.history.channel},
         )
         return [obj.uuid for obj in objs]  # type: ignore[attr-defined]
 
@@ -149,6 +166,7 @@ class BulkWriter(Writer):
             default_user=self.history.user,
             default_change_reason=self.history.reason,
             default_date=self.now,
+            custom_historical_attrs={"history_channel": self.history.channel},
         )
 
 
@@ -217,8 +235,9 @@ class CopyWriter(Writer):
         # Identifiers come from the models' metadata; every value is a query parameter.
         self.history_sql = (
             f"INSERT INTO {quote(historical._meta.db_table)} ({', '.join(tracked)}, "  # noqa: S608
-            "history_date, history_change_reason, history_type, history_user_id) "
-            f"SELECT {', '.join(tracked)}, %s, %s, %s, %s FROM {self.table} "
+            "history_date, history_change_reason, history_type, history_user_id, "
+            "history_channel) "
+            f"SELECT {', '.join(tracked)}, %s, %s, %s, %s, %s FROM {self.table} "
             "WHERE {where}"
         )
         # New rows: their primary keys are drawn from the table's sequence first, so the rows
@@ -240,7 +259,7 @@ class CopyWriter(Writer):
         self.copy_with_pk_sql = f"COPY {self.table} ({listed}) FROM STDIN"
         self.history_copy_sql = (
             f"COPY {quote(historical._meta.db_table)} ({kept}, history_date, "
-            "history_change_reason, history_type, history_user_id) FROM STDIN"
+            "history_change_reason, history_type, history_user_id, history_channel) FROM STDIN"
         )
         user = self.history.user
         self.history_suffix = "\t".join(
@@ -250,6 +269,7 @@ class CopyWriter(Writer):
                 _copy_text(self.history.reason),
                 "+",
                 _copy_text(user.pk if user is not None else None),
+                _copy_text(self.history.channel),
             ]
         )
 
@@ -258,7 +278,7 @@ class CopyWriter(Writer):
         with connection.cursor() as cursor:
             cursor.execute(
                 self.history_sql.replace("{where}", where),
-                [self.now, self.history.reason, kind, user_id, keys],
+                [self.now, self.history.reason, kind, user_id, self.history.channel, keys],
             )
 
     def _default_texts(self) -> dict[str, Callable[[], str]]:
@@ -288,6 +308,7 @@ class CopyWriter(Writer):
     def insert(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
         if not rows:
             return []
+        rows = self.with_sequence_values(rows)
         ids = iter(self._new_ids(len(rows))) if self.sequence is not None else None
         history = io.StringIO() if ids is not None else None
         suffix = self.history_suffix

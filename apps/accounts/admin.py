@@ -17,6 +17,8 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import display
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
+from apps.core.actors import Channel
+
 from .models import ServiceAccount
 from .services import service_account_create, service_account_delete, service_account_update
 
@@ -130,6 +132,7 @@ class ServiceAccountAdmin(ModelAdmin):
                 groups=data["groups"],
                 is_active=data["is_active"],
                 actor=request.user,
+                channel=Channel.ADMIN,
             )
             return
         account = service_account_create(
@@ -138,17 +141,22 @@ class ServiceAccountAdmin(ModelAdmin):
             description=data["description"],
             groups=data["groups"],
             actor=request.user,
+            channel=Channel.ADMIN,
         )
         if not data["is_active"]:
-            service_account_update(service_account=account, is_active=False, actor=request.user)
+            service_account_update(
+                service_account=account, is_active=False, actor=request.user, channel=Channel.ADMIN
+            )
         obj.pk, obj.user, obj.date_created = account.pk, account.user, account.date_created
 
     def delete_model(self, request: HttpRequest, obj: ServiceAccount) -> None:
-        service_account_delete(service_account=obj, actor=request.user)
+        service_account_delete(service_account=obj, actor=request.user, channel=Channel.ADMIN)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ServiceAccount]) -> None:
         for account in queryset.select_related("user"):
-            service_account_delete(service_account=account, actor=request.user)
+            service_account_delete(
+                service_account=account, actor=request.user, channel=Channel.ADMIN
+            )
 
 
 # Sign-in lockouts (django-axes) in the unfold style; deleting an attempt lifts its lock.

@@ -189,7 +189,8 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         )
     body.update(details)
     if isinstance(exc, PreconditionFailed):
-        body["current"] = exc.current
+        if exc.current is not None:  # a list (a create's target) has no current object
+            body["current"] = exc.current
         if exc.etag:
             response["ETag"] = exc.etag
     elif isinstance(exc, IdempotencyKeyInUse):

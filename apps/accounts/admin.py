@@ -13,6 +13,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group, User
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
@@ -100,8 +101,9 @@ class ServiceAccountForm(forms.ModelForm):
 
 
 @admin.register(ServiceAccount)
-class ServiceAccountAdmin(ModelAdmin):
-    """Machine clients (client-credentials tokens) allowed to call /v1."""
+class ServiceAccountAdmin(SimpleHistoryAdmin, ModelAdmin):
+    """Machine clients (client-credentials tokens) allowed to call /v1; the history page shows
+    who created and changed each, through which channel, and the access it was given."""
 
     form = ServiceAccountForm
     list_display = ("client_id", "subject", "description", "show_groups", "show_active")

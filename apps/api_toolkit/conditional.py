@@ -20,8 +20,9 @@ An ``If-Match`` naming the current tag also names the version the write must be 
 on: the service updates ``WHERE version = %s`` (``apps/core/versions.py``), so a write that
 races the check still cannot overwrite a newer version.
 
-The headers are parsed by :func:`parse_entity_tags`, strictly: a value that is not ``*`` or a
-comma-separated list of entity tags is a 400 naming the header, never a partial match. (Django's
+The headers are parsed by :func:`parse_entity_tags`, strictly: on a write, a value that is not
+``*`` or a comma-separated list of entity tags is a 400 naming the header, never a partial match
+(a read ignores it and answers in full). (Django's
 ``django.utils.http.parse_etags`` keeps what it can read of a malformed list, so
 ``If-Match: "1", garbage`` would match ``"1"``; a comma inside a quoted tag is legal and splits
 it there too.)
@@ -142,9 +143,19 @@ def write_preconditions_hold(request: Request, current: str | None) -> bool:
 
 
 def not_modified(request: Request, current: str) -> bool:
-    """For a read: whether ``If-None-Match`` names ``current`` (weak comparison) or is ``*``."""
-    tags = header_entity_tags(request, "If-None-Match")
-    return tags is not None and weak_match(tags, current)
+    """For a read: whether ``If-None-Match`` names ``current`` (weak comparison) or is ``*``.
+
+    A malformed value is ignored here (the full answer is always a correct answer to a read);
+    only writes, where a partial match would let a write through, refuse it.
+    """
+    value = request.headers.get("If-None-Match")
+    if value is None:
+        return False
+    try:
+        tags = parse_entity_tags(value)
+    except ValueError:
+        return False
+    return weak_match(tags, current)
 
 
 def names_a_version(request: Request) -> bool:

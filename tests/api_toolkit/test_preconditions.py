@@ -163,3 +163,12 @@ def test_preconditions_cost_one_read_of_the_target_and_only_when_present(api):
     queries("Warm")
     plain = queries("Plain")
     assert queries("Conditional", HTTP_IF_NONE_MATCH='"0-old"') == plain + 1
+
+
+def test_a_read_ignores_a_malformed_if_none_match(api):
+    customer = CustomerFactory()
+    url = f"/v1/customers/{customer.uuid}"
+    tag = api.get(url)["ETag"]
+    assert api.get(url, HTTP_IF_NONE_MATCH=f"{tag}, garbage").status_code == 200
+    assert api.get(url, HTTP_IF_NONE_MATCH=f"x, {tag}").status_code == 200
+    assert api.get(url, HTTP_IF_NONE_MATCH=f'"x", {tag}').status_code == 304

@@ -18,7 +18,11 @@ from apps.spreadsheets.jobs import job_export_create, job_run
 from tests.factories import CustomerFactory, OrderFactory, UserFactory
 from tests.service_fixtures import replica_caught_up
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    # One streaming replica for the run: a test pausing its replay must not meet another's.
+    pytest.mark.xdist_group("streaming-replica"),
+]
 
 
 @pytest.fixture

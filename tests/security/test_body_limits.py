@@ -3,6 +3,8 @@
 import io
 
 import pytest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import Client, RequestFactory
 
 from apps.security.body_limits import body_bound
@@ -114,7 +116,15 @@ def _wsgi(body: bytes, path: str = "/admin/login/"):
         "wsgi.version": (1, 0),
     }
     status: list[str] = []
-    body_out = b"".join(application(environ, lambda s, headers, *a: status.append(s)))
+    # As Django's test client does: the test's database connection (its transaction) must
+    # outlive the request.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        body_out = b"".join(application(environ, lambda s, headers, *a: status.append(s)))
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     return int(status[0].split()[0]), body_out, stream
 
 

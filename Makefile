@@ -43,9 +43,11 @@ run: seed
 	DJANGO_SETTINGS_MODULE=backoffice.settings.local $(PY) manage.py ensure_local_superuser
 	DJANGO_SETTINGS_MODULE=backoffice.settings.local $(PY) manage.py runserver $(HOST):$(PORT)
 
-# Tests marked xdist_group(...) share one worker (loadgroup); docs/architecture.md, "Tests".
+# scripts/test-services.sh starts a redis-server and, on PostgreSQL, a streaming replica for the
+# run, and stops them after. Tests marked xdist_group(...) share one pytest-xdist worker
+# (loadgroup); docs/architecture.md, "Parallel-safe tests".
 test: venv idp
-	DJANGO_SETTINGS_MODULE=backoffice.settings.test $(VENV)/bin/pytest \
+	DJANGO_SETTINGS_MODULE=backoffice.settings.test scripts/test-services.sh $(VENV)/bin/pytest \
 		-n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # The test OpenID Connect provider (tests/idp, npm oidc-provider), reinstalled when its lock changes.

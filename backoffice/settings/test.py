@@ -33,13 +33,6 @@ SMS_RETRY_BASE_SECONDS = 0.0
 SMS_RETRY_MAX_SECONDS = 0.0
 SMS_DELIVERY_REPORT_SECRET = "test-delivery-secret"
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-# PostgreSQL: commits need not wait for the WAL to reach the disk (a crash loses nothing a test
-# needs). Transactional tests end with a flush of every table (TRUNCATE), live-server tests commit
-# on every request: on a machine where other work writes to the same disk this is most of their
-# cost.
-for _database in DATABASES.values():  # noqa: F405
-    if _database["ENGINE"].endswith("postgresql"):
-        _database.setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"
 
 # The shared cache: the redis-server that `make test` starts (scripts/test-services.sh), one
 # Redis database per pytest-xdist worker so that one worker's cache.clear() leaves the others'

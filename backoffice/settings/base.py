@@ -142,6 +142,11 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="Africa/Nairobi")
 USE_I18N = True
 USE_TZ = True
+# One date and time format on every page (Django's own rendering and ``apps.core.dates``), in
+# Django's ``date`` format syntax, shown in TIME_ZONE.
+DATETIME_DISPLAY_FORMAT = env.str("DATETIME_DISPLAY_FORMAT", default="Y-m-d H:i")
+DATE_DISPLAY_FORMAT = env.str("DATE_DISPLAY_FORMAT", default="Y-m-d")
+FORMAT_MODULE_PATH = ["backoffice.formats"]
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

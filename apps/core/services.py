@@ -38,9 +38,14 @@ def model_full_save(
         for f in instance._meta.concrete_fields
         if isinstance(getattr(instance, f.attname, None), DatabaseDefault)
     ]
+    fields = list(update_fields) if update_fields is not None else None
+    if fields is not None:
+        # An update checks what it changes: the other fields were valid when they were saved,
+        # and their checks (a foreign key's existence, every unique key) would cost a query
+        # each on every status move. The database still holds every constraint.
+        pending += [f.name for f in instance._meta.concrete_fields if f.name not in fields]
     instance.full_clean(exclude=pending or None)
     audit_stamp(instance, actor=actor, channel=channel)
-    fields = list(update_fields) if update_fields is not None else None
     try:
         if not instance._state.adding and is_versioned(instance):
             versioned_update(instance, update_fields=fields, expected_version=expected_version)

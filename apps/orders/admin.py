@@ -32,6 +32,7 @@ from .admin_moves import (
     OrderMovesAdminMixin,
     status_badge,
 )
+from .admin_selection import OrderSelectionAdminMixin
 from .admin_sms import OrderSmsAdminMixin
 from .admin_timeline import OrderTimelineAdminMixin
 from .models import Order
@@ -72,6 +73,7 @@ class TotalRangeFilter(RangeNumericListFilter):
 @admin.register(Order)
 class OrderAdmin(
     OrderMovesAdminMixin,
+    OrderSelectionAdminMixin,
     OrderTimelineAdminMixin,
     OrderSmsAdminMixin,
     ServiceModelAdmin[Order],

@@ -5,7 +5,9 @@ For every move the table holds, :func:`with_moves` gives the order admin:
 - a list action ``<verb>_orders`` that asks first on a page of its own (how many of the
   selection can make the move and why the others cannot, how many SMS it sends and whether the
   cost guard has room, the reason when the move needs one), then moves them through
-  ``services.order_transition_many``, each conditional on the version the list showed;
+  ``services.order_transition_many``, each conditional on the version the list showed — or,
+  past ``ORDERS_BULK_ACTION_MAX`` orders, hands them to the worker as a job
+  (``move_jobs.order_move_job_create``; its page: ``admin_move_jobs``);
 - a row action ``<verb>_row`` and a page action ``<verb>_detail``, each behind a dialog (a POST,
   never a link that writes), through ``services.order_transition``;
 - ``has_<verb>_order_permission``: the user's permission, and on one order whether its status
@@ -40,7 +42,9 @@ from apps.admin_toolkit.mixins import ROW_VERSION_PREFIX, row_versions_posted
 from apps.core.actors import Channel
 from apps.notifications.services import RESEND_PERMISSION, sms_hourly_room
 
+from .admin_move_jobs import move_job_url
 from .models import Order
+from .move_jobs import order_move_job_create
 from .moves import MOVE_TO, MOVES, Move
 from .rules import MAX_REASON_LENGTH, TRANSITIONS, order_transition_allowed
 from .services import TransitionOutcome, order_transition, order_transition_many
@@ -268,7 +272,6 @@ class OrderMovesAdminMixin:
         eligible = sum(
             n for status, n in by_status.items() if order_transition_allowed(status, move.to)
         )
-        limit = settings.ORDERS_BULK_ACTION_MAX
         if eligible == 0:
             allowed = " or ".join(_from_statuses(move.to))
             messages.warning(
@@ -277,11 +280,13 @@ class OrderMovesAdminMixin:
                 f"{allowed} orders can. Nothing was changed.",
             )
             return None
-        if count > limit:
+        as_job = eligible > settings.ORDERS_BULK_ACTION_MAX
+        if as_job and eligible > settings.ORDERS_MOVE_JOB_MAX:
             messages.error(
                 request,
-                f"{plural(count, 'order')} selected: select at most {limit:,} at a time (filter "
-                "the list, e.g. by status or date).",
+                f"{plural(eligible, 'order')} can move: at most "
+                f"{settings.ORDERS_MOVE_JOB_MAX:,} move at a time (filter the list, e.g. by "
+                "status or date).",
             )
             return None
         form = MoveReasonForm(request.POST if "reason" in request.POST else None)
@@ -289,19 +294,50 @@ class OrderMovesAdminMixin:
             versions = {
                 int(pk): v for pk, v in row_versions_posted(request).items() if pk.isdigit()
             }
+            reason = form.cleaned_data["reason"] if move.reason_required else None
+            if as_job:
+                return self.move_selected_as_job(request, queryset, move, reason, versions)
             with admin_errors(request):
                 outcome = order_transition_many(
                     orders=list(queryset),
                     to=move.to,
                     actor=request.user,
                     channel=Channel.ADMIN,
-                    reason=form.cleaned_data["reason"] if move.reason_required else None,
+                    reason=reason,
                     expected_versions=versions,
                 )
                 text, level = transition_outcome_message(outcome)
                 messages.add_message(request, level, text)
             return None
         return self._move_selected_page(request, queryset, move, by_status, eligible, form)
+
+    def move_selected_as_job(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Order],
+        move: Move,
+        reason: str | None,
+        versions: dict[int, int],
+    ) -> HttpResponse | None:
+        """More than ``ORDERS_BULK_ACTION_MAX`` orders: the worker moves them as a job whose
+        page follows its progress (``admin_move_jobs``)."""
+        with admin_errors(request) as failed:
+            job = order_move_job_create(
+                orders=queryset,
+                to=move.to,
+                actor=request.user,
+                channel=Channel.ADMIN,
+                reason=reason,
+                expected_versions=versions,
+            )
+        if failed:
+            return None
+        messages.success(
+            request,
+            f"Moving {plural(job.total, 'order')} to {move.to} in the background: this page "
+            "follows it.",
+        )
+        return HttpResponseRedirect(move_job_url(job))
 
     def _move_selected_page(
         self,
@@ -316,6 +352,7 @@ class OrderMovesAdminMixin:
         texts = move_texts_customer(move)
         room = sms_hourly_room() if texts else None
         sample = list(queryset.select_related("customer").order_by("-date_created", "-id")[:20])
+        select_across = request.POST.get("select_across", "0") == "1"
         context = {
             **self.admin_site.each_context(request),  # type: ignore[attr-defined]  # the host ModelAdmin's
             "title": f"{move.label.rstrip('…')} orders",
@@ -334,7 +371,15 @@ class OrderMovesAdminMixin:
             "sms_room": room,
             "sms_over_cap": room is not None and eligible > room,
             "form": form if move.reason_required else None,
-            "selected_ids": list(queryset.values_list("pk", flat=True)),
+            # Across pages the list's filters (in the URL) select; a few ids keep Django's
+            # "something is selected" check happy. Otherwise the page's ids themselves.
+            "selected_ids": (
+                [o.pk for o in sample]
+                if select_across
+                else list(queryset.values_list("pk", flat=True))
+            ),
+            "as_job": eligible > settings.ORDERS_BULK_ACTION_MAX,
+            "in_request_max": settings.ORDERS_BULK_ACTION_MAX,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "action_name": f"{move.verb}_orders",
             # The versions the list showed travel through this page to the move.
@@ -342,7 +387,7 @@ class OrderMovesAdminMixin:
                 (f"{ROW_VERSION_PREFIX}{pk}", version)
                 for pk, version in row_versions_posted(request).items()
             ],
-            "select_across": request.POST.get("select_across", "0"),
+            "select_across": "1" if select_across else "0",
         }
         return TemplateResponse(request, "admin/orders/order/move_orders.html", context)
 

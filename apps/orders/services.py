@@ -281,6 +281,14 @@ def _check_transition_permission(actor: Actor, to: str) -> None:
         raise PermissionDenied(f"You may not move orders to {to}.")
 
 
+def order_transition_check(*, to: Any, reason: str | None, actor: Actor) -> tuple[str, str]:
+    """The target status and the reason of a move, checked before any order is touched: the
+    status exists, the reason is there when needed, the actor holds the move's permission."""
+    target, text = _transition_arguments(to, reason)
+    _check_transition_permission(actor, target)
+    return target, text
+
+
 def _transition_arguments(to: Any, reason: str | None) -> tuple[str, str]:
     try:
         target = order_status_clean(to)
@@ -415,8 +423,7 @@ def order_transition_many(
     bulk moves); one savepoint per order. ``expected_versions`` (primary key → the version the
     caller's list showed) makes each move conditional on it: an order changed since is left
     alone (``outcome.stale``)."""
-    target, text = _transition_arguments(to, reason)
-    _check_transition_permission(actor, target)
+    target, text = order_transition_check(to=to, reason=reason, actor=actor)
     outcome = TransitionOutcome(to=target)
     versions = expected_versions or {}
     for order in sorted(orders, key=lambda o: o.pk):

@@ -457,6 +457,14 @@ SMS_STATUS_TEMPLATES = {
 }
 # Most orders one admin action may move at once (the work runs inside the request).
 ORDERS_BULK_ACTION_MAX = env.int("ORDERS_BULK_ACTION_MAX", default=500)
+# Larger list moves run on the worker as a job (progress, cancel, a report), up to this many
+# orders per job, in batches of ORDERS_MOVE_JOB_BATCH (one transaction each).
+ORDERS_MOVE_JOB_MAX = env.int("ORDERS_MOVE_JOB_MAX", default=200_000)
+ORDERS_MOVE_JOB_BATCH = env.int("ORDERS_MOVE_JOB_BATCH", default=200)
+# A running bulk move whose worker has not reported for this long is marked failed (housekeeping).
+ORDERS_MOVE_JOB_HEARTBEAT_TIMEOUT_SECONDS = env.int(
+    "ORDERS_MOVE_JOB_HEARTBEAT_TIMEOUT_SECONDS", default=300
+)
 
 # Audit history (django-simple-history): who changed what, and through which path.
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True

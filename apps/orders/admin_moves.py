@@ -33,7 +33,6 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString
 from unfold.decorators import action, display
-from unfold.forms import BaseDialogForm
 from unfold.utils import display_for_label
 from unfold.widgets import UnfoldAdminTextareaWidget
 
@@ -43,12 +42,13 @@ from apps.core.actors import Channel
 from apps.notifications.services import RESEND_PERMISSION, sms_hourly_room
 
 from .admin_move_jobs import move_job_url
+from .admin_sms import SmsPreviewDialogForm, sms_preview
 from .models import Order
 from .move_jobs import order_move_job_create
 from .moves import MOVE_TO, MOVES, Move
 from .rules import MAX_REASON_LENGTH, TRANSITIONS, order_transition_allowed
 from .services import TransitionOutcome, order_transition, order_transition_many
-from .sms import order_sms_resend_kind
+from .sms import order_sms_draft, order_sms_resend_kind, orders_with_relations
 
 STATUS_COLOURS: dict[str, str] = {
     "placed": "info",
@@ -111,10 +111,13 @@ def _reason_field() -> forms.CharField:
     )
 
 
-class MoveReasonDialogForm(BaseDialogForm):
-    """The reason asked by a row or page dialog of a move that needs one."""
-
-    reason = _reason_field()
+def move_dialog_form(move: Move) -> type[SmsPreviewDialogForm]:
+    """The form of a move's row or page dialog: the SMS the move sends (when its status
+    notifies), and the reason when the move needs one."""
+    fields: dict[str, Any] = {"sms_status": move.to, "__module__": __name__}
+    if move.reason_required:
+        fields["reason"] = _reason_field()
+    return type(f"{move.verb.capitalize()}DialogForm", (SmsPreviewDialogForm,), fields)
 
 
 class MoveReasonForm(forms.Form):
@@ -133,9 +136,8 @@ def _dialog(move: Move) -> dict[str, Any]:
         ),
         "form_submit_text": move.submit,
         "form_cancel_text": move.keep,
+        "form_class": move_dialog_form(move),
     }
-    if move.reason_required:
-        dialog["form_class"] = MoveReasonDialogForm
     return dialog
 
 
@@ -353,6 +355,7 @@ class OrderMovesAdminMixin:
         room = sms_hourly_room() if texts else None
         sample = list(queryset.select_related("customer").order_by("-date_created", "-id")[:20])
         select_across = request.POST.get("select_across", "0") == "1"
+        example = next((o for o in sample if order_transition_allowed(o.status, move.to)), None)
         context = {
             **self.admin_site.each_context(request),  # type: ignore[attr-defined]  # the host ModelAdmin's
             "title": f"{move.label.rstrip('…')} orders",
@@ -369,6 +372,14 @@ class OrderMovesAdminMixin:
             "allowed_from": " or ".join(_from_statuses(move.to)),
             "texts_customer": texts,
             "sms_room": room,
+            # The message one of them gets, as an example of what every customer is sent.
+            "sms_example": (
+                sms_preview(
+                    order_sms_draft(order=orders_with_relations([example])[0], status=move.to)
+                )
+                if texts and example is not None
+                else None
+            ),
             "sms_over_cap": room is not None and eligible > room,
             "form": form if move.reason_required else None,
             # Across pages the list's filters (in the URL) select; a few ids keep Django's

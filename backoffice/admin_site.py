@@ -140,6 +140,11 @@ def alpine_csp_script(request: HttpRequest) -> str:
     return f"{url}?eval=allowed" if admin_eval_allowed() else url
 
 
+def unsaved_changes_script(request: HttpRequest) -> str:
+    """unfold SCRIPTS: every admin form warns before leaving with unsaved changes."""
+    return static("admin_toolkit/js/unsaved-changes.js")
+
+
 def unfold_scripts(request: HttpRequest) -> dict[str, object]:
     """Context processor: the same scripts (and icon) for unfold pages rendered outside the admin
     site (django-axes' lockout page), whose context lacks unfold's ``scripts``."""

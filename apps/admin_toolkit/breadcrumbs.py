@@ -25,7 +25,8 @@ def breadcrumb_parts(context: Any) -> list[dict[str, Any]]:
     original = context.get("original")
     obj = original if isinstance(original, Model) else context.get("object")
     if isinstance(obj, Model) and hasattr(type(obj), "instance_type"):
-        obj = obj.instance  # a history record (simple-history) stands for the object it records
+        # A history record (simple-history) stands for the object it records.
+        obj = obj.instance  # type: ignore[attr-defined]  # simple-history's historical models have it
     if isinstance(obj, Model):
         opts = obj._meta
     app_name = str(opts.app_config.verbose_name)

@@ -332,6 +332,7 @@ def _transition(
         actor=actor,
         channel=channel,
         expected_version=expected_version,
+        reason=reason,
     )
     OrderEvent.objects.create(
         order=locked,

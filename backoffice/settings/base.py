@@ -358,6 +358,8 @@ UNFOLD = {
     "SCRIPTS": [
         "backoffice.admin_site.alpine_expressions_script",
         "backoffice.admin_site.alpine_csp_script",
+        # Every admin form asks before the page is left with unsaved changes.
+        "backoffice.admin_site.unsaved_changes_script",
     ],
     "SHOW_VIEW_ON_SITE": False,
     "SIDEBAR": {

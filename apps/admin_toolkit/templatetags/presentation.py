@@ -17,9 +17,9 @@ register = template.Library()
 
 @register.filter
 def when(value: dt.datetime | dt.date | None) -> str:
-    if isinstance(value, dt.datetime) or value is None or value == "":
-        return format_datetime(value or None)
-    return format_date(value)
+    if isinstance(value, dt.datetime):
+        return format_datetime(value)
+    return format_date(value or None)
 
 
 @register.filter

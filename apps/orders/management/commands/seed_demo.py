@@ -3,6 +3,7 @@
 import json
 import random
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -39,7 +40,7 @@ STEP_AFTER = {
 }
 
 
-def demo_step_times(created: Any, steps: list[str], now: Any) -> list[Any]:
+def demo_step_times(created: Any, steps: Sequence[str], now: Any) -> list[Any]:
     """When each move of a demo order happened: after its creation, in order, never later than
     a minute before ``now`` (a recent order's moves are squeezed into the time it has had)."""
     times = []

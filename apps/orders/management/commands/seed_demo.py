@@ -132,7 +132,8 @@ class Command(BaseCommand):
                 "uuid", flat=True
             )
         )
-        for row in data["orders"]:
+        # Oldest first, so the numbers the database gives follow the orders' dates.
+        for row in sorted(data["orders"], key=lambda r: (-r["days_ago"], -r["quantity"])):
             if uuid.UUID(row["uuid"]) in existing:
                 continue
             created_at = now - timedelta(days=row["days_ago"], minutes=row["quantity"] * 7 + 10)

@@ -31,20 +31,30 @@
     if (watched(form)) saved.set(form, snapshot(form));
   }
 
+  function shown(form) {
+    return form.isConnected && form.getClientRects().length > 0; // a closed dialog's is not
+  }
+
   function dirty(form) {
-    return touched.has(form) && saved.has(form) && saved.get(form) !== snapshot(form);
+    if (!touched.has(form) || !shown(form)) return false;
+    // A form edited before its first state was seen counts as changed.
+    return !saved.has(form) || saved.get(form) !== snapshot(form);
   }
 
   function onEdit(event) {
     if (!event.isTrusted) return;
     var form = event.target && event.target.form;
-    if (!watched(form)) return;
-    if (!saved.has(form)) remember(form); // a form that came later (a dialog): its first state
-    touched.add(form);
+    if (watched(form)) touched.add(form);
   }
 
   function start() {
     document.querySelectorAll("form").forEach(remember);
+    // Forms that arrive later (htmx dialogs): their first state as they arrive.
+    document.addEventListener("htmx:afterSettle", function (event) {
+      event.target.querySelectorAll("form").forEach(function (form) {
+        if (!saved.has(form)) remember(form);
+      });
+    });
     document.addEventListener("input", onEdit, true);
     document.addEventListener("change", onEdit, true);
     // A form being sent (by the browser, htmx or a script) is not lost: it no longer counts.

@@ -105,6 +105,12 @@ SIDEBAR_NAVIGATION = [
         "collapsible": True,
         "items": [
             {
+                "title": "Bulk order moves",
+                "icon": "move_up",
+                "link": reverse_lazy("admin:orders_ordermovejob_changelist"),
+                "permission": is_staff,
+            },
+            {
                 "title": "Spreadsheet jobs",
                 "icon": "table_view",
                 "link": reverse_lazy("admin:spreadsheets_spreadsheetjob_changelist"),

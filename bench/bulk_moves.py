@@ -182,8 +182,10 @@ def main() -> None:
     print(f"4. job run by db_worker: {job.status}, {seconds:.1f} s from the commit to its end, "
           f"{job.moved / seconds:,.0f} orders/s ({job.message})")
 
-    # 5. a move that texts: 2,000 confirmed orders dispatched
+    # 5. a move that texts: 2,000 confirmed orders dispatched (the hourly cap lifted for the run:
+    # over it, messages are recorded as failed, which is cheaper and not what is measured)
     sms_n = 2000
+    settings.SMS_MAX_PER_HOUR = 100 * sms_n
     ids = placed_orders(sms_n, status="confirmed")
     with transaction.atomic():
         job = order_move_job_create(

@@ -38,7 +38,7 @@ class QueryCounter:
     def __init__(self) -> None:
         self.count = 0
 
-    def __call__(self, execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+    def __call__(self, execute, sql, params, many, context):
         self.count += 1
         return execute(sql, params, many, context)
 
@@ -79,7 +79,7 @@ def placed_orders(n: int, status: str = "placed") -> list[int]:
     return [o.pk for o in created]
 
 
-def counted(fn):  # type: ignore[no-untyped-def]
+def counted(fn):
     from django.db import connection
 
     counter = QueryCounter()
@@ -132,8 +132,10 @@ def main() -> None:
         username="bench-operator", defaults={"is_staff": True, "is_superuser": True}
     )
     print(f"load average at start: {os.getloadavg()}")
-    print(f"batch: {settings.ORDERS_MOVE_JOB_BATCH}, in-request bound: "
-          f"{settings.ORDERS_BULK_ACTION_MAX}")
+    print(
+        f"batch: {settings.ORDERS_MOVE_JOB_BATCH}, in-request bound: "
+        f"{settings.ORDERS_BULK_ACTION_MAX}"
+    )
 
     # 1. the in-request path
     bound = settings.ORDERS_BULK_ACTION_MAX
@@ -143,8 +145,10 @@ def main() -> None:
         lambda: order_transition_many(orders=orders, to="confirmed", actor=user, channel="admin")
     )
     assert len(outcome.moved) == bound
-    print(f"1. in-request order_transition_many, {bound} orders: {seconds:.2f} s, "
-          f"{1000 * seconds / bound:.2f} ms/order, {queries / bound:.2f} queries/order")
+    print(
+        f"1. in-request order_transition_many, {bound} orders: {seconds:.2f} s, "
+        f"{1000 * seconds / bound:.2f} ms/order, {queries / bound:.2f} queries/order"
+    )
 
     # 2-3. a job of n orders, in this process
     ids = placed_orders(n)
@@ -157,8 +161,10 @@ def main() -> None:
     status, seconds, queries = counted(lambda: order_move_job_run(job.pk))
     job.refresh_from_db()
     assert job.moved == n, job.message
-    print(f"3. job run in this process: {status}, {seconds:.1f} s, {n / seconds:,.0f} orders/s, "
-          f"{queries / n:.2f} queries/order ({job.message})")
+    print(
+        f"3. job run in this process: {status}, {seconds:.1f} s, {n / seconds:,.0f} orders/s, "
+        f"{queries / n:.2f} queries/order ({job.message})"
+    )
 
     # 4. a job of n orders, run by a real worker process
     ids = placed_orders(n)
@@ -179,8 +185,10 @@ def main() -> None:
     finally:
         worker.terminate()
         worker.wait(timeout=30)
-    print(f"4. job run by db_worker: {job.status}, {seconds:.1f} s from the commit to its end, "
-          f"{job.moved / seconds:,.0f} orders/s ({job.message})")
+    print(
+        f"4. job run by db_worker: {job.status}, {seconds:.1f} s from the commit to its end, "
+        f"{job.moved / seconds:,.0f} orders/s ({job.message})"
+    )
 
     # 5. a move that texts: 2,000 confirmed orders dispatched (the hourly cap lifted for the run:
     # over it, messages are recorded as failed, which is cheaper and not what is measured)
@@ -193,11 +201,15 @@ def main() -> None:
         )
     status, seconds, queries = counted(lambda: order_move_job_run(job.pk))
     job.refresh_from_db()
-    print(f"5. job dispatching {sms_n:,} orders (an SMS each): {seconds:.1f} s, "
-          f"{1000 * seconds / sms_n:.2f} ms/order, {queries / sms_n:.2f} queries/order "
-          f"({job.message})")
-    print(f"load average at end: {os.getloadavg()}; jobs in this database: "
-          f"{OrderMoveJob.objects.count()}")
+    print(
+        f"5. job dispatching {sms_n:,} orders (an SMS each): {seconds:.1f} s, "
+        f"{1000 * seconds / sms_n:.2f} ms/order, {queries / sms_n:.2f} queries/order "
+        f"({job.message})"
+    )
+    print(
+        f"load average at end: {os.getloadavg()}; jobs in this database: "
+        f"{OrderMoveJob.objects.count()}"
+    )
 
 
 if __name__ == "__main__":

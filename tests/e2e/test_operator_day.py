@@ -251,3 +251,24 @@ def test_one_presentation_across_the_admin_and_the_api(
     page.goto(f"{live_server.url}/v1/orders/{order.uuid}/?format=api")
     body = page.locator(".response-info pre").inner_text()
     assert '\n    "number": ' in body or '\n  "number": ' in body
+
+
+def test_demo_timelines_run_forward_on_the_order_page(
+    live_server, watched_page, admin_login, superuser
+):
+    from django.core.management import call_command
+
+    call_command("seed_demo", verbosity=0)
+    page = watched_page
+    order = Order.objects.filter(status="delivered").order_by("-date_created").first()
+    admin_login(page, superuser.username)
+    page.goto(f"{live_server.url}/admin/orders/order/{order.pk}/change/")
+    rows = page.locator("#timeline-entries tbody tr")
+    rows.first.wait_for()
+    whats = rows.locator("td:nth-child(2)").all_inner_texts()
+    whens = rows.locator("td:nth-child(1)").all_inner_texts()
+    # newest first: delivered, dispatched, confirmed, created — each at its own, earlier time
+    assert [w.split()[0].lower() for w in whats] == ["status", "status", "status", "created"]
+    assert "dispatched → delivered" in whats[0] and "placed → confirmed" in whats[2]
+    assert whens == sorted(whens, reverse=True)
+    assert len(set(whens)) == len(whens)

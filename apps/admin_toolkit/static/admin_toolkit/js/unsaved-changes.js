@@ -3,11 +3,16 @@
  * A form that posts (change and add forms, the order page's note box, a move's reason…) is
  * watched once the person has typed or changed something in it: leaving the page then asks
  * first (the browser's own "Leave site?" question), unless the values are back to what the page
- * showed or the person has sent that form. The change list's selection form is left out
- * (ticking rows is not an edit), and so is any form marked data-unsaved-ignore. A script that
- * saves a form without leaving the page (the note box) dispatches "unsaved:saved" on it (its
- * current values become the saved ones), or "unsaved:kept" when the save was refused. Loaded on every admin page (unfold SCRIPTS); no inline
- * script, so the admin's CSP stays strict. */
+ * showed or the person has sent that form. A form the server showed again with the person's
+ * values (refused with errors, or changed by someone else meanwhile) counts as unsaved at once.
+ * The change list's selection form is left out (ticking rows is not an edit), and so is any
+ * form marked data-unsaved-ignore. A script that saves a form without leaving the page (the
+ * note box) dispatches "unsaved:saved" on it (its current values become the saved ones), or
+ * "unsaved:kept" when the save was refused. Loaded on every admin page (unfold SCRIPTS); no
+ * inline script, so the admin's CSP stays strict.
+ *
+ * unfold's own ModelAdmin.warn_unsaved_form watches only a page's change form and counts any
+ * keystroke, even one undone; the note box, forms in dialogs and refused forms need more. */
 (function () {
   "use strict";
   var IGNORED = "#changelist-form, #logout-form, #login-form, [data-unsaved-ignore]";
@@ -48,7 +53,15 @@
   }
 
   function start() {
-    document.querySelectorAll("form").forEach(remember);
+    document.querySelectorAll("form").forEach(function (form) {
+      remember(form);
+      // A form shown again with what the person typed (refused: errors, or someone saved the
+      // object meanwhile) holds unsaved values from the start.
+      if (watched(form) && form.querySelector(".errornote, #stale-form")) {
+        saved.delete(form);
+        touched.add(form);
+      }
+    });
     // Forms that arrive later (htmx dialogs): their first state as they arrive.
     document.addEventListener("htmx:afterSettle", function (event) {
       event.target.querySelectorAll("form").forEach(function (form) {

@@ -140,6 +140,15 @@ def test_every_add_form_asks_before_leaving_with_unsaved_changes(
     page.click("a:has-text('Dashboard')")
     page.wait_for_url(f"{live_server.url}/admin/")
     assert questions == ["beforeunload", "beforeunload"]
+    # A form refused with errors holds what was typed: leaving it asks at once.
+    page.goto(f"{live_server.url}/admin/customers/customer/add/")
+    page.fill("input[name=first_name]", "Half")
+    page.click("button[name=_save]")
+    page.wait_for_selector(".errornote")
+    page.click("a:has-text('Dashboard')")
+    page.wait_for_timeout(300)
+    assert questions == ["beforeunload"] * 3
+    assert page.input_value("input[name=first_name]") == "Half"
 
 
 def test_bulk_move_of_every_matching_order_runs_as_a_job(

@@ -4,7 +4,8 @@ The order list has no ``COUNT(*)`` (an infinite paginator), so Django's "Select 
 9999999999 orders" is replaced (``templates/admin/orders/order/actions.html`` and its include
 ``select_all_matching.html``) by a link that fetches the number of orders matching the list's
 filters and search only when it is shown — when every row of a full page is ticked — counted up
-to a bound (``admin_toolkit.counts.bounded_count``: "more than 10,000" beyond it).
+to a bound (``admin_toolkit.counts.bounded_count``: "more than 10,000" beyond it), on the read
+replica when it may serve the person (``core.replica.replica_reads``), as the lists' counts are.
 """
 
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -13,6 +14,7 @@ from django.urls import path
 from django.utils.html import format_html
 
 from apps.admin_toolkit.counts import bounded_count
+from apps.core.replica import replica_reads
 
 
 class OrderSelectionAdminMixin:
@@ -31,7 +33,8 @@ class OrderSelectionAdminMixin:
             changelist = self.get_changelist_instance(request)  # type: ignore[attr-defined]  # the host ModelAdmin's
         except IncorrectLookupParameters:
             return HttpResponseBadRequest("These filters are not valid for the order list.")
-        count = bounded_count(changelist.queryset)
+        with replica_reads(user=request.user):  # a count: the replica may serve it
+            count = bounded_count(changelist.queryset)
         return HttpResponse(
             format_html(
                 '<span class="matching-count" data-exact="{}">{}</span>', int(count.exact), count

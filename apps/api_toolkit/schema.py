@@ -147,7 +147,7 @@ class ApiAutoSchema(AutoSchema):
         if self.method == "POST":
             codes += ["400", "409", "422"]  # malformed, in-use and reused Idempotency-Key
         if self.is_conditional_write():
-            codes.append("412")
+            codes += ["400", "412"]  # a malformed If-Match / If-None-Match, a failed one
             if self.if_match_required():
                 codes.append("428")
         return sorted(set(codes))

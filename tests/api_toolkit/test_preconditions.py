@@ -80,6 +80,14 @@ def test_if_match_with_garbage_after_a_matching_tag_is_refused_not_matched(api):
     assert customer.first_name == "Amina"
 
 
+def test_a_delete_with_a_malformed_if_match_is_refused_and_deletes_nothing(api):
+    customer = CustomerFactory()
+    response = api.delete(f"/v1/customers/{customer.uuid}", HTTP_IF_MATCH="endif")
+    assert_error(response, 400, "invalid")
+    assert list(response.json()["errors"]) == ["If-Match"]
+    assert Customer.objects.filter(pk=customer.pk).exists()
+
+
 @pytest.mark.parametrize("method", ["patch", "delete"])
 def test_if_none_match_star_or_the_current_tag_is_412_on_an_object(api, method):
     customer = CustomerFactory(first_name="Amina")

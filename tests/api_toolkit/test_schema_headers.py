@@ -107,5 +107,7 @@ def test_every_write_documents_both_preconditions_and_the_412():
     for path, method, op in writes:
         assert {"If-Match", "If-None-Match"} <= set(params(op)), (path, method)
         assert "412" in op["responses"], (path, method)
+        # A malformed precondition header is refused before the write, with field messages.
+        assert "400" in op["responses"], (path, method)
         if "{id}" not in path:  # a create: the list has no current object to show
             assert "current" not in str(op["responses"]["412"]["content"])

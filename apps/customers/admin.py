@@ -5,18 +5,21 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from unfold.decorators import display
+from unfold.paginator import InfinitePaginator
 
 from apps.admin_toolkit.filters import DayRangeFilter
 from apps.admin_toolkit.mixins import ServiceModelAdmin
+from apps.admin_toolkit.search import SearchAdminMixin
 from apps.core.actors import Channel
 from apps.core.errors import DomainError
 from apps.core.money import format_money
+from apps.saved_views.admin import SavedViewsAdminMixin
 from apps.spreadsheets.admin import SpreadsheetAdmin
 
 from .models import Customer
 from .panels import customer_panels
 from .resources import CustomerResource
-from .selectors import customer_list
+from .selectors import CUSTOMER_SEARCH, customer_list
 from .services import (
     CUSTOMER_UPDATE_FIELDS,
     customer_create,
@@ -28,7 +31,9 @@ from .services import (
 
 
 @admin.register(Customer)
-class CustomerAdmin(ServiceModelAdmin[Customer], SpreadsheetAdmin):
+class CustomerAdmin(
+    SearchAdminMixin, SavedViewsAdminMixin, ServiceModelAdmin[Customer], SpreadsheetAdmin
+):
     resource_classes = [CustomerResource]
     import_service = staticmethod(customer_import_rows)
     import_template_files = ("customers-template.csv", "customers-sample.csv")
@@ -40,13 +45,14 @@ class CustomerAdmin(ServiceModelAdmin[Customer], SpreadsheetAdmin):
         "last_order_at",
         "date_created",
     )
-    search_fields = ("first_name", "last_name", "phone_number", "=uuid")
+    search_spec = CUSTOMER_SEARCH
     list_filter = (("date_created", DayRangeFilter),)
     list_filter_submit = True
     readonly_fields = ("uuid", "date_created", "date_modified")
     fields = ("first_name", "last_name", "phone_number", "uuid", "date_created", "date_modified")
     ordering = ("-date_created", "-id")
     show_full_result_count = False
+    paginator = InfinitePaginator
     change_form_outer_after_template = "admin/customers/customer/panels.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Customer]:

@@ -29,7 +29,7 @@ from .api_serializers import (
 )
 from .api_timeline import TimelinePagination
 from .models import Order
-from .selectors import order_list
+from .selectors import ORDER_SEARCH, order_list
 from .services import (
     order_create,
     order_delete,
@@ -73,12 +73,8 @@ class OrderViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
     """Orders with their customer and item embedded; `total` = `unit_price` times `quantity`."""
 
     filterset_class = OrderFilter
-    search_fields = [
-        "customer__first_name",
-        "customer__last_name",
-        "customer__phone_number",
-        "item__name",
-    ]
+    search_spec = ORDER_SEARCH
+    search_fields = list(ORDER_SEARCH.field_names())
     ordering_fields = [
         "date_created",
         "date_modified",

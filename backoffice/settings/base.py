@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "apps.admin_toolkit",
     "apps.api_toolkit",
     "apps.spreadsheets",
+    "apps.saved_views",
     "apps.customers",
     "apps.items",
     "apps.orders",
@@ -355,6 +356,11 @@ UNFOLD = {
         "backoffice.admin_site.alpine_csp_script",
     ],
     "SHOW_VIEW_ON_SITE": False,
+    # Ctrl+K finds records through each admin's own search (apps/admin_toolkit/command.py).
+    "COMMAND": {
+        "search_callback": "apps.admin_toolkit.command.command_search",
+        "show_history": True,
+    },
     "SIDEBAR": {
         "show_search": True,
         "show_all_applications": False,
@@ -402,6 +408,10 @@ API_REQUIRE_IF_MATCH = env.bool("API_REQUIRE_IF_MATCH", default=False)
 API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
 SEARCH_MAX_TERMS = env.int("SEARCH_MAX_TERMS", default=8)
 SEARCH_MAX_CHARS = env.int("SEARCH_MAX_CHARS", default=200)
+# The records the command palette (Ctrl+K) searches, in the order it shows them.
+ADMIN_COMMAND_SEARCH_MODELS = ["orders.order", "customers.customer", "items.item"]
+# How long a list's saved views stay cached between their changes (each change drops them).
+SAVED_VIEWS_CACHE_SECONDS = env.int("SAVED_VIEWS_CACHE_SECONDS", default=60)
 SPECTACULAR_SETTINGS = {
     "TITLE": "CustOrder API",
     "DESCRIPTION": (

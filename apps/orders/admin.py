@@ -29,6 +29,7 @@ from apps.core.money import format_money
 from apps.saved_views.admin import SavedViewsAdminMixin
 from apps.spreadsheets.admin import SpreadsheetAdmin, SpreadsheetImportForm
 
+from .admin_filters import CancelReasonFilter
 from .admin_moves import (
     MOVE_DETAIL_ACTIONS,
     MOVE_LIST_ACTIONS,
@@ -107,6 +108,7 @@ class OrderAdmin(
         ("status", ChoicesCheckboxFilter),
         ("item__size", ChoicesDropdownFilter),
         ("date_created", DayRangeFilter),
+        CancelReasonFilter,
         TotalRangeFilter,
         ("customer", AutocompleteSelectFilter),
         ("item", AutocompleteSelectFilter),

@@ -33,7 +33,7 @@ from django.utils.safestring import SafeString
 from unfold.decorators import action, display
 from unfold.forms import BaseDialogForm
 from unfold.utils import display_for_label
-from unfold.widgets import UnfoldAdminTextareaWidget
+from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextareaWidget
 
 from apps.admin_toolkit.errors import admin_errors
 from apps.admin_toolkit.mixins import ROW_VERSION_PREFIX, row_versions_posted
@@ -42,7 +42,13 @@ from apps.notifications.services import RESEND_PERMISSION, sms_hourly_room
 
 from .models import Order
 from .moves import MOVE_TO, MOVES, Move
-from .rules import MAX_REASON_LENGTH, TRANSITIONS, order_transition_allowed
+from .rules import (
+    MAX_REASON_LENGTH,
+    OTHER_CANCEL_REASON,
+    TRANSITIONS,
+    cancel_reasons,
+    order_transition_allowed,
+)
 from .services import TransitionOutcome, order_transition, order_transition_many
 from .sms import order_sms_resend_kind
 
@@ -98,24 +104,46 @@ def transition_outcome_message(outcome: TransitionOutcome) -> tuple[str, int]:
     return text, messages.WARNING if moved else messages.ERROR
 
 
-def _reason_field() -> forms.CharField:
-    return forms.CharField(
+def _reason_code_field() -> forms.ChoiceField:
+    return forms.ChoiceField(
         label="Reason",
-        max_length=MAX_REASON_LENGTH,
-        widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}),
-        help_text="Required. Kept on the order's timeline; not sent to the customer.",
+        choices=cancel_reasons,
+        widget=UnfoldAdminSelectWidget,
+        help_text="Kept on the order's timeline; not sent to the customer.",
     )
 
 
-class MoveReasonDialogForm(BaseDialogForm):
+def _reason_field() -> forms.CharField:
+    return forms.CharField(
+        label="In words",
+        required=False,
+        max_length=MAX_REASON_LENGTH,
+        widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}),
+        help_text="Required for “Other”; optional otherwise.",
+    )
+
+
+class _ReasonCheck:
+    """ "Other" needs words (the service says so too; here the form shows it by the field)."""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()  # type: ignore[misc]  # forms.Form's
+        if data.get("reason_code") == OTHER_CANCEL_REASON and not data.get("reason", "").strip():
+            self.add_error("reason", "Say why the order is cancelled.")  # type: ignore[attr-defined]  # forms.Form's
+        return data
+
+
+class MoveReasonDialogForm(_ReasonCheck, BaseDialogForm):
     """The reason asked by a row or page dialog of a move that needs one."""
 
+    reason_code = _reason_code_field()
     reason = _reason_field()
 
 
-class MoveReasonForm(forms.Form):
+class MoveReasonForm(_ReasonCheck, forms.Form):
     """The reason asked once for every order of a list move that needs one."""
 
+    reason_code = _reason_code_field()
     reason = _reason_field()
 
 
@@ -147,8 +175,15 @@ def _list_action(move: Move) -> Callable[..., Any]:
 
 def _one_action(move: Move, *, row: bool) -> Callable[..., Any]:
     def run(self: Any, request: HttpRequest, form: Any, object_id: str) -> HttpResponse:
-        reason = form.cleaned_data.get("reason") if move.reason_required else None
-        return self.move_one(request, object_id, move, reason=reason, row=row)
+        data = form.cleaned_data if move.reason_required else {}
+        return self.move_one(
+            request,
+            object_id,
+            move,
+            reason=data.get("reason"),
+            reason_code=data.get("reason_code"),
+            row=row,
+        )
 
     run.__name__ = f"{move.verb}_{'row' if row else 'detail'}"
     return action(
@@ -284,7 +319,8 @@ class OrderMovesAdminMixin:
                 "the list, e.g. by status or date).",
             )
             return None
-        form = MoveReasonForm(request.POST if "reason" in request.POST else None)
+        posted = "reason_code" in request.POST or "reason" in request.POST
+        form = MoveReasonForm(request.POST if posted else None)
         if request.POST.get("post") == "yes" and (not move.reason_required or form.is_valid()):
             versions = {
                 int(pk): v for pk, v in row_versions_posted(request).items() if pk.isdigit()
@@ -296,6 +332,7 @@ class OrderMovesAdminMixin:
                     actor=request.user,
                     channel=Channel.ADMIN,
                     reason=form.cleaned_data["reason"] if move.reason_required else None,
+                    reason_code=form.cleaned_data["reason_code"] if move.reason_required else None,
                     expected_versions=versions,
                 )
                 text, level = transition_outcome_message(outcome)
@@ -349,14 +386,26 @@ class OrderMovesAdminMixin:
     # --- one order (row and page actions) ---------------------------------------------------
 
     def move_one(
-        self, request: HttpRequest, object_id: str, move: Move, *, reason: str | None, row: bool
+        self,
+        request: HttpRequest,
+        object_id: str,
+        move: Move,
+        *,
+        reason: str | None,
+        row: bool,
+        reason_code: str | None = None,
     ) -> HttpResponse:
         order = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]  # the host ModelAdmin's
         if order is None:
             raise Http404("No such order.")
         with admin_errors(request) as failed:
             order_transition(
-                order=order, to=move.to, actor=request.user, channel=Channel.ADMIN, reason=reason
+                order=order,
+                to=move.to,
+                actor=request.user,
+                channel=Channel.ADMIN,
+                reason=reason,
+                reason_code=reason_code,
             )
         if not failed:
             sms = " The customer's SMS is queued." if move_texts_customer(move) else ""

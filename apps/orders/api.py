@@ -218,11 +218,13 @@ class OrderViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
         },
         description=(
             "placed → confirmed → dispatched → delivered; cancelled from placed or confirmed, "
-            'with a `reason`. `{"to": "confirmed"}` answers the updated order. Needs '
-            "`orders.view_order` and the move's permission: `orders.confirm_order`, "
+            'with a `reason_code` (`{"to": "cancelled", "reason_code": "out_of_stock"}`; '
+            '`other` with words in `reason`). `{"to": "confirmed"}` answers the updated order. '
+            "Needs `orders.view_order` and the move's permission: `orders.confirm_order`, "
             "`orders.dispatch_order`, `orders.deliver_order` or `orders.cancel_order` (403 "
-            "otherwise). A missing reason to cancel is a 400 on `reason`. The customer's SMS for "
-            "the new status is queued as `SMS_NOTIFY_STATUSES` says."
+            "otherwise). A missing or unknown reason code to cancel is a 400 on `reason_code`, "
+            "`other` without words a 400 on `reason`. The customer's SMS for the new status is "
+            "queued as `SMS_NOTIFY_STATUSES` says."
         ),
     )
     @action(
@@ -245,6 +247,7 @@ class OrderViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
             actor=request.user,
             channel=Channel.API,
             reason=data.get("reason"),
+            reason_code=data.get("reason_code"),
             expected_version=expected,
         )
         return self.object_response(self._fetch(order))

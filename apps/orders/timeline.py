@@ -31,6 +31,7 @@ from apps.items.models import Item
 from apps.notifications.models import SmsMessage
 
 from .models import Order, OrderEvent, OrderEventKind
+from .rules import OTHER_CANCEL_REASON, cancel_reason_label
 
 MAX_PAGE_SIZE = 200
 
@@ -178,11 +179,19 @@ def _event_entry(event: OrderEvent) -> Callable[[], TimelineEntry]:
         if event.kind == OrderEventKind.CREATED:
             return entry("created", f"Order created through {channel_label(event.channel)}", {})
         if event.kind == OrderEventKind.STATUS:
-            reason = f": {event.text}" if event.text else ""
+            why = [event.text] if event.text else []
+            if event.reason_code and event.reason_code != OTHER_CANCEL_REASON:
+                why.insert(0, cancel_reason_label(event.reason_code))
+            reason = f": {' — '.join(why)}" if why else ""
             return entry(
                 "status",
                 f"Status {event.from_status} → {event.to_status}{reason}",
-                {"from": event.from_status, "to": event.to_status, "reason": event.text or None},
+                {
+                    "from": event.from_status,
+                    "to": event.to_status,
+                    "reason": event.text or None,
+                    "reason_code": event.reason_code or None,
+                },
             )
         return entry("note", event.text, {"text": event.text})
 

@@ -460,6 +460,18 @@ SMS_STATUS_TEMPLATES = {
         ),
     ),
 }
+# Why an order may be cancelled: "code=Label" pairs (codes are stored, labels shown); "other"
+# (with words saying why) is always offered after them (apps/orders/rules.py).
+ORDER_CANCEL_REASONS = env.list(
+    "ORDER_CANCEL_REASONS",
+    default=[
+        "customer_request=Customer asked to cancel",
+        "out_of_stock=Out of stock",
+        "payment_failed=Payment failed",
+        "duplicate=Duplicate order",
+        "unreachable=Customer unreachable",
+    ],
+)
 # Most orders one admin action may move at once (the work runs inside the request).
 ORDERS_BULK_ACTION_MAX = env.int("ORDERS_BULK_ACTION_MAX", default=500)
 

@@ -147,12 +147,18 @@ def test_cancel_asks_the_reason_once_for_the_selection(
 
     response = client.post(reverse(LIST), data | {"post": "yes", "reason": "  "})
     assert response.status_code == 200
-    assert "This field is required." in response.content.decode()
+    assert "This field is required." in response.content.decode()  # the reason code
+    assert _statuses([placed, confirmed]) == ["placed", "confirmed"]
+    other = {"post": "yes", "reason_code": "other", "reason": " "}
+    response = client.post(reverse(LIST), data | other)
+    assert response.status_code == 200
+    assert "Say why the order is cancelled." in response.content.decode()
     assert _statuses([placed, confirmed]) == ["placed", "confirmed"]
 
     with django_capture_on_commit_callbacks(execute=False):
         response = client.post(
-            reverse(LIST), data | {"post": "yes", "reason": "Customer changed their mind"}
+            reverse(LIST),
+            data | other | {"reason": "Customer changed their mind"},
         )
     assert response.status_code == 302
     assert _messages(response) == [
@@ -160,8 +166,13 @@ def test_cancel_asks_the_reason_once_for_the_selection(
         "can move to cancelled."
     ]
     assert _statuses([placed, confirmed, dispatched]) == ["cancelled", "cancelled", "dispatched"]
-    reasons = set(OrderEvent.objects.filter(kind="status").values_list("text", "actor_id"))
-    assert reasons == {("Customer changed their mind", user.pk)}
+    reasons = set(
+        OrderEvent.objects.filter(kind="status").values_list("reason_code", "text", "actor_id")
+    )
+    assert reasons == {("other", "Customer changed their mind", user.pk)}
+    assert set(
+        Order.objects.filter(status="cancelled").values_list("cancel_reason", flat=True)
+    ) == {"other"}
     # Cancelling notifies by default (SMS_NOTIFY_STATUSES): one message per cancelled order.
     assert sorted(SmsMessage.objects.values_list("order_id", "kind")) == sorted(
         [(placed.pk, "cancelled"), (confirmed.pk, "cancelled")]
@@ -211,7 +222,9 @@ def test_the_cancel_page_carries_the_versions_to_the_move(operator):
     for order in (fresh, changed):
         assert f'name="_version_{order.pk}" value="{order.version}"' in page
     order_update(order=changed, data={"quantity": 5})  # while the reason is being typed
-    response = client.post(reverse(LIST), data | {"post": "yes", "reason": "Out of stock"})
+    response = client.post(
+        reverse(LIST), data | {"post": "yes", "reason_code": "out_of_stock", "reason": ""}
+    )
     assert response.status_code == 302
     assert "Cancelled 1 order. Not moved, because someone changed them" in _said(response)
     assert _statuses([fresh, changed]) == ["cancelled", "placed"]
@@ -302,9 +315,17 @@ def test_cancel_dialog_needs_a_reason(operator):
     assert response.status_code == 200  # the dialog again, with the field error
     assert "This field is required." in response.content.decode()
     assert _statuses([order]) == ["placed"]
-    client.post(url, {"_form_submitted": "True", "reason": "Wrong address"})
+    response = client.post(url, {"_form_submitted": "True", "reason_code": "other", "reason": ""})
+    assert "Say why the order is cancelled." in response.content.decode()
+    assert _statuses([order]) == ["placed"]
+    client.post(
+        url, {"_form_submitted": "True", "reason_code": "unreachable", "reason": "Wrong address"}
+    )
     assert _statuses([order]) == ["cancelled"]
-    assert OrderEvent.objects.get(kind="status").text == "Wrong address"
+    event = OrderEvent.objects.get(kind="status")
+    assert (event.reason_code, event.text) == ("unreachable", "Wrong address")
+    order.refresh_from_db()
+    assert (order.cancel_reason, order.cancel_reason_text) == ("unreachable", "Wrong address")
 
 
 def test_order_page_offers_only_the_moves_its_status_allows(operator):

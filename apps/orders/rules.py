@@ -179,7 +179,8 @@ def cancel_reasons() -> list[tuple[str, str]]:
     for entry in settings.ORDER_CANCEL_REASONS:
         code, _, label = str(entry).partition("=")
         code = code.strip()
-        if code and code != OTHER_CANCEL_REASON:
+        # A malformed entry is reported by ``checks.order_cancel_reasons_check``.
+        if CANCEL_REASON_CODE.match(code) and code != OTHER_CANCEL_REASON:
             reasons.append((code, label.strip() or code))
     return [*reasons, (OTHER_CANCEL_REASON, "Other (say why)")]
 

@@ -3,7 +3,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from unfold.decorators import display
 from unfold.paginator import InfinitePaginator
 
@@ -16,8 +16,8 @@ from apps.core.money import format_money
 from apps.saved_views.admin import SavedViewsAdminMixin
 from apps.spreadsheets.admin import SpreadsheetAdmin
 
+from .admin_page import CustomerPageAdminMixin
 from .models import Customer
-from .panels import customer_panels
 from .resources import CustomerResource
 from .selectors import CUSTOMER_SEARCH, customer_list
 from .services import (
@@ -32,7 +32,11 @@ from .services import (
 
 @admin.register(Customer)
 class CustomerAdmin(
-    SearchAdminMixin, SavedViewsAdminMixin, ServiceModelAdmin[Customer], SpreadsheetAdmin
+    SearchAdminMixin,
+    SavedViewsAdminMixin,
+    CustomerPageAdminMixin,
+    ServiceModelAdmin[Customer],
+    SpreadsheetAdmin,
 ):
     resource_classes = [CustomerResource]
     import_service = staticmethod(customer_import_rows)
@@ -53,7 +57,6 @@ class CustomerAdmin(
     ordering = ("-date_created", "-id")
     show_full_result_count = False
     paginator = InfinitePaginator
-    change_form_outer_after_template = "admin/customers/customer/panels.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Customer]:
         return customer_list()
@@ -65,19 +68,6 @@ class CustomerAdmin(
     @display(description="lifetime value", ordering="lifetime_value")
     def lifetime_value_display(self, obj: Customer) -> str:
         return format_money(obj.lifetime_value)
-
-    def render_change_form(
-        self,
-        request: HttpRequest,
-        context: dict[str, Any],
-        add: bool = False,
-        change: bool = False,
-        form_url: str = "",
-        obj: Customer | None = None,
-    ) -> HttpResponse:
-        if obj is not None and obj.pk:
-            context["customer_panels"] = customer_panels(request, obj)
-        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def service_create(self, request: HttpRequest, data: Mapping[str, Any]) -> Customer:
         return customer_create(

@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 
 from apps.core.errors import DomainError
+from apps.core.text import NOTE_MAX_LENGTH, note_clean
 
 from .models import OrderStatus
 from .moves import MOVES
@@ -65,7 +66,7 @@ TRANSITION_PERMISSIONS: Mapping[str, str] = {move.to: move.permission for move i
 #: Moves that must say why.
 REASON_REQUIRED = frozenset(move.to for move in MOVES if move.reason_required)
 MAX_REASON_LENGTH = 1000
-MAX_NOTE_LENGTH = 5000
+MAX_NOTE_LENGTH = NOTE_MAX_LENGTH
 
 #: From these statuses on, customer, item and quantity can no longer change (nor the order be
 #: deleted); delivered and cancelled orders are read-only except for notes.
@@ -214,14 +215,7 @@ def order_cancel_reason_clean(*, code: Any, text: Any) -> tuple[str, str]:
 
 
 def order_note_clean(text: Any) -> str:
-    value = str(text or "").strip()
-    if not value:
-        raise ValueError("A note cannot be empty.")
-    if len(value) > MAX_NOTE_LENGTH:
-        raise ValueError(f"A note is at most {MAX_NOTE_LENGTH} characters.")
-    if "\x00" in value:
-        raise ValueError("A note cannot contain a NUL character.")
-    return value
+    return note_clean(text)
 
 
 def order_fields_locked(status: str) -> bool:

@@ -32,6 +32,9 @@ def _description(model_admin: Any, obj: Any) -> str:
 
 
 def command_search(request: HttpRequest, search_term: str) -> list[SearchResult]:
+    # unfold hands the callback the text lower-cased; external references are matched exactly,
+    # so the text as typed is read from the request (unfold's ``s`` parameter).
+    typed = request.GET.get("s", search_term)
     results: list[SearchResult] = []
     for label in settings.ADMIN_COMMAND_SEARCH_MODELS:
         model = apps.get_model(label)
@@ -39,7 +42,7 @@ def command_search(request: HttpRequest, search_term: str) -> list[SearchResult]
         if not model_admin.has_view_or_change_permission(request):
             continue
         queryset, _ = model_admin.get_search_results(
-            request, model_admin.get_queryset(request), search_term
+            request, model_admin.get_queryset(request), typed
         )
         opts = model._meta
         for obj in queryset[:COMMAND_RESULTS_PER_MODEL]:

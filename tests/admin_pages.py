@@ -58,12 +58,14 @@ def admin_fragment_urls() -> list[str]:
     return [reverse("admin:search") + "?s=order", reverse("admin:search") + "?s=cust"]
 
 
-def list_queries(captured: list[dict], table: str) -> tuple[list[str], list[str]]:
+def list_queries(
+    captured: list[dict], table: str, bound: int = 10_000
+) -> tuple[list[str], list[str]]:
     """The change list's queries on ``table``: (the rows, the bounded count and sum). The count
     reads at most ``bound + 1`` rows: never a ``COUNT(*)`` over the table."""
     on_table = [q["sql"] for q in captured if f'"{table}"' in q["sql"]]
     figures = [sql for sql in on_table if sql.upper().startswith("SELECT COUNT(")]
     rows = [sql for sql in on_table if sql not in figures]
     for sql in figures:
-        assert "LIMIT 10001" in sql, sql
+        assert f"LIMIT {bound + 1}" in sql, sql
     return rows, figures

@@ -23,7 +23,7 @@ from django.http import HttpRequest
 
 from apps.core.money import format_money
 
-from .counts import bounded_count, bounded_count_and_sum
+from .counts import DEFAULT_BOUND, bounded_count, bounded_count_and_sum
 
 
 @dataclass(frozen=True)
@@ -44,14 +44,9 @@ class Chip:
 
 
 def _values(cl: ChangeList, names: Iterable[str]) -> list[str]:
-    found: list[str] = []
-    for name in names:
-        value = cl.params.get(name)
-        if isinstance(value, list):
-            found.extend(str(v) for v in value if v not in ("", None))
-        elif value not in ("", None):
-            found.append(str(value))
-    return found
+    """The values the list's address gives the parameters ``names`` (several for a filter
+    with several values: ``?status__exact=placed&status__exact=confirmed``)."""
+    return [str(v) for name in names for v in cl.filter_params.get(name, []) if v]
 
 
 def _chip_value(spec: Any, values: list[str]) -> str:
@@ -76,7 +71,7 @@ def list_chips(cl: ChangeList) -> list[Chip]:
     """The list's active filters and search, each with the address of the list without it."""
     chips = []
     for spec in cl.filter_specs:
-        names = [name for name in spec.expected_parameters() if name in cl.params]
+        names = [name for name in spec.expected_parameters() if name in cl.filter_params]
         values = _values(cl, names)
         if not values:
             continue
@@ -107,6 +102,8 @@ class ListHeaderAdminMixin:
     #: What to add up over the rows the list shows (an annotation's name or an expression; a
     #: money amount), or ``None`` for the count alone.
     list_sum: ClassVar[Any] = None
+    #: Rows counted exactly; past it the list says "more than …" (and shows no sum).
+    list_count_bound: ClassVar[int] = DEFAULT_BOUND
 
     def list_header_parts(self, request: HttpRequest, cl: ChangeList) -> list[HeaderPart]:
         chips = list_chips(cl)
@@ -127,11 +124,12 @@ class ListHeaderAdminMixin:
     def list_figures(self, cl: ChangeList) -> dict[str, Any]:
         """The rows' count in words, and their sum when the admin asks for one."""
         opts = cl.opts
+        bound = self.list_count_bound
         if self.list_sum is None:
-            count = bounded_count(cl.queryset)
+            count = bounded_count(cl.queryset, bound)
             total = None
         else:
-            figures = bounded_count_and_sum(cl.queryset, sum_of=self.list_sum)
+            figures = bounded_count_and_sum(cl.queryset, sum_of=self.list_sum, bound=bound)
             count, total = figures.count, figures.total
         noun = opts.verbose_name if count.exact and count.value == 1 else opts.verbose_name_plural
         return {

@@ -58,6 +58,8 @@ class SearchSpec:
 
 #: Turns a condition on a related model into one on the list's model (or ``None``: no match).
 Related = Callable[[str, Q], Q | None]
+#: The "relation" of a condition on the list's model itself, looked up with the related ones.
+SELF = ""
 
 
 def _either(parts: Iterable[Q | None]) -> Q | None:
@@ -74,9 +76,11 @@ class _Conditions:
     """The condition of each term on one model, with conditions on related models handed to
     ``related`` (which lists their ids, or collects them to be listed)."""
 
-    def __init__(self, spec: SearchSpec, related: Related) -> None:
+    def __init__(self, spec: SearchSpec, related: Related, *, exact_listed: bool) -> None:
         self.spec = spec
         self.related = related
+        #: Whether the ``exact`` fields are looked up with the related conditions (below).
+        self.exact_listed = exact_listed
 
     def any_field(self, paths: Iterable[str], lookup: str, value: Any) -> Q | None:
         local: list[Q] = []
@@ -135,11 +139,23 @@ class _Conditions:
         if words:
             parts.append(self.words(words) if self.spec.words else None)
         matched = None if any(p is None for p in parts) else reduce(and_, parts)
-        exact = self.any_field(self.spec.exact, "exact", whole) if self.spec.exact else None
-        return _either([matched, exact])
+        return _either([matched, self.exact(whole)])
+
+    def exact(self, whole: str) -> Q | None:
+        if not self.spec.exact:
+            return None
+        if not self.exact_listed:
+            return self.any_field(self.spec.exact, "exact", whole)
+        # With conditions on related models looked up first, the exact keys are looked up in
+        # the same query: no OR of a key with a subquery is left for the database (it would run
+        # the subquery as a filter on every row instead of as a join).
+        condition = reduce(or_, (Q(**{f"{f}__exact": whole}) for f in self.spec.exact))
+        return self.related(SELF, condition)
 
 
 def _related_model(model: type[models.Model], relation: str) -> type[models.Model]:
+    if relation == SELF:
+        return model
     remote = model._meta.get_field(relation).related_model
     assert remote is not None and not isinstance(remote, str)
     return remote
@@ -193,17 +209,21 @@ def search_filter(
             wanted.append((relation, condition))
         return Q()
 
-    _Conditions(spec, collect).text(terms, whole)
+    _Conditions(spec, collect, exact_listed=False).text(terms, whole)
+    exact_listed = bool(wanted)
+    if exact_listed:
+        _Conditions(spec, collect, exact_listed=True).exact(whole)
     listed = _ids(model, wanted, using or router.db_for_read(model)) if wanted else {}
 
     def related(relation: str, condition: Q) -> Q | None:
         ids = listed[(relation, condition)]
+        field = "pk" if relation == SELF else relation
         if ids is None:
             rows = _related_model(model, relation)._default_manager.filter(condition)
-            return Q(**{f"{relation}__in": rows.order_by().values("pk")})
-        return Q(**{f"{relation}__in": ids}) if ids else None
+            return Q(**{f"{field}__in": rows.order_by().values("pk")})
+        return Q(**{f"{field}__in": ids}) if ids else None
 
-    condition = _Conditions(spec, related).text(terms, whole)
+    condition = _Conditions(spec, related, exact_listed=exact_listed).text(terms, whole)
     return condition if condition is not None else Q(pk__in=[])
 
 

@@ -28,7 +28,7 @@ from django.db.models import Q
 from .search import Term, search_terms
 
 #: Ids of a related model a search lists in its condition; past this, a subquery.
-SEARCH_IDS_MAX = 20000
+SEARCH_IDS_MAX = 10_000
 
 
 @dataclass(frozen=True)

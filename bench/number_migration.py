@@ -156,16 +156,29 @@ def main() -> None:
             f"{n:,} orders, {len(history):,} history records ({deleted:,} orders deleted, in the "
             f"history only); load average {_load()}"
         )
+        statements: list[tuple[float, str]] = []
+
+        def timed(execute, sql, params, many, context):
+            begin = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                statements.append((time.perf_counter() - begin, " ".join(str(sql).split())))
+
         start = time.perf_counter()
-        call_command("migrate", "orders", "0009", verbosity=0)
+        with connection.execute_wrapper(timed):
+            call_command("migrate", "orders", "0009", verbosity=0)
         took = time.perf_counter() - start
         print(f"migrate orders 0009: {took:.1f} s (COPY of the orders alone: {copy_orders:.1f} s)")
+        print("its slowest statements:")
+        for seconds, sql in sorted(statements, reverse=True)[:8]:
+            print(f"  {seconds:7.1f} s  {sql[:110]}")
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT count(*), count(DISTINCT number), min(number), max(number) FROM ("
                 "SELECT number FROM orders_order UNION ALL "
-                "SELECT number FROM orders_historicalorder WHERE history_type = '+' "
-                "AND id NOT IN (SELECT id FROM orders_order)) AS n"
+                "SELECT h.number FROM orders_historicalorder h WHERE h.history_type = '+' "
+                "AND NOT EXISTS (SELECT 1 FROM orders_order o WHERE o.id = h.id)) AS n"
             )
             total, distinct, low, high = cursor.fetchone()
             cursor.execute(

@@ -39,8 +39,10 @@ run: seed
 	DJANGO_SETTINGS_MODULE=backoffice.settings.local $(PY) manage.py ensure_local_superuser
 	DJANGO_SETTINGS_MODULE=backoffice.settings.local $(PY) manage.py runserver $(HOST):$(PORT)
 
+# scripts/test-services.sh starts a redis-server and, on PostgreSQL, a streaming replica for the
+# run, and stops them after.
 test: venv idp
-	DJANGO_SETTINGS_MODULE=backoffice.settings.test $(VENV)/bin/pytest $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=backoffice.settings.test scripts/test-services.sh $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # The test OpenID Connect provider (tests/idp, npm oidc-provider), reinstalled when its lock changes.
 IDP_DIR := tests/idp

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.core.money import format_money
+from apps.core.replica import replica_reads
 from apps.orders.reports import (
     Backlog,
     DayTotals,
@@ -41,36 +42,40 @@ BACKLOG_LABELS = {
 CACHE_VERSION = "v2"
 
 
-def _history(key: str, compute: Any) -> Any:
-    """Closed days change only through back-dated imports or edits: cache them for a while.
+def _history(key: str, compute: Any, *, reader: Any) -> Any:
+    """Closed days change only through back-dated imports or edits: cache them for a while (in
+    the shared cache, for every process), and compute them on the read replica when it may
+    serve ``reader`` (``apps/core/replica.py``).
 
-    Today's figures are always queried live; ``DASHBOARD_HISTORY_CACHE_SECONDS`` (0 disables)
-    bounds how stale earlier days can be.
+    Today's figures are always queried live on the primary; ``DASHBOARD_HISTORY_CACHE_SECONDS``
+    (0 disables the cache) bounds how stale earlier days can be.
     """
     ttl = getattr(settings, "DASHBOARD_HISTORY_CACHE_SECONDS", 300)
-    if ttl <= 0:
-        return compute()
-    value = cache.get(key)
+    value = cache.get(key) if ttl > 0 else None
     if value is None:
-        value = compute()
-        cache.set(key, value, ttl)
+        with replica_reads(user=reader):
+            value = compute()
+        if ttl > 0:
+            cache.set(key, value, ttl)
     return value
 
 
-def _daily(since: date, today: date) -> list[DayTotals]:
+def _daily(since: date, today: date, *, reader: Any) -> list[DayTotals]:
     yesterday = today - timedelta(days=1)
     history = _history(
         f"dashboard:{CACHE_VERSION}:days:{since}:{yesterday}",
         lambda: order_daily_totals(since=since, until=yesterday),
+        reader=reader,
     )
     return [*history, *order_daily_totals(since=today, until=today)]
 
 
-def _items(since: date, today: date) -> list[ItemRevenue]:
+def _items(since: date, today: date, *, reader: Any) -> list[ItemRevenue]:
     yesterday = today - timedelta(days=1)
     history = _history(
         f"dashboard:{CACHE_VERSION}:items:{since}:{yesterday}",
         lambda: order_item_revenue(since=since, until=yesterday),
+        reader=reader,
     )
     merged: dict[int, ItemRevenue] = {r.item_id: r for r in history}
     for r in order_item_revenue(since=today, until=today):
@@ -159,7 +164,7 @@ def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[st
     periods = _periods(today)
     earliest = min(prev[0] for _, prev in periods.values())
     chart_start = today - timedelta(days=CHART_DAYS - 1)
-    days = _daily(min(earliest, chart_start), today)
+    days = _daily(min(earliest, chart_start), today, reader=request.user)
 
     kpis = []
     for label, (current, previous) in periods.items():
@@ -196,7 +201,7 @@ def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[st
         "labels": labels,
         "datasets": [{"label": "Revenue", "data": [float(d.revenue) for d in chart_days]}],
     }
-    items = _items(chart_start, today)
+    items = _items(chart_start, today, reader=request.user)
     by_size: dict[str, Decimal] = {}
     for row in items:
         by_size[row.size] = by_size.get(row.size, Decimal("0")) + row.revenue

@@ -546,7 +546,7 @@ def configure_sso(settings: Any, issuer: str, *, client_id: str = ADMIN_CLIENT_I
     """Point staff SSO and API bearer auth at ``issuer`` (as the environment would)."""
     from django.core.cache import cache
 
-    from apps.accounts.bearer import identity_providers
+    from apps.accounts.identity_provider import identity_providers
 
     settings.OIDC_ISSUER = issuer
     settings.OIDC_PROVIDER_ID = PROVIDER_ID
@@ -585,7 +585,7 @@ def configure_sso(settings: Any, issuer: str, *, client_id: str = ADMIN_CLIENT_I
 def sso_settings(settings: Any, idp: TestIdP) -> Iterator[TestIdP]:
     configure_sso(settings, idp.issuer)
     yield idp
-    from apps.accounts.bearer import identity_providers
+    from apps.accounts.identity_provider import identity_providers
 
     identity_providers().reset()
 

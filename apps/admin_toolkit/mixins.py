@@ -21,6 +21,7 @@ from unfold.decorators import display
 from apps.core.errors import DomainError, StaleVersionError
 from apps.core.versions import VERSION_FIELD, is_versioned
 
+from .paginators import ReplicaCountPaginator
 from .stale import VersionedAdminForm
 
 #: The hidden input each change-list row carries: the version the list showed.
@@ -56,6 +57,7 @@ class ServiceModelAdmin[M: models.Model](SimpleHistoryAdmin, ModelAdmin):
     """
 
     form = VersionedAdminForm
+    paginator = ReplicaCountPaginator
     change_form_before_template = "admin_toolkit/stale_form.html"
 
     # Filled in by the database or the services: meaningless on the add form.
@@ -65,6 +67,21 @@ class ServiceModelAdmin[M: models.Model](SimpleHistoryAdmin, ModelAdmin):
     # unfold's change list template asks every row for ``list_sections``; a missing attribute
     # makes Django's template engine call ``dir()`` on the ModelAdmin each time (~35 ms/page).
     list_sections: list = []
+
+    def get_paginator(
+        self,
+        request: HttpRequest,
+        queryset: Any,
+        per_page: int,
+        orphans: int = 0,
+        allow_empty_first_page: bool = True,
+    ) -> Any:
+        paginator = super().get_paginator(
+            request, queryset, per_page, orphans, allow_empty_first_page
+        )
+        if isinstance(paginator, ReplicaCountPaginator):
+            paginator.reader = request.user  # their own writes are counted (read your writes)
+        return paginator
 
     @display(description=mark_safe(checkbox.render("action_toggle_all", 1)))  # noqa: S308
     def action_checkbox(self, obj: models.Model) -> SafeString:

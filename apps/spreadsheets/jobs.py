@@ -45,6 +45,7 @@ from django.utils import timezone
 
 from apps.core.actors import Actor, actor_user
 from apps.core.errors import DomainError
+from apps.core.replica import replica_reads
 
 from .cells import cell_text
 from .engine import ImportReport, PreviewOutdatedError
@@ -532,7 +533,10 @@ def job_run(job_id: int, *, live: bool = True) -> str:
     if job is None or not _claim(job):
         return "skipped"
     if job.kind == JobKind.EXPORT:
-        _run_export(job, live=live)
+        # An export reads the replica when it may serve the job's owner (apps/core/replica.py);
+        # the job's own rows are written on the primary.
+        with replica_reads(user=job.owner):
+            _run_export(job, live=live)
     else:
         _run_import(job, dry_run=job.phase == JobPhase.CHECK, live=live)
     return job.status

@@ -15,8 +15,8 @@ import pytest
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
-from apps.accounts.bearer import client_address
 from apps.accounts.services import user_sync_from_claims
+from apps.security.client_address import client_address
 from tests.accounts.bearer_helpers import (
     WRITE_PERMS,
     bearer,
@@ -298,7 +298,7 @@ def test_garbage_tokens_reach_the_idp_a_bounded_number_of_times(sso_settings, se
 
 @pytest.mark.django_db
 def test_throttle_counts_the_address_the_load_balancer_saw(sso_settings, settings):
-    settings.AXES_IPWARE_PROXY_COUNT = 1
+    settings.TRUSTED_PROXY_COUNT = 1
     settings.OIDC_UNKNOWN_TOKEN_RATE = "3/minute"
     # The client writes what it likes on the left of X-Forwarded-For; the balancer appends the
     # address it saw.
@@ -313,13 +313,13 @@ def test_throttle_counts_the_address_the_load_balancer_saw(sso_settings, setting
 def test_client_address(settings):
     factory = RequestFactory()
     request = factory.get("/", REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="1.1.1.1, 2.2.2.2")
-    settings.AXES_IPWARE_PROXY_COUNT = 0
+    settings.TRUSTED_PROXY_COUNT = 0
     assert client_address(request) == "10.0.0.5"
-    settings.AXES_IPWARE_PROXY_COUNT = 1
+    settings.TRUSTED_PROXY_COUNT = 1
     assert client_address(request) == "2.2.2.2"
-    settings.AXES_IPWARE_PROXY_COUNT = 2
+    settings.TRUSTED_PROXY_COUNT = 2
     assert client_address(request) == "1.1.1.1"
-    settings.AXES_IPWARE_PROXY_COUNT = 3  # fewer entries than proxies: the furthest one
+    settings.TRUSTED_PROXY_COUNT = 3  # fewer entries than proxies: the furthest one
     assert client_address(request) == "1.1.1.1"
     assert client_address(factory.get("/", REMOTE_ADDR="10.0.0.5")) == "10.0.0.5"
     assert client_address(None) == "unknown"

@@ -4,7 +4,8 @@ says what to add up, their sum.
 
 The count is :func:`counts.bounded_count_and_sum`: exact up to ``counts.DEFAULT_BOUND``,
 "more than 10,000" beyond, never a ``COUNT(*)`` over the whole table; beyond the bound no sum
-is shown (the sum of the first rows would pass for the sum of them all).
+is shown (the sum of the first rows would pass for the sum of them all). It is read from the
+replica when one may serve the person (``core.replica``); the rows from the primary.
 
 The header is made of parts (``list_header_parts``), each a template and its context; other
 mixins add theirs (the saved views' tabs come first). ``admin_toolkit/change_list.html``
@@ -22,6 +23,7 @@ from django.contrib.admin.views.main import PAGE_VAR, SEARCH_VAR, ChangeList
 from django.http import HttpRequest
 
 from apps.core.money import format_money
+from apps.core.replica import replica_reads
 
 from .counts import DEFAULT_BOUND, bounded_count, bounded_count_and_sum
 
@@ -116,21 +118,23 @@ class ListHeaderAdminMixin:
                 {
                     "chips": chips,
                     "clear_url": clear_url,
-                    "figures": self.list_figures(cl),
+                    "figures": self.list_figures(request, cl),
                 },
             )
         ]
 
-    def list_figures(self, cl: ChangeList) -> dict[str, Any]:
-        """The rows' count in words, and their sum when the admin asks for one."""
+    def list_figures(self, request: HttpRequest, cl: ChangeList) -> dict[str, Any]:
+        """The rows' count in words, and their sum when the admin asks for one (read from the
+        replica when it may serve the person: ``core.replica``)."""
         opts = cl.opts
         bound = self.list_count_bound
-        if self.list_sum is None:
-            count = bounded_count(cl.queryset, bound)
-            total = None
-        else:
-            figures = bounded_count_and_sum(cl.queryset, sum_of=self.list_sum, bound=bound)
-            count, total = figures.count, figures.total
+        with replica_reads(user=request.user):
+            if self.list_sum is None:
+                count = bounded_count(cl.queryset, bound)
+                total = None
+            else:
+                figures = bounded_count_and_sum(cl.queryset, sum_of=self.list_sum, bound=bound)
+                count, total = figures.count, figures.total
         noun = opts.verbose_name if count.exact and count.value == 1 else opts.verbose_name_plural
         return {
             "count": f"{count} {noun}",

@@ -437,10 +437,7 @@ UNFOLD = {
     ],
     "SHOW_VIEW_ON_SITE": False,
     # Ctrl+K finds records through each admin's own search (apps/admin_toolkit/command.py).
-    "COMMAND": {
-        "search_callback": "apps.admin_toolkit.command.command_search",
-        "show_history": True,
-    },
+    "COMMAND": {"search_callback": "apps.admin_toolkit.command.command_search"},
     "SIDEBAR": {
         "show_search": True,
         "show_all_applications": False,

@@ -104,10 +104,15 @@ def transition_outcome_message(outcome: TransitionOutcome) -> tuple[str, int]:
     return text, messages.WARNING if moved else messages.ERROR
 
 
+def _reason_choices() -> list[tuple[str, str]]:
+    # A blank first choice: a reason is chosen, never taken by default.
+    return [("", "Choose a reason…"), *cancel_reasons()]
+
+
 def _reason_code_field() -> forms.ChoiceField:
     return forms.ChoiceField(
         label="Reason",
-        choices=cancel_reasons,
+        choices=_reason_choices,
         widget=UnfoldAdminSelectWidget,
         help_text="Kept on the order's timeline; not sent to the customer.",
     )

@@ -21,6 +21,7 @@ from unfold.decorators import display
 from apps.core.errors import DomainError, StaleVersionError
 from apps.core.versions import VERSION_FIELD, is_versioned
 
+from .history import HistoryInWordsMixin
 from .paginators import ReplicaCountPaginator
 from .stale import VersionedAdminForm
 
@@ -40,10 +41,11 @@ def row_versions_posted(request: HttpRequest) -> dict[str, int]:
     return versions
 
 
-class ServiceModelAdmin[M: models.Model](SimpleHistoryAdmin, ModelAdmin):
+class ServiceModelAdmin[M: models.Model](HistoryInWordsMixin, SimpleHistoryAdmin, ModelAdmin):
     """A ModelAdmin whose save/delete call services instead of ``Model.save``/``delete``.
 
-    The object's history page lists every recorded change with its author and path.
+    The object's history page lists every recorded change with its author and path, and what
+    changed in words, from → to (``history.HistoryInWordsMixin``).
     Subclasses implement ``service_create``, ``service_update`` and ``service_delete``, and
     ``service_delete_blockers`` when other rows may block a delete: the delete pages then show
     the service's own reason (how many rows block it) instead of listing every one of them.

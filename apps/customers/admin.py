@@ -4,15 +4,16 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.safestring import SafeString
 from unfold.decorators import display
 from unfold.paginator import InfinitePaginator
 
 from apps.admin_toolkit.filters import DayRangeFilter
 from apps.admin_toolkit.mixins import ServiceModelAdmin
+from apps.admin_toolkit.presentation import money_html
 from apps.admin_toolkit.search import SearchAdminMixin
 from apps.core.actors import Channel
 from apps.core.errors import DomainError
-from apps.core.money import format_money
 from apps.saved_views.admin import SavedViewsAdminMixin
 from apps.spreadsheets.admin import SpreadsheetAdmin
 
@@ -66,8 +67,8 @@ class CustomerAdmin(
         return obj.full_name
 
     @display(description="lifetime value", ordering="lifetime_value")
-    def lifetime_value_display(self, obj: Customer) -> str:
-        return format_money(obj.lifetime_value)
+    def lifetime_value_display(self, obj: Customer) -> SafeString:
+        return money_html(obj.lifetime_value)
 
     def service_create(self, request: HttpRequest, data: Mapping[str, Any]) -> Customer:
         return customer_create(

@@ -193,6 +193,15 @@ def cancel_reason_label(code: str) -> str:
     return dict(cancel_reasons()).get(code, code)
 
 
+def reason_text(*, code: str, words: str) -> str:
+    """A move's reason in one line: a cancellation's reason, then the words ("Out of stock —
+    call Friday"); the words alone for "other" or a move without a code."""
+    why = [words] if words else []
+    if code and code != OTHER_CANCEL_REASON:
+        why.insert(0, cancel_reason_label(code))
+    return " — ".join(why)
+
+
 def order_cancel_reason_clean(*, code: Any, text: Any) -> tuple[str, str]:
     """The reason code and words recorded for a cancellation; ``ValueError`` (with the field it
     is about) says why they cannot be. Words alone (as before reasons had codes) are "other"."""

@@ -109,6 +109,7 @@ def order_create(
         order.uuid = uuid
     if date_created is not None:
         order.date_created = date_created
+        order._history_date = date_created  # type: ignore[attr-defined]  # simple-history's documented override
     model_full_save(order, actor=actor, channel=channel)
     OrderEvent.objects.create(
         order=order,
@@ -281,6 +282,17 @@ def _check_transition_permission(actor: Actor, to: str) -> None:
         raise PermissionDenied(f"You may not move orders to {to}.")
 
 
+def order_transition_check(
+    *, to: Any, reason: str | None, actor: Actor, reason_code: str | None = None
+) -> tuple[str, str, str]:
+    """The target status, the reason code and the reason's words of a move, checked before any
+    order is touched: the status exists, the reason is there when needed (a cancellation's code,
+    ``rules.order_transition_reason_clean``), the actor holds the move's permission."""
+    target, code, text = _transition_arguments(to, reason, reason_code)
+    _check_transition_permission(actor, target)
+    return target, code, text
+
+
 def _transition_arguments(
     to: Any, reason: str | None, reason_code: str | None
 ) -> tuple[str, str, str]:
@@ -306,6 +318,8 @@ def _transition(
     actor: Actor,
     channel: str,
     expected_version: int | None = None,
+    at: datetime | None = None,
+    notify: bool = True,
 ) -> Order:
     if expected_version is not None:
         lock_version(order, expected_version=expected_version)
@@ -317,7 +331,9 @@ def _transition(
     current = locked.status
     if not order_transition_allowed(current, to):
         raise InvalidTransitionError(number=locked.number, current=current, to=to)
-    now = timezone.now()
+    now = at or timezone.now()
+    if at is not None:
+        locked._history_date = at  # type: ignore[attr-defined]  # simple-history's documented override
     data: dict[str, Any] = {"status": to, "status_changed_at": now}
     if to == OrderStatus.CANCELLED:
         data.update(cancel_reason=reason_code, cancel_reason_text=reason)
@@ -328,6 +344,7 @@ def _transition(
         actor=actor,
         channel=channel,
         expected_version=expected_version,
+        reason=reason,
     )
     OrderEvent.objects.create(
         order=locked,
@@ -343,7 +360,8 @@ def _transition(
     if to in REVENUE_EXCLUDED:
         customer_lock(customer_ids=[locked.customer_id])
         customer_order_stats_refresh(customer_ids=[locked.customer_id])
-    order_sms_queue(order=locked, status=to, actor=actor, channel=channel)
+    if notify:
+        order_sms_queue(order=locked, status=to, actor=actor, channel=channel)
     for name in (*data, "date_modified", "version"):
         setattr(order, name, getattr(locked, name))
     return order
@@ -359,6 +377,8 @@ def order_transition(
     reason: str | None = None,
     reason_code: str | None = None,
     expected_version: int | None = None,
+    at: datetime | None = None,
+    notify: bool = True,
 ) -> Order:
     """Move ``order`` to status ``to`` if ``rules.TRANSITIONS`` allows it from its current status.
 
@@ -373,9 +393,13 @@ def order_transition(
     ``InvalidTransitionError`` (the move is not allowed from the current status); with
     ``expected_version`` (an ``If-Match``), ``StaleVersionError`` when the order is no longer at
     that version.
+
+    ``at`` back-dates a move that happened earlier (the demo data's history: its event, status
+    time and audit record); ``notify=False`` records it without texting the customer.
     """
-    target, code, text = _transition_arguments(to, reason, reason_code)
-    _check_transition_permission(actor, target)
+    target, code, text = order_transition_check(
+        to=to, reason=reason, reason_code=reason_code, actor=actor
+    )
     return _transition(
         order=order,
         to=target,
@@ -384,6 +408,8 @@ def order_transition(
         actor=actor,
         channel=channel,
         expected_version=expected_version,
+        at=at,
+        notify=notify,
     )
 
 
@@ -418,8 +444,9 @@ def order_transition_many(
     bulk moves); one savepoint per order. ``expected_versions`` (primary key → the version the
     caller's list showed) makes each move conditional on it: an order changed since is left
     alone (``outcome.stale``)."""
-    target, code, text = _transition_arguments(to, reason, reason_code)
-    _check_transition_permission(actor, target)
+    target, code, text = order_transition_check(
+        to=to, reason=reason, reason_code=reason_code, actor=actor
+    )
     outcome = TransitionOutcome(to=target)
     versions = expected_versions or {}
     for order in sorted(orders, key=lambda o: o.pk):

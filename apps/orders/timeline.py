@@ -33,7 +33,7 @@ from apps.items.models import Item
 from apps.notifications.models import SmsMessage
 
 from .models import Order, OrderEvent, OrderEventKind
-from .rules import OTHER_CANCEL_REASON, cancel_reason_label
+from .rules import reason_text
 
 MAX_PAGE_SIZE = 200
 
@@ -182,10 +182,8 @@ def _event_entry(event: OrderEvent) -> Callable[[], TimelineEntry]:
         if event.kind == OrderEventKind.CREATED:
             return entry("created", f"Order created through {channel_label(event.channel)}", {})
         if event.kind == OrderEventKind.STATUS:
-            why = [event.text] if event.text else []
-            if event.reason_code and event.reason_code != OTHER_CANCEL_REASON:
-                why.insert(0, cancel_reason_label(event.reason_code))
-            reason = f": {' — '.join(why)}" if why else ""
+            why = reason_text(code=event.reason_code, words=event.text)
+            reason = f": {why}" if why else ""
             return entry(
                 "status",
                 f"Status {event.from_status} → {event.to_status}{reason}",

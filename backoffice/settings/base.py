@@ -215,6 +215,11 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="Africa/Nairobi")
 USE_I18N = True
 USE_TZ = True
+# One date and time format on every page (Django's own rendering and ``apps.core.dates``), in
+# Django's ``date`` format syntax, shown in TIME_ZONE.
+DATETIME_DISPLAY_FORMAT = env.str("DATETIME_DISPLAY_FORMAT", default="Y-m-d H:i")
+DATE_DISPLAY_FORMAT = env.str("DATE_DISPLAY_FORMAT", default="Y-m-d")
+FORMAT_MODULE_PATH = ["backoffice.formats"]
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -434,6 +439,8 @@ UNFOLD = {
     "SCRIPTS": [
         "backoffice.admin_site.alpine_expressions_script",
         "backoffice.admin_site.alpine_csp_script",
+        # Every admin form asks before the page is left with unsaved changes.
+        "backoffice.admin_site.unsaved_changes_script",
     ],
     "SHOW_VIEW_ON_SITE": False,
     # Ctrl+K finds records through each admin's own search (apps/admin_toolkit/command.py).
@@ -561,6 +568,14 @@ ORDER_CANCEL_REASONS = env.list(
 )
 # Most orders one admin action may move at once (the work runs inside the request).
 ORDERS_BULK_ACTION_MAX = env.int("ORDERS_BULK_ACTION_MAX", default=500)
+# Larger list moves run on the worker as a job (progress, cancel, a report), up to this many
+# orders per job, in batches of ORDERS_MOVE_JOB_BATCH (one transaction each).
+ORDERS_MOVE_JOB_MAX = env.int("ORDERS_MOVE_JOB_MAX", default=200_000)
+ORDERS_MOVE_JOB_BATCH = env.int("ORDERS_MOVE_JOB_BATCH", default=200)
+# A running bulk move whose worker has not reported for this long is marked failed (housekeeping).
+ORDERS_MOVE_JOB_HEARTBEAT_TIMEOUT_SECONDS = env.int(
+    "ORDERS_MOVE_JOB_HEARTBEAT_TIMEOUT_SECONDS", default=300
+)
 
 # Audit history (django-simple-history): who changed what, and through which path.
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True

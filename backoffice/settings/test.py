@@ -1,7 +1,10 @@
 """Test settings: PostgreSQL when DATABASE_URL points at one, else SQLite."""
 
+import atexit
 import os
+import shutil
 import tempfile
+from pathlib import Path
 
 from .base import *  # noqa: F403
 from .base import cache_settings, env
@@ -10,17 +13,19 @@ DEBUG = False
 SECRET_KEY = "test-only-not-a-secret"
 ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Uploaded files (import previews) on disk, not in memory: a worker subprocess in the tests reads
+# them too. One throwaway directory per process (each pytest-xdist worker has its own), removed
+# when that process exits.
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="custorder-test-media-"))
+atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(MEDIA_ROOT)},
+    },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LOCAL_LOGIN_ENABLED = env.bool("LOCAL_LOGIN_ENABLED", default=True)
-# Uploaded files (import previews) in a throwaway directory: a worker subprocess in the tests
-# reads them too.
-STORAGES["default"] = {
-    "BACKEND": "django.core.files.storage.FileSystemStorage",
-    "OPTIONS": {"location": tempfile.mkdtemp(prefix="custorder-test-media-")},
-}
 # SMS: the console backend unless a test points the africastalking backend at its fake server;
 # retries run without waiting so a worker pass can exercise the whole retry policy.
 SMS_BACKEND = "console"

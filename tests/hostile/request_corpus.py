@@ -584,6 +584,22 @@ CORPUS: list[HostileRequest] = [
         "",
         who="admin",
     ),
+    HostileRequest(
+        "admin-matching-count-unknown-filter",
+        "GET",
+        "/admin/orders/order/matching-count/?nonsense=1",
+        400,
+        "These filters are not valid for the order list.",
+        who="admin",
+    ),
+    HostileRequest(
+        "admin-bulk-move-progress-not-an-id",
+        "GET",
+        "/admin/orders/ordermovejob/abc/progress/",
+        404,
+        "",
+        who="admin",
+    ),
     # --- probes -------------------------------------------------------------------------------
     HostileRequest("readyz-post", "POST", "/readyz", 405, "", who="anon"),
     HostileRequest(

@@ -34,7 +34,7 @@ def backwards(apps, schema_editor):
 class Migration(migrations.Migration):
     atomic = False
 
-    dependencies = [("orders", "0010_cancel_reasons")]
+    dependencies = [("orders", "0011_cancel_reasons")]
 
     operations = [
         migrations.SeparateDatabaseAndState(

@@ -30,7 +30,7 @@ WHERE kind = 'status' AND to_status = 'cancelled' AND text <> '' AND reason_code
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0009_order_number'),
+        ('orders', '0010_order_move_jobs'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

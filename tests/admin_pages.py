@@ -54,3 +54,19 @@ def admin_page_urls() -> list[str]:
 def admin_fragment_urls() -> list[str]:
     """Partial pages loaded into admin pages by htmx (the command palette's results)."""
     return [reverse("admin:search") + "?s=order", reverse("admin:search") + "?s=cust"]
+
+
+def list_queries(
+    captured: list[dict], table: str, bound: int = 10_000
+) -> tuple[list[str], list[str]]:
+    """The change list's queries on ``table``: (the rows, the bounded count and sum). The count
+    reads at most ``bound + 1`` rows: never a ``COUNT(*)`` over the table. (A search's lookup of
+    ids, ``core.search_filter``, is neither.)"""
+    on_table = [
+        q["sql"] for q in captured if f'"{table}"' in q["sql"] and " AS part" not in q["sql"]
+    ]
+    figures = [sql for sql in on_table if sql.upper().startswith("SELECT COUNT(")]
+    rows = [sql for sql in on_table if sql not in figures]
+    for sql in figures:
+        assert f"LIMIT {bound + 1}" in sql, sql
+    return rows, figures

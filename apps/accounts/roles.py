@@ -30,6 +30,7 @@ _OPERATE = [
     "orders.deliver_order",
     "orders.cancel_order",
     "orders.note_order",
+    "customers.note_customer",
     "notifications.resend_sms",
 ]
 _EXPORT = ["customers.export_customer", "items.export_item", "orders.export_order"]

@@ -3,23 +3,24 @@
 Django's admin parses some request values without guarding them: a non-integer
 ``_selected_action`` reaches the database as a primary key, a non-integer action ``index`` goes
 to ``int()``, and a NUL character in the query string reaches PostgreSQL (which refuses it) in a
-search or a filter; a search of hundreds of words is hundreds of joined ``LIKE``s
-(``SEARCH_MAX_TERMS``, ``SEARCH_MAX_CHARS``). :class:`AdminInputGuardMiddleware` checks these for
-every view a ModelAdmin serves (Django marks those views with ``model_admin``), whoever
-registered the admin, and answers with a redirect and a message a person can act on.
+search or a filter; a search of hundreds of words is hundreds of conditions
+(``SEARCH_MAX_TERMS``, ``SEARCH_MAX_CHARS``, checked by ``core.search.search_text_problem``).
+:class:`AdminInputGuardMiddleware` checks these for every view a ModelAdmin serves (Django marks
+those views with ``model_admin``), whoever registered the admin, and answers with a redirect and
+a message a person can act on.
 """
 
 import contextlib
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.utils.text import smart_split
+
+from apps.core.search import search_text_problem
 
 
 def _has_nul(values: Any) -> bool:
@@ -30,11 +31,10 @@ def admin_input_problem(request: HttpRequest, model_admin: Any) -> str | None:
     """What is wrong with the request's admin parameters, or ``None``."""
     if _has_nul(request.GET):
         return "The address holds a character that is not allowed (NUL): the list was reset."
-    search = request.GET.get("q", "")
-    max_terms, max_chars = settings.SEARCH_MAX_TERMS, settings.SEARCH_MAX_CHARS
-    if len(search) > max_chars or len(list(smart_split(search))) > max_terms:
-        # Each word is one more LIKE over every search field: hundreds overflow SQLite.
-        return f"Search is limited to {max_terms} words and {max_chars} characters."
+    # Each word is one more condition over every search field: hundreds overflow SQLite.
+    problem = search_text_problem(request.GET.get("q", ""))
+    if problem is not None:
+        return problem
     if request.method != "POST":
         return None
     if _has_nul(request.POST):

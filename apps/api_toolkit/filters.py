@@ -6,51 +6,42 @@ from typing import Any
 import django_filters
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
 from rest_framework import filters
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 
+from apps.core.search import search_text_problem
+from apps.core.search_filter import SearchSpec, search_queryset
+
 
 class SearchFilter(filters.SearchFilter):
-    """DRF's SearchFilter with bounded work: at most ``SEARCH_MAX_CHARS`` characters and
-    ``SEARCH_MAX_TERMS`` distinct words (each word is one more ``LIKE`` over every search
-    field, joined: hundreds of them took seconds, and a thousand overflow SQLite's expression
-    depth). Over a limit, or with a NUL character, the request is a 400 on the ``search``
-    field."""
+    """``?search=`` read by ``core.search``'s rules when the view declares a ``search_spec``
+    (order numbers, uuids and their first 8 hex digits, phone numbers in any form, name words;
+    the same rules as the admin), else DRF's search over ``search_fields``.
 
-    def get_search_terms(self, request: Request) -> list[str]:
-        raw = request.query_params.get(self.search_param, "")
-        max_chars = settings.SEARCH_MAX_CHARS
-        if len(raw) > max_chars:
-            raise ValidationError(
-                {self.search_param: [f"Search text is limited to {max_chars} characters."]}
-            )
-        try:
-            terms = super().get_search_terms(request)
-        except ValidationError as exc:
-            raise ValidationError({self.search_param: exc.detail}) from None
-        # Distinct words: the lookups are case-insensitive, so "a A a" is one word.
-        distinct: dict[str, str] = {}
-        for term in terms:
-            if term:
-                distinct.setdefault(term.casefold(), term)
-        terms = list(distinct.values())
-        max_terms = settings.SEARCH_MAX_TERMS
-        if len(terms) > max_terms:
-            raise ValidationError(
-                {
-                    self.search_param: [
-                        f"Search is limited to {max_terms} words; this search has {len(terms)}."
-                    ]
-                }
-            )
-        return terms
+    Bounded work: at most ``SEARCH_MAX_CHARS`` characters and ``SEARCH_MAX_TERMS`` distinct
+    words (hundreds of words were hundreds of ``LIKE``s and overflowed SQLite's expression
+    depth). Over a limit, or with a NUL character, the request is a 400 on the ``search``
+    field, before the list is read."""
+
+    def filter_queryset(self, request: Request, queryset: QuerySet, view: Any) -> QuerySet:
+        text = request.query_params.get(self.search_param, "")
+        problem = search_text_problem(text)
+        if problem is not None:
+            raise ValidationError({self.search_param: [problem]})
+        spec: SearchSpec | None = getattr(view, "search_spec", None)
+        if spec is None:
+            return super().filter_queryset(request, queryset, view)
+        return search_queryset(queryset, spec, text)
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict]:
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
+            spec = getattr(view, "search_spec", None)
+            described = spec.help_text if spec is not None else parameter.get("description")
             parameter["description"] = (
-                f"{parameter.get('description', 'A search term.')} At most "
+                f"{described or 'A search term.'} At most "
                 f"{settings.SEARCH_MAX_TERMS} words and {settings.SEARCH_MAX_CHARS} "
                 "characters."
             )

@@ -34,3 +34,19 @@ def check_clean_text(text: str, *, allow_line_breaks: bool = False) -> None:
     char = find_control_character(text, allow_line_breaks=allow_line_breaks)
     if char is not None:
         raise ValueError(control_character_message(char))
+
+
+#: The longest internal note (orders' and customers').
+NOTE_MAX_LENGTH = 5000
+
+
+def note_clean(text: object) -> str:
+    """An internal note's text, stripped; ``ValueError`` says why it cannot be one."""
+    value = str(text or "").strip()
+    if not value:
+        raise ValueError("A note cannot be empty.")
+    if len(value) > NOTE_MAX_LENGTH:
+        raise ValueError(f"A note is at most {NOTE_MAX_LENGTH} characters.")
+    if "\x00" in value:
+        raise ValueError("A note cannot contain a NUL character.")
+    return value

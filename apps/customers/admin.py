@@ -3,21 +3,24 @@ from typing import Any
 
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.utils.safestring import SafeString
 from unfold.decorators import display
+from unfold.paginator import InfinitePaginator
 
 from apps.admin_toolkit.filters import DayRangeFilter
 from apps.admin_toolkit.mixins import ServiceModelAdmin
 from apps.admin_toolkit.presentation import money_html
+from apps.admin_toolkit.search import SearchAdminMixin
 from apps.core.actors import Channel
 from apps.core.errors import DomainError
+from apps.saved_views.admin import SavedViewsAdminMixin
 from apps.spreadsheets.admin import SpreadsheetAdmin
 
+from .admin_page import CustomerPageAdminMixin
 from .models import Customer
-from .panels import customer_panels
 from .resources import CustomerResource
-from .selectors import customer_list
+from .selectors import CUSTOMER_SEARCH, customer_list
 from .services import (
     CUSTOMER_UPDATE_FIELDS,
     customer_create,
@@ -29,7 +32,13 @@ from .services import (
 
 
 @admin.register(Customer)
-class CustomerAdmin(ServiceModelAdmin[Customer], SpreadsheetAdmin):
+class CustomerAdmin(
+    SearchAdminMixin,
+    SavedViewsAdminMixin,
+    CustomerPageAdminMixin,
+    ServiceModelAdmin[Customer],
+    SpreadsheetAdmin,
+):
     resource_classes = [CustomerResource]
     import_service = staticmethod(customer_import_rows)
     import_template_files = ("customers-template.csv", "customers-sample.csv")
@@ -41,14 +50,14 @@ class CustomerAdmin(ServiceModelAdmin[Customer], SpreadsheetAdmin):
         "last_order_at",
         "date_created",
     )
-    search_fields = ("first_name", "last_name", "phone_number", "=uuid")
+    search_spec = CUSTOMER_SEARCH
     list_filter = (("date_created", DayRangeFilter),)
     list_filter_submit = True
     readonly_fields = ("uuid", "date_created", "date_modified")
     fields = ("first_name", "last_name", "phone_number", "uuid", "date_created", "date_modified")
     ordering = ("-date_created", "-id")
     show_full_result_count = False
-    change_form_outer_after_template = "admin/customers/customer/panels.html"
+    paginator = InfinitePaginator
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Customer]:
         return customer_list()
@@ -60,19 +69,6 @@ class CustomerAdmin(ServiceModelAdmin[Customer], SpreadsheetAdmin):
     @display(description="lifetime value", ordering="lifetime_value")
     def lifetime_value_display(self, obj: Customer) -> SafeString:
         return money_html(obj.lifetime_value)
-
-    def render_change_form(
-        self,
-        request: HttpRequest,
-        context: dict[str, Any],
-        add: bool = False,
-        change: bool = False,
-        form_url: str = "",
-        obj: Customer | None = None,
-    ) -> HttpResponse:
-        if obj is not None and obj.pk:
-            context["customer_panels"] = customer_panels(request, obj)
-        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def service_create(self, request: HttpRequest, data: Mapping[str, Any]) -> Customer:
         return customer_create(

@@ -17,7 +17,7 @@ from apps.api_toolkit.viewsets import ApiViewSetMixin
 from apps.core.actors import Channel
 
 from .models import Customer
-from .selectors import customer_list
+from .selectors import CUSTOMER_SEARCH, customer_list
 from .services import customer_create, customer_delete, customer_update
 
 
@@ -85,7 +85,8 @@ class CustomerViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
     """Customers, addressed by uuid; phone numbers in E.164."""
 
     filterset_class = CustomerFilter
-    search_fields = ["first_name", "last_name", "phone_number"]
+    search_spec = CUSTOMER_SEARCH
+    search_fields = list(CUSTOMER_SEARCH.field_names())
     ordering_fields = ["date_created", "date_modified", "last_name", "first_name"]
     ordering = "-date_created"
     delete_may_conflict = True

@@ -1,11 +1,13 @@
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import Length
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
+from apps.core.actors import Channel
 from apps.core.audit import AuditedHistory
 from apps.core.versions import version_field
 
@@ -54,6 +56,7 @@ class Customer(models.Model):
         permissions = [
             ("import_customer", "Can import customers from a spreadsheet"),
             ("export_customer", "Can export customers to a spreadsheet"),
+            ("note_customer", "Can add internal notes to customers"),
         ]
         indexes = [
             models.Index(fields=["-date_created", "-id"], name="customer_created_idx"),
@@ -80,3 +83,36 @@ class Customer(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+
+class CustomerNote(models.Model):
+    """An internal note about a customer (never shown to them), written by
+    ``services.customer_note_add`` with who wrote it and through which channel; shown in the
+    customer's timeline."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notes")
+    text = models.TextField("note")
+    at = models.DateTimeField("at", default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who wrote it; empty for the system.",
+    )
+    channel = models.CharField("channel", max_length=16, choices=Channel.choices)
+
+    class Meta:
+        verbose_name = "customer note"
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(text=""), name="customer_note_has_text"),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "-at", "-uuid"], name="customer_note_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"note at {self.at:%Y-%m-%d %H:%M}"

@@ -7,7 +7,8 @@ latest orders and timeline by registering a panel in its ``AppConfig.ready()``::
                                           context=orders_panel_context))
 
 ``context(request, customer)`` returns what the template shows, or ``None`` to show nothing
-(the user may not see orders).
+(the user may not see orders). A panel whose timeline shows the customer's internal notes says
+so (``shows_notes``); without one, the customer page lists the latest notes itself.
 """
 
 from collections.abc import Callable
@@ -23,6 +24,15 @@ from .models import Customer
 class CustomerPanel:
     template: str
     context: Callable[[HttpRequest, Customer], dict[str, Any] | None]
+    #: Whether the panel shows the customer's notes (``CustomerNote``), e.g. in a timeline.
+    shows_notes: bool = False
+
+
+@dataclass(frozen=True)
+class ShownPanel:
+    template: str
+    context: dict[str, Any]
+    shows_notes: bool
 
 
 _panels: list[CustomerPanel] = []
@@ -33,12 +43,11 @@ def customer_panel_register(panel: CustomerPanel) -> None:
         _panels.append(panel)
 
 
-def customer_panels(request: HttpRequest, customer: Customer) -> list[tuple[str, dict[str, Any]]]:
-    """The panels to show on ``customer``'s page: (template, its context), in registration
-    order."""
+def customer_panels(request: HttpRequest, customer: Customer) -> list[ShownPanel]:
+    """The panels to show on ``customer``'s page, with their context, in registration order."""
     shown = []
     for panel in _panels:
         context = panel.context(request, customer)
         if context is not None:
-            shown.append((panel.template, context))
+            shown.append(ShownPanel(panel.template, context, panel.shows_notes))
     return shown

@@ -2,15 +2,17 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from uuid import UUID
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from apps.core.actors import Actor, Channel
+from apps.core.actors import Actor, Channel, actor_user
 from apps.core.errors import DeleteBlockedError
 from apps.core.services import model_delete, model_full_save, model_update, related_counts
+from apps.core.text import note_clean
 from apps.core.versions import lock_version
 from apps.spreadsheets.engine import ImportReport, Observer, Table, import_rows
 
-from .models import Customer
+from .models import Customer, CustomerNote
 from .resources import CustomerSheet
 
 CUSTOMER_UPDATE_FIELDS = ("first_name", "last_name", "phone_number")
@@ -83,6 +85,20 @@ def customer_update(
         expected_version=expected_version,
     )
     return customer
+
+
+@transaction.atomic
+def customer_note_add(
+    *, customer: Customer, text: str, actor: Actor, channel: str = Channel.SYSTEM
+) -> CustomerNote:
+    """An internal note about the customer (never sent to them), with who wrote it and how.
+    Notes leave the customer's version and order figures alone."""
+    try:
+        cleaned = note_clean(text)
+    except ValueError as exc:
+        raise ValidationError({"text": str(exc)}) from None
+    note = CustomerNote(customer=customer, text=cleaned, actor=actor_user(actor), channel=channel)
+    return model_full_save(note, actor=actor, channel=channel)
 
 
 def customer_delete_blockers(*, customers: Iterable[Customer]) -> dict[Any, DeleteBlockedError]:

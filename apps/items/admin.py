@@ -7,14 +7,17 @@ from django.utils.safestring import SafeString
 from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeNumericFilter
 from unfold.decorators import display
 
+from apps.admin_toolkit.listing import ListHeaderAdminMixin
 from apps.admin_toolkit.mixins import ServiceModelAdmin
 from apps.admin_toolkit.presentation import money_html
+from apps.admin_toolkit.search import SearchAdminMixin
 from apps.core.actors import Channel
 from apps.core.errors import DomainError
 from apps.spreadsheets.admin import SpreadsheetAdmin
 
 from .models import Item
 from .resources import ItemResource
+from .selectors import ITEM_SEARCH
 from .services import (
     ITEM_UPDATE_FIELDS,
     item_create,
@@ -26,12 +29,12 @@ from .services import (
 
 
 @admin.register(Item)
-class ItemAdmin(ServiceModelAdmin[Item], SpreadsheetAdmin):
+class ItemAdmin(SearchAdminMixin, ListHeaderAdminMixin, ServiceModelAdmin[Item], SpreadsheetAdmin):
     resource_classes = [ItemResource]
     import_service = staticmethod(item_import_rows)
     import_template_files = ("items-template.csv", "items-sample.csv")
     list_display = ("name", "size", "price_display", "date_created")
-    search_fields = ("name", "=uuid")
+    search_spec = ITEM_SEARCH
     list_filter = (("size", ChoicesDropdownFilter), ("price", RangeNumericFilter))
     list_filter_submit = True
     readonly_fields = ("uuid", "date_created", "date_modified")

@@ -15,7 +15,7 @@ from apps.api_toolkit.viewsets import ApiViewSetMixin
 from apps.core.actors import Channel
 
 from .models import Item, Size
-from .selectors import item_list
+from .selectors import ITEM_SEARCH, item_list
 from .services import item_create, item_delete, item_update
 
 
@@ -75,7 +75,8 @@ class ItemViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
     """Items (name + size unique) with their current price."""
 
     filterset_class = ItemFilter
-    search_fields = ["name"]
+    search_spec = ITEM_SEARCH
+    search_fields = list(ITEM_SEARCH.field_names())
     ordering_fields = ["name", "price", "size", "date_created", "date_modified"]
     ordering = "name"
     delete_may_conflict = True

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.safestring import SafeString
 from unfold.contrib.filters.admin import (
     AutocompleteSelectFilter,
+    ChoicesCheckboxFilter,
     ChoicesDropdownFilter,
     RangeNumericListFilter,
 )
@@ -20,11 +21,14 @@ from unfold.widgets import UnfoldBooleanWidget
 from apps.admin_toolkit.filters import DayRangeFilter
 from apps.admin_toolkit.mixins import ServiceModelAdmin
 from apps.admin_toolkit.presentation import money_html
+from apps.admin_toolkit.search import SearchAdminMixin
 from apps.core.actors import Channel
 from apps.core.dates import format_datetime
 from apps.core.errors import DomainError
+from apps.saved_views.admin import SavedViewsAdminMixin
 from apps.spreadsheets.admin import SpreadsheetAdmin, SpreadsheetImportForm
 
+from .admin_filters import CancelReasonFilter
 from .admin_moves import (
     MOVE_DETAIL_ACTIONS,
     MOVE_LIST_ACTIONS,
@@ -38,7 +42,7 @@ from .admin_timeline import OrderTimelineAdminMixin
 from .models import Order
 from .resources import OrderResource
 from .rules import OrderLockedError, order_fields_locked, order_locked_message
-from .selectors import order_list
+from .selectors import ORDER_SEARCH, order_list
 from .services import (
     ORDER_UPDATE_FIELDS,
     order_create,
@@ -72,6 +76,8 @@ class TotalRangeFilter(RangeNumericListFilter):
 
 @admin.register(Order)
 class OrderAdmin(
+    SearchAdminMixin,
+    SavedViewsAdminMixin,
     OrderMovesAdminMixin,
     OrderSelectionAdminMixin,
     OrderTimelineAdminMixin,
@@ -96,18 +102,14 @@ class OrderAdmin(
         "sms_status_display",
     )
     list_select_related = ("customer", "item")
-    search_fields = (
-        "customer__first_name",
-        "customer__last_name",
-        "customer__phone_number",
-        "item__name",
-        "=uuid",
-        "=number",
-    )
+    search_spec = ORDER_SEARCH
+    list_sum = "total"
+    command_fields = ("customer", "item", "status")
     list_filter = (
-        ("status", ChoicesDropdownFilter),
+        ("status", ChoicesCheckboxFilter),
         ("item__size", ChoicesDropdownFilter),
         ("date_created", DayRangeFilter),
+        CancelReasonFilter,
         TotalRangeFilter,
         ("customer", AutocompleteSelectFilter),
         ("item", AutocompleteSelectFilter),

@@ -49,5 +49,7 @@ def orders_panel_context(request: HttpRequest, customer: Customer) -> dict[str, 
 
 
 ORDERS_PANEL = CustomerPanel(
-    template="admin/orders/customer_orders_panel.html", context=orders_panel_context
+    template="admin/orders/customer_orders_panel.html",
+    context=orders_panel_context,
+    shows_notes=True,  # the timeline across their orders merges the customer's notes
 )

@@ -20,6 +20,7 @@ from apps.core.dates import format_datetime
 from .move_job_models import MOVE_JOB_ACTIVE, MoveJobStatus, OrderMoveJob
 from .move_job_runner import order_move_job_summary
 from .move_jobs import order_move_job_cancel
+from .rules import reason_text
 
 STATUS_COLOURS = {
     MoveJobStatus.QUEUED: "info",
@@ -157,6 +158,7 @@ class OrderMoveJobAdmin(ModelAdmin):
             "opts": self.model._meta,
             "original": job,
             "job": job,
+            "reason": reason_text(code=job.reason_code, words=job.reason),
             "progress": move_job_progress(job),
             "report": move_job_report(job),
             "summary": order_move_job_summary(job),

@@ -10,6 +10,7 @@ worker.
 """
 
 from collections import Counter
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -18,7 +19,7 @@ from django.contrib.admin import helpers
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from unfold.widgets import UnfoldAdminTextareaWidget
+from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextareaWidget
 
 from apps.admin_toolkit.errors import admin_errors
 from apps.admin_toolkit.mixins import ROW_VERSION_PREFIX, row_versions_posted
@@ -30,7 +31,13 @@ from .admin_sms import sms_preview
 from .models import Order
 from .move_jobs import order_move_job_create
 from .moves import MOVE_TO, Move
-from .rules import MAX_REASON_LENGTH, TRANSITIONS, order_transition_allowed
+from .rules import (
+    MAX_REASON_LENGTH,
+    OTHER_CANCEL_REASON,
+    TRANSITIONS,
+    cancel_reasons,
+    order_transition_allowed,
+)
 from .services import TransitionOutcome, order_transition_many
 from .sms import order_sms_draft, orders_with_relations
 
@@ -72,18 +79,45 @@ def transition_outcome_message(outcome: TransitionOutcome) -> tuple[str, int]:
     return text, messages.WARNING if moved else messages.ERROR
 
 
-def reason_field() -> forms.CharField:
-    return forms.CharField(
+def _reason_choices() -> list[tuple[str, str]]:
+    # A blank first choice: a reason is chosen, never taken by default.
+    return [("", "Choose a reason…"), *cancel_reasons()]
+
+
+def reason_code_field() -> forms.ChoiceField:
+    return forms.ChoiceField(
         label="Reason",
-        max_length=MAX_REASON_LENGTH,
-        widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}),
-        help_text="Required. Kept on the order's timeline; not sent to the customer.",
+        choices=_reason_choices,
+        widget=UnfoldAdminSelectWidget,
+        help_text="Kept on the order's timeline; not sent to the customer.",
     )
 
 
-class MoveReasonForm(forms.Form):
-    """The reason asked once for every order of a list move that needs one."""
+def reason_field() -> forms.CharField:
+    return forms.CharField(
+        label="In words",
+        required=False,
+        max_length=MAX_REASON_LENGTH,
+        widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}),
+        help_text="Required for “Other”; optional otherwise.",
+    )
 
+
+class ReasonCheck:
+    """ "Other" needs words (the service says so too; here the form shows it by the field)."""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()  # type: ignore[misc]  # forms.Form's
+        if data.get("reason_code") == OTHER_CANCEL_REASON and not data.get("reason", "").strip():
+            self.add_error("reason", "Say why the order is cancelled.")  # type: ignore[attr-defined]  # forms.Form's
+        return data
+
+
+class MoveReasonForm(ReasonCheck, forms.Form):
+    """The reason asked once for every order of a list move that needs one (a cancellation:
+    its reason code, and words)."""
+
+    reason_code = reason_code_field()
     reason = reason_field()
 
 
@@ -116,14 +150,18 @@ class OrderMoveListAdminMixin:
                 "status or date).",
             )
             return None
-        form = MoveReasonForm(request.POST if "reason" in request.POST else None)
+        posted = "reason_code" in request.POST or "reason" in request.POST
+        form = MoveReasonForm(request.POST if posted else None)
         if request.POST.get("post") == "yes" and (not move.reason_required or form.is_valid()):
             versions = {
                 int(pk): v for pk, v in row_versions_posted(request).items() if pk.isdigit()
             }
             reason = form.cleaned_data["reason"] if move.reason_required else None
+            code = form.cleaned_data["reason_code"] if move.reason_required else None
             if as_job:
-                return self.move_selected_as_job(request, queryset, move, reason, versions)
+                return self.move_selected_as_job(
+                    request, queryset, move, reason, versions, reason_code=code
+                )
             with admin_errors(request):
                 outcome = order_transition_many(
                     orders=list(queryset),
@@ -131,6 +169,7 @@ class OrderMoveListAdminMixin:
                     actor=request.user,
                     channel=Channel.ADMIN,
                     reason=reason,
+                    reason_code=code,
                     expected_versions=versions,
                 )
                 text, level = transition_outcome_message(outcome)
@@ -145,6 +184,8 @@ class OrderMoveListAdminMixin:
         move: Move,
         reason: str | None,
         versions: dict[int, int],
+        *,
+        reason_code: str | None = None,
     ) -> HttpResponse | None:
         """More than ``ORDERS_BULK_ACTION_MAX`` orders: the worker moves them as a job whose
         page follows its progress (``admin_move_jobs``)."""
@@ -155,6 +196,7 @@ class OrderMoveListAdminMixin:
                 actor=request.user,
                 channel=Channel.ADMIN,
                 reason=reason,
+                reason_code=reason_code,
                 expected_versions=versions,
             )
         if failed:

@@ -32,7 +32,9 @@ from apps.notifications.services import RESEND_PERMISSION
 
 from .admin_move_list import (
     OrderMoveListAdminMixin,
+    ReasonCheck,
     move_texts_customer,
+    reason_code_field,
     reason_field,
 )
 from .admin_sms import SmsPreviewDialogForm
@@ -59,11 +61,15 @@ def status_badge(status: str) -> SafeString:
 
 def move_dialog_form(move: Move) -> type[SmsPreviewDialogForm]:
     """The form of a move's row or page dialog: the SMS the move sends (when its status
-    notifies), and the reason when the move needs one."""
+    notifies), and the reason when the move needs one (a cancellation: its reason code, and
+    words)."""
     fields: dict[str, Any] = {"sms_status": move.to, "__module__": __name__}
+    bases: tuple[type, ...] = (SmsPreviewDialogForm,)
     if move.reason_required:
+        fields["reason_code"] = reason_code_field()
         fields["reason"] = reason_field()
-    return type(f"{move.verb.capitalize()}DialogForm", (SmsPreviewDialogForm,), fields)
+        bases = (ReasonCheck, SmsPreviewDialogForm)
+    return type(f"{move.verb.capitalize()}DialogForm", bases, fields)
 
 
 def _dialog(move: Move) -> dict[str, Any]:
@@ -93,8 +99,15 @@ def _list_action(move: Move) -> Callable[..., Any]:
 
 def _one_action(move: Move, *, row: bool) -> Callable[..., Any]:
     def run(self: Any, request: HttpRequest, form: Any, object_id: str) -> HttpResponse:
-        reason = form.cleaned_data.get("reason") if move.reason_required else None
-        return self.move_one(request, object_id, move, reason=reason, row=row)
+        data = form.cleaned_data if move.reason_required else {}
+        return self.move_one(
+            request,
+            object_id,
+            move,
+            reason=data.get("reason"),
+            reason_code=data.get("reason_code"),
+            row=row,
+        )
 
     run.__name__ = f"{move.verb}_{'row' if row else 'detail'}"
     return action(
@@ -206,14 +219,26 @@ class OrderMovesAdminMixin(OrderMoveListAdminMixin):
     # --- one order (row and page actions) ---------------------------------------------------
 
     def move_one(
-        self, request: HttpRequest, object_id: str, move: Move, *, reason: str | None, row: bool
+        self,
+        request: HttpRequest,
+        object_id: str,
+        move: Move,
+        *,
+        reason: str | None,
+        row: bool,
+        reason_code: str | None = None,
     ) -> HttpResponse:
         order = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]  # the host ModelAdmin's
         if order is None:
             raise Http404("No such order.")
         with admin_errors(request) as failed:
             order_transition(
-                order=order, to=move.to, actor=request.user, channel=Channel.ADMIN, reason=reason
+                order=order,
+                to=move.to,
+                actor=request.user,
+                channel=Channel.ADMIN,
+                reason=reason,
+                reason_code=reason_code,
             )
         if not failed:
             sms = " The customer's SMS is queued." if move_texts_customer(move) else ""

@@ -29,7 +29,7 @@ from .api_serializers import (
 )
 from .api_timeline import TimelinePagination
 from .models import Order
-from .selectors import order_list
+from .selectors import ORDER_SEARCH, order_list
 from .services import (
     order_create,
     order_delete,
@@ -73,12 +73,8 @@ class OrderViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
     """Orders with their customer and item embedded; `total` = `unit_price` times `quantity`."""
 
     filterset_class = OrderFilter
-    search_fields = [
-        "customer__first_name",
-        "customer__last_name",
-        "customer__phone_number",
-        "item__name",
-    ]
+    search_spec = ORDER_SEARCH
+    search_fields = list(ORDER_SEARCH.field_names())
     ordering_fields = [
         "date_created",
         "date_modified",
@@ -219,11 +215,13 @@ class OrderViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
         },
         description=(
             "placed → confirmed → dispatched → delivered; cancelled from placed or confirmed, "
-            'with a `reason`. `{"to": "confirmed"}` answers the updated order. Needs '
-            "`orders.view_order` and the move's permission: `orders.confirm_order`, "
+            'with a `reason_code` (`{"to": "cancelled", "reason_code": "out_of_stock"}`; '
+            '`other` with words in `reason`). `{"to": "confirmed"}` answers the updated order. '
+            "Needs `orders.view_order` and the move's permission: `orders.confirm_order`, "
             "`orders.dispatch_order`, `orders.deliver_order` or `orders.cancel_order` (403 "
-            "otherwise). A missing reason to cancel is a 400 on `reason`. The customer's SMS for "
-            "the new status is queued as `SMS_NOTIFY_STATUSES` says."
+            "otherwise). A missing or unknown reason code to cancel is a 400 on `reason_code`, "
+            "`other` without words a 400 on `reason`. The customer's SMS for the new status is "
+            "queued as `SMS_NOTIFY_STATUSES` says."
         ),
     )
     @action(
@@ -246,6 +244,7 @@ class OrderViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
             actor=request.user,
             channel=Channel.API,
             reason=data.get("reason"),
+            reason_code=data.get("reason_code"),
             expected_version=expected,
         )
         return self.object_response(self._fetch(order))

@@ -28,6 +28,8 @@ ORDER_ROW_FIELDS = (
     "date_created",
     "date_modified",
     "sms_status",
+    "cancel_reason",
+    "cancel_reason_text",
     # ordering keys the cursor reads from each row
     "customer_last_name",
     "item_name",

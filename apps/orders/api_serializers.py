@@ -68,6 +68,14 @@ class OrderOutputSerializer(serializers.Serializer):
         read_only=True,
         help_text="Status of the latest SMS for this order; null if none was sent.",
     )
+    cancel_reason = serializers.CharField(
+        read_only=True,
+        help_text="Why a cancelled order was cancelled: a code of `ORDER_CANCEL_REASONS` or "
+        '`other` ("" when not cancelled, or cancelled before reasons had codes).',
+    )
+    cancel_reason_text = serializers.CharField(
+        read_only=True, help_text='The words given with the reason ("" when none).'
+    )
 
     def to_representation(self, row: dict[str, Any]) -> dict[str, Any]:
         # ``row`` is a dict from ``order_rows()``: on a page of 50 orders, model instances,
@@ -95,6 +103,8 @@ class OrderOutputSerializer(serializers.Serializer):
             "date_created": iso(row["date_created"]),
             "date_modified": iso(row["date_modified"]),
             "sms_status": row["sms_status"],
+            "cancel_reason": row["cancel_reason"],
+            "cancel_reason_text": row["cancel_reason_text"],
         }
 
 
@@ -154,12 +164,21 @@ class OrderTransitionInputSerializer(serializers.Serializer):
     to = serializers.ChoiceField(
         choices=OrderStatus.choices, help_text="The status to move the order to."
     )
+    reason_code = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=32,
+        help_text="Why an order is cancelled: one of the codes of `ORDER_CANCEL_REASONS` (by "
+        "default `customer_request`, `out_of_stock`, `payment_failed`, `duplicate`, "
+        "`unreachable`) or `other` with words in `reason`. Required to cancel (a `reason` "
+        "alone counts as `other`); refused for other moves.",
+    )
     reason = serializers.CharField(
         required=False,
         allow_blank=True,
         max_length=MAX_REASON_LENGTH,
-        help_text="Why; required to cancel. Recorded on the order's timeline, never sent to the "
-        "customer.",
+        help_text="Why, in words; required with `reason_code` `other`. Recorded on the order's "
+        "timeline and the order, never sent to the customer.",
     )
 
 
@@ -196,7 +215,8 @@ class OrderEventSerializer(serializers.Serializer):
     order_number = serializers.IntegerField(help_text="The order's number.")
     summary = serializers.CharField(help_text="One line for people.")
     details = serializers.DictField(
-        help_text="Per kind: `created` {}; `status` {from, to, reason}; `note` {text}; "
+        help_text="Per kind: `created` {}; `status` {from, to, reason, reason_code}; `note` "
+        "{text}; "
         "`change` {changes: [{field, from, to}]}; `sms` {id, kind, status, phone, text, "
         "attempts, sent_at, delivered_at, provider_status_code, error}."
     )

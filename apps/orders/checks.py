@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core import checks
 
 from .models import OrderStatus
+from .rules import CANCEL_REASON_CODE, OTHER_CANCEL_REASON
 from .sms import TEMPLATE_EXAMPLE
 
 
@@ -58,4 +59,30 @@ def order_sms_settings_check(app_configs: Any = None, **kwargs: Any) -> list[che
         error = _render_error(variable, template, "orders.E007")
         if error is not None:
             errors.append(error)
+    return errors
+
+
+@checks.register("configuration")
+def order_cancel_reasons_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """``ORDER_CANCEL_REASONS`` holds ``code=Label`` pairs with distinct, short codes."""
+    errors: list[checks.CheckMessage] = []
+    seen: set[str] = set()
+    for entry in settings.ORDER_CANCEL_REASONS:
+        code = str(entry).partition("=")[0].strip()
+        if code == OTHER_CANCEL_REASON:
+            problem = f"“{OTHER_CANCEL_REASON}” is always offered; do not list it"
+        elif not CANCEL_REASON_CODE.match(code):
+            problem = "a code is lower-case letters, digits and _ (at most 32, a letter first)"
+        elif code in seen:
+            problem = "the code is listed twice"
+        else:
+            seen.add(code)
+            continue
+        errors.append(
+            checks.Error(
+                f"ORDER_CANCEL_REASONS: “{entry}”: {problem}.",
+                hint="Write code=Label pairs, separated by commas: out_of_stock=Out of stock.",
+                id="orders.E008",
+            )
+        )
     return errors

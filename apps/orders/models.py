@@ -77,6 +77,19 @@ class Order(models.Model):
         help_text="When the order last moved; empty while it is still as it was placed "
         "(then its creation time is when it entered its status).",
     )
+    # Set by ``services.order_transition`` when the order is cancelled: one of
+    # ``rules.cancel_reasons()`` (configured codes, or "other" with words saying why).
+    cancel_reason = models.CharField(
+        "cancellation reason",
+        max_length=32,
+        blank=True,
+        default="",
+        db_default="",
+        editable=False,
+    )
+    cancel_reason_text = models.TextField(
+        "cancellation words", blank=True, default="", db_default="", editable=False
+    )
     date_created = models.DateTimeField("date created", default=timezone.now, editable=False)
     date_modified = models.DateTimeField("date modified", auto_now=True)
     version = version_field()
@@ -110,6 +123,11 @@ class Order(models.Model):
             models.Index(fields=["item", "-date_created"], name="order_item_created_idx"),
             models.Index(models.F("unit_price") * models.F("quantity"), name="order_total_idx"),
             models.Index(fields=["status", "date_created"], name="order_status_created_idx"),
+            models.Index(
+                fields=["cancel_reason", "-date_created"],
+                condition=~models.Q(cancel_reason=""),
+                name="order_cancel_reason_idx",
+            ),
         ]
         permissions = [
             ("import_order", "Can import orders from a spreadsheet"),
@@ -135,10 +153,11 @@ class OrderEvent(models.Model):
     """Something that happened to an order, written by the service that made it happen.
 
     ``created`` (with the path: ``admin``, ``api``, ``system``), ``status`` (``from_status`` →
-    ``to_status``, the reason in ``text``) and ``note`` (an internal note in ``text``, never sent
-    to the customer). Field changes come from the order's history and messages from
-    ``SmsMessage``; ``timeline.py`` merges the three. Orders written in bulk (imports) have no
-    ``created`` event: their history's creation record (path ``import: <file>``) stands in.
+    ``to_status``, the reason in ``text``, a cancellation's reason code in ``reason_code``) and
+    ``note`` (an internal note in ``text``, never sent to the customer). Field changes come from
+    the order's history and messages from ``SmsMessage``; ``timeline.py`` merges the three.
+    Orders written in bulk (imports) have no ``created`` event: their history's creation record
+    (path ``import: <file>``) stands in.
     """
 
     uuid = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
@@ -158,6 +177,14 @@ class OrderEvent(models.Model):
     )
     from_status = models.CharField("from", max_length=16, choices=OrderStatus.choices, blank=True)
     to_status = models.CharField("to", max_length=16, choices=OrderStatus.choices, blank=True)
+    reason_code = models.CharField(
+        "reason code",
+        max_length=32,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="Why an order was cancelled (rules.cancel_reasons()).",
+    )
     text = models.TextField("text", blank=True, help_text="The reason of a move, or the note.")
 
     class Meta:
@@ -173,10 +200,14 @@ class OrderEvent(models.Model):
                 name="order_event_status_has_moves",
             ),
             models.CheckConstraint(
-                condition=~models.Q(kind=OrderEventKind.NOTE)
-                & ~models.Q(to_status=OrderStatus.CANCELLED)
-                | ~models.Q(text=""),
-                name="order_event_note_and_cancel_have_text",
+                condition=~models.Q(kind=OrderEventKind.NOTE) | ~models.Q(text=""),
+                name="order_event_note_has_text",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(to_status=OrderStatus.CANCELLED)
+                | ~models.Q(text="")
+                | ~models.Q(reason_code=""),
+                name="order_event_cancel_has_reason",
             ),
         ]
         indexes = [

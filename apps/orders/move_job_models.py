@@ -37,6 +37,8 @@ class OrderMoveJob(models.Model):
     channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.ADMIN)
     to = models.CharField("to", max_length=16)
     reason = models.TextField(blank=True)
+    #: A cancellation's reason code (``rules.cancel_reasons()``).
+    reason_code = models.CharField(max_length=32, blank=True, default="", db_default="")
     status = models.CharField(
         max_length=16, choices=MoveJobStatus.choices, default=MoveJobStatus.QUEUED
     )

@@ -72,6 +72,7 @@ def _batch(job: OrderMoveJob, size: int) -> bool:
             actor=job.owner,
             channel=job.channel,
             reason=job.reason or None,
+            reason_code=job.reason_code or None,
             expected_versions=versions,
         )
         skipped = Counter(job.skipped)

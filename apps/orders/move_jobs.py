@@ -54,11 +54,14 @@ def order_move_job_create(
     actor: Actor,
     channel: str = Channel.ADMIN,
     reason: str | None = None,
+    reason_code: str | None = None,
     expected_versions: Mapping[int, int] | None = None,
 ) -> OrderMoveJob:
     """A job moving ``orders`` to ``to`` (see the module docstring); ``MoveJobError`` when none
     of them can make the move or there are more than ``ORDERS_MOVE_JOB_MAX``."""
-    target, text = order_transition_check(to=to, reason=reason, actor=actor)
+    target, code, text = order_transition_check(
+        to=to, reason=reason, reason_code=reason_code, actor=actor
+    )
     by_status = Counter(dict(orders.order_by().values_list("status").annotate(n=Count("pk"))))
     eligible = sum(n for s, n in by_status.items() if order_transition_allowed(s, target))
     if eligible == 0:
@@ -74,6 +77,7 @@ def order_move_job_create(
         channel=channel,
         to=target,
         reason=text,
+        reason_code=code,
         skipped={s: n for s, n in by_status.items() if not order_transition_allowed(s, target)},
     )
     versions = expected_versions or {}

@@ -22,7 +22,7 @@ from apps.items.models import Item
 from apps.notifications.services import SmsCapExceededError, sms_hourly_room, sms_queue_bulk
 from apps.spreadsheets import cells
 from apps.spreadsheets.limits import ImportFileError
-from apps.spreadsheets.plan import NEW, ImportReport, PlannedRow
+from apps.spreadsheets.plan import NEW, UPDATE, ImportReport, PlannedRow
 from apps.spreadsheets.resources import SheetResource
 from apps.spreadsheets.sheets import Column, Reference, RefKey, Sheet
 
@@ -104,6 +104,11 @@ class OrderSheet(Sheet):
     options = {"send_confirmations": False}
 
     def row_rules(self, row: PlannedRow, *, options: Mapping[str, Any]) -> None:
+        if row.action == UPDATE and row.target is not None:
+            # An updated order may change its customer's figures, and its former customer's.
+            touched = self._touched_customers()
+            touched.add(row.target.values["customer_id"])
+            touched.add(row.data.get("customer_id", row.target.values["customer_id"]))
         (item_price,) = row.fetched["item"]
         status = row.values.get("status")
         if row.action == NEW:
@@ -160,13 +165,17 @@ class OrderSheet(Sheet):
     def after_write(
         self, created: Sequence[Any], *, options: Mapping[str, Any], actor: Actor
     ) -> None:
-        # The customers' order figures count the new orders in the import's own transaction.
-        customer_ids = set(
-            Order.objects.filter(uuid__in=created).values_list("customer_id", flat=True)
-        )
+        # The customers' order figures count the batch's new and changed orders in the import's
+        # own transaction (the customers of updated rows were noted by ``row_rules``).
+        touched = self._touched_customers()
+        customer_ids = {
+            *touched,
+            *Order.objects.filter(uuid__in=created).values_list("customer_id", flat=True),
+        }
+        touched.clear()
         customer_lock(customer_ids=customer_ids)
         customer_order_stats_refresh(customer_ids=customer_ids)
-        if not options.get("send_confirmations"):
+        if not created or not options.get("send_confirmations"):
             return
         room = sms_hourly_room()
         if room is None:
@@ -180,6 +189,10 @@ class OrderSheet(Sheet):
         pending.extend(created)
         if len(pending) > room:
             raise ImportFileError(self._cap_message(len(pending), room))
+
+    def _touched_customers(self) -> set[Any]:
+        """The customers of the rows this batch updates (before and after the update)."""
+        return self.__dict__.setdefault("_touched", set())
 
     def _pending_confirmations(self) -> list[Any]:
         """The uuids of orders this run created whose confirmations are not queued yet."""

@@ -5,11 +5,15 @@ row rules all call them, so each rule is written once. The status workflow lives
 the transition table, who may make each move, what a status locks.
 """
 
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+
 from apps.core.errors import DomainError
+from apps.core.text import NOTE_MAX_LENGTH, note_clean
 
 from .models import OrderStatus
 from .moves import MOVES
@@ -62,7 +66,7 @@ TRANSITION_PERMISSIONS: Mapping[str, str] = {move.to: move.permission for move i
 #: Moves that must say why.
 REASON_REQUIRED = frozenset(move.to for move in MOVES if move.reason_required)
 MAX_REASON_LENGTH = 1000
-MAX_NOTE_LENGTH = 5000
+MAX_NOTE_LENGTH = NOTE_MAX_LENGTH
 
 #: From these statuses on, customer, item and quantity can no longer change (nor the order be
 #: deleted); delivered and cancelled orders are read-only except for notes.
@@ -134,26 +138,93 @@ def order_status_clean(value: Any) -> str:
     return text
 
 
-def order_transition_reason_clean(*, to: str, reason: str | None) -> str:
-    """The reason to record for a move to ``to``: required for a cancellation, optional (and
-    kept if given) otherwise; ``ValueError`` says why not."""
+class CancelReasonError(ValueError):
+    """A move's reason cannot be recorded; ``field`` says which input is wrong."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def order_transition_reason_clean(
+    *, to: str, reason: str | None, reason_code: str | None = None
+) -> tuple[str, str]:
+    """The reason code and words to record for a move to ``to``: a cancellation needs a reason
+    code (``order_cancel_reason_clean``), other moves may say why in words (kept if given);
+    ``CancelReasonError`` says why not, and about which field."""
+    if to == OrderStatus.CANCELLED:
+        return order_cancel_reason_clean(code=reason_code, text=reason)
+    if reason_code:
+        raise CancelReasonError("reason_code", "Only a cancellation has a reason code.")
     text = (reason or "").strip()
     if to in REASON_REQUIRED and not text:
-        raise ValueError(f"A reason is required to move an order to {to}.")
+        raise CancelReasonError("reason", f"A reason is required to move an order to {to}.")
     if len(text) > MAX_REASON_LENGTH:
-        raise ValueError(f"The reason is too long (at most {MAX_REASON_LENGTH} characters).")
-    return text
+        raise CancelReasonError(
+            "reason", f"The reason is too long (at most {MAX_REASON_LENGTH} characters)."
+        )
+    return "", text
+
+
+# --- cancellation reasons ---------------------------------------------------------------------
+
+#: Always offered after the configured reasons; needs words saying why.
+OTHER_CANCEL_REASON = "other"
+CANCEL_REASON_CODE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+
+def cancel_reasons() -> list[tuple[str, str]]:
+    """(code, label) of every reason an order may be cancelled for: ``ORDER_CANCEL_REASONS``
+    (``code=Label`` pairs), then "other"."""
+    reasons: list[tuple[str, str]] = []
+    for entry in settings.ORDER_CANCEL_REASONS:
+        code, _, label = str(entry).partition("=")
+        code = code.strip()
+        # A malformed entry is reported by ``checks.order_cancel_reasons_check``.
+        if CANCEL_REASON_CODE.match(code) and code != OTHER_CANCEL_REASON:
+            reasons.append((code, label.strip() or code))
+    return [*reasons, (OTHER_CANCEL_REASON, "Other (say why)")]
+
+
+def cancel_reason_label(code: str) -> str:
+    """How a stored reason code reads (the code itself once it left the configuration)."""
+    if not code:
+        return "not recorded"
+    return dict(cancel_reasons()).get(code, code)
+
+
+def reason_text(*, code: str, words: str) -> str:
+    """A move's reason in one line: a cancellation's reason, then the words ("Out of stock —
+    call Friday"); the words alone for "other" or a move without a code."""
+    why = [words] if words else []
+    if code and code != OTHER_CANCEL_REASON:
+        why.insert(0, cancel_reason_label(code))
+    return " — ".join(why)
+
+
+def order_cancel_reason_clean(*, code: Any, text: Any) -> tuple[str, str]:
+    """The reason code and words recorded for a cancellation; ``ValueError`` (with the field it
+    is about) says why they cannot be. Words alone (as before reasons had codes) are "other"."""
+    words = str(text or "").strip()
+    chosen = str(code or "").strip() or (OTHER_CANCEL_REASON if words else "")
+    codes = [c for c, _ in cancel_reasons()]
+    if not chosen:
+        raise CancelReasonError("reason_code", "Choose why the order is cancelled.")
+    if chosen not in codes:
+        raise CancelReasonError(
+            "reason_code", f"Unknown cancellation reason “{chosen}”: use one of {', '.join(codes)}."
+        )
+    if chosen == OTHER_CANCEL_REASON and not words:
+        raise CancelReasonError("reason", "Say why the order is cancelled (reason “other”).")
+    if len(words) > MAX_REASON_LENGTH:
+        raise CancelReasonError(
+            "reason", f"The reason is too long (at most {MAX_REASON_LENGTH} characters)."
+        )
+    return chosen, words
 
 
 def order_note_clean(text: Any) -> str:
-    value = str(text or "").strip()
-    if not value:
-        raise ValueError("A note cannot be empty.")
-    if len(value) > MAX_NOTE_LENGTH:
-        raise ValueError(f"A note is at most {MAX_NOTE_LENGTH} characters.")
-    if "\x00" in value:
-        raise ValueError("A note cannot contain a NUL character.")
-    return value
+    return note_clean(text)
 
 
 def order_fields_locked(status: str) -> bool:

@@ -7,11 +7,26 @@ from uuid import UUID
 
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, Q, QuerySet, Sum
 
+from apps.core.search_filter import SearchSpec
 from apps.customers.models import Customer
 from apps.notifications.selectors import sms_latest_status
 
 from .models import Order
 from .rules import REVENUE_EXCLUDED
+
+#: What the order searches read (admin list, ``/v1/orders?search=``, the command palette).
+ORDER_SEARCH = SearchSpec(
+    number="number",
+    uuid="uuid",
+    phones=("customer__phone_number",),
+    words=("customer__first_name", "customer__last_name", "item__name"),
+    exact=("external_reference",),
+    help_text=(
+        "Order number (#100234), the reference texted to the customer (DF703017) or the whole "
+        "id, the customer's phone in any form (0722 555 101), words of the customer's or the "
+        "item's name, or an external reference."
+    ),
+)
 
 TOTAL = ExpressionWrapper(
     F("unit_price") * F("quantity"), output_field=DecimalField(max_digits=20, decimal_places=2)

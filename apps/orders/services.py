@@ -33,6 +33,7 @@ from .resources import OrderSheet
 from .rules import (
     REVENUE_EXCLUDED,
     TRANSITION_PERMISSIONS,
+    CancelReasonError,
     DuplicateExternalReferenceError,
     InvalidTransitionError,
     OrderLockedError,
@@ -281,24 +282,31 @@ def _check_transition_permission(actor: Actor, to: str) -> None:
         raise PermissionDenied(f"You may not move orders to {to}.")
 
 
-def order_transition_check(*, to: Any, reason: str | None, actor: Actor) -> tuple[str, str]:
-    """The target status and the reason of a move, checked before any order is touched: the
-    status exists, the reason is there when needed, the actor holds the move's permission."""
-    target, text = _transition_arguments(to, reason)
+def order_transition_check(
+    *, to: Any, reason: str | None, actor: Actor, reason_code: str | None = None
+) -> tuple[str, str, str]:
+    """The target status, the reason code and the reason's words of a move, checked before any
+    order is touched: the status exists, the reason is there when needed (a cancellation's code,
+    ``rules.order_transition_reason_clean``), the actor holds the move's permission."""
+    target, code, text = _transition_arguments(to, reason, reason_code)
     _check_transition_permission(actor, target)
-    return target, text
+    return target, code, text
 
 
-def _transition_arguments(to: Any, reason: str | None) -> tuple[str, str]:
+def _transition_arguments(
+    to: Any, reason: str | None, reason_code: str | None
+) -> tuple[str, str, str]:
     try:
         target = order_status_clean(to)
     except ValueError as exc:
         raise ValidationError({"to": str(exc)}) from None
     try:
-        text = order_transition_reason_clean(to=target, reason=reason)
-    except ValueError as exc:
-        raise ValidationError({"reason": str(exc)}) from None
-    return target, text
+        code, text = order_transition_reason_clean(
+            to=target, reason=reason, reason_code=reason_code
+        )
+    except CancelReasonError as exc:
+        raise ValidationError({exc.field: str(exc)}) from None
+    return target, code, text
 
 
 def _transition(
@@ -306,6 +314,7 @@ def _transition(
     order: Order,
     to: str,
     reason: str,
+    reason_code: str,
     actor: Actor,
     channel: str,
     expected_version: int | None = None,
@@ -325,10 +334,13 @@ def _transition(
     now = at or timezone.now()
     if at is not None:
         locked._history_date = at  # type: ignore[attr-defined]  # simple-history's documented override
+    data: dict[str, Any] = {"status": to, "status_changed_at": now}
+    if to == OrderStatus.CANCELLED:
+        data.update(cancel_reason=reason_code, cancel_reason_text=reason)
     model_update(
         instance=locked,
-        fields=("status", "status_changed_at"),
-        data={"status": to, "status_changed_at": now},
+        fields=("status", "status_changed_at", "cancel_reason", "cancel_reason_text"),
+        data=data,
         actor=actor,
         channel=channel,
         expected_version=expected_version,
@@ -342,6 +354,7 @@ def _transition(
         channel=channel,
         from_status=current,
         to_status=to,
+        reason_code=reason_code,
         text=reason,
     )
     if to in REVENUE_EXCLUDED:
@@ -349,7 +362,7 @@ def _transition(
         customer_order_stats_refresh(customer_ids=[locked.customer_id])
     if notify:
         order_sms_queue(order=locked, status=to, actor=actor, channel=channel)
-    for name in ("status", "status_changed_at", "date_modified", "version"):
+    for name in (*data, "date_modified", "version"):
         setattr(order, name, getattr(locked, name))
     return order
 
@@ -362,6 +375,7 @@ def order_transition(
     actor: Actor,
     channel: str = Channel.SYSTEM,
     reason: str | None = None,
+    reason_code: str | None = None,
     expected_version: int | None = None,
     at: datetime | None = None,
     notify: bool = True,
@@ -369,10 +383,13 @@ def order_transition(
     """Move ``order`` to status ``to`` if ``rules.TRANSITIONS`` allows it from its current status.
 
     The one way an order's status changes. The row is locked and its status re-read, so two
-    concurrent moves cannot both pass the check. Records who, when, from, to and the reason
-    (required to cancel) as an order event, and queues the customer's SMS for the new status
-    (``SMS_NOTIFY_STATUSES``) in the same transaction. Raises ``ValidationError`` (unknown
-    status, missing reason), ``PermissionDenied`` (the actor lacks the move's permission) or
+    concurrent moves cannot both pass the check. Records who, when, from, to and the reason as
+    an order event, and queues the customer's SMS for the new status (``SMS_NOTIFY_STATUSES``)
+    in the same transaction. A cancellation needs ``reason_code`` (one of
+    ``rules.cancel_reasons()``; "other" with words in ``reason``; words alone count as "other"),
+    stored on the order too (``cancel_reason``, ``cancel_reason_text``). Raises
+    ``ValidationError`` (unknown status, missing or unknown reason), ``PermissionDenied`` (the
+    actor lacks the move's permission) or
     ``InvalidTransitionError`` (the move is not allowed from the current status); with
     ``expected_version`` (an ``If-Match``), ``StaleVersionError`` when the order is no longer at
     that version.
@@ -380,12 +397,14 @@ def order_transition(
     ``at`` back-dates a move that happened earlier (the demo data's history: its event, status
     time and audit record); ``notify=False`` records it without texting the customer.
     """
-    target, text = _transition_arguments(to, reason)
-    _check_transition_permission(actor, target)
+    target, code, text = order_transition_check(
+        to=to, reason=reason, reason_code=reason_code, actor=actor
+    )
     return _transition(
         order=order,
         to=target,
         reason=text,
+        reason_code=code,
         actor=actor,
         channel=channel,
         expected_version=expected_version,
@@ -417,6 +436,7 @@ def order_transition_many(
     actor: Actor,
     channel: str = Channel.SYSTEM,
     reason: str | None = None,
+    reason_code: str | None = None,
     expected_versions: Mapping[int, int] | None = None,
 ) -> TransitionOutcome:
     """``order_transition`` for each order that may make the move; the others are skipped and
@@ -424,7 +444,9 @@ def order_transition_many(
     bulk moves); one savepoint per order. ``expected_versions`` (primary key → the version the
     caller's list showed) makes each move conditional on it: an order changed since is left
     alone (``outcome.stale``)."""
-    target, text = order_transition_check(to=to, reason=reason, actor=actor)
+    target, code, text = order_transition_check(
+        to=to, reason=reason, reason_code=reason_code, actor=actor
+    )
     outcome = TransitionOutcome(to=target)
     versions = expected_versions or {}
     for order in sorted(orders, key=lambda o: o.pk):
@@ -434,6 +456,7 @@ def order_transition_many(
                     order=order,
                     to=target,
                     reason=text,
+                    reason_code=code,
                     actor=actor,
                     channel=channel,
                     expected_version=versions.get(order.pk),

@@ -2,14 +2,16 @@
 
 Three sources, merged: order events (``OrderEvent``: created with its channel, status moves with
 their reason, notes), field changes (the order's django-simple-history records) and SMS
-messages (``SmsMessage``, one entry per message with its current status). A page reads each
-source with one keyset query (``page_size + 1`` rows after the cursor) and merges them, so a
-page costs a fixed number of queries however long the timeline is: events, history, the
-history records before them (for the diffs), SMS, and the names of customers and items that
-changed — at most six.
+messages (``SmsMessage``, one entry per message with its current status); a customer's
+timeline adds the internal notes on the customer (``CustomerNote``, entries without an order).
+A page reads each source with one keyset query (``page_size + 1`` rows after the cursor) and
+merges them, so a page costs a fixed number of queries however long the timeline is: events,
+history, the history records before them (for the diffs), SMS, the customer's notes, and the
+names of customers and items that changed — at most seven.
 
 Entries are ordered by time, then by a key that is unique across sources (``e:<uuid>``,
-``h:<history id>``, ``s:<uuid>``); a cursor is the (time, key) of the last entry a page showed.
+``h:<history id>``, ``n:<uuid>``, ``s:<uuid>``); a cursor is the (time, key) of the last entry
+a page showed.
 """
 
 from __future__ import annotations
@@ -26,11 +28,12 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from apps.core.actors import actor_label, channel_label
 from apps.core.cursors import InvalidCursorError, cursor_decode, cursor_encode
 from apps.core.money import format_money
-from apps.customers.models import Customer
+from apps.customers.models import Customer, CustomerNote
 from apps.items.models import Item
 from apps.notifications.models import SmsMessage
 
 from .models import Order, OrderEvent, OrderEventKind
+from .rules import reason_text
 
 MAX_PAGE_SIZE = 200
 
@@ -53,9 +56,10 @@ class TimelineEntry:
     at: dt.datetime
     actor: str  # the person, or "system (<channel>)" (``core.actors.actor_label``)
     channel: str  # core.actors.Channel ("" when not recorded)
-    order_uuid: uuid_module.UUID
-    order_number: int
-    order_pk: int
+    #: The order it is about; ``None`` for a note on the customer.
+    order_uuid: uuid_module.UUID | None
+    order_number: int | None
+    order_pk: int | None
     summary: str
     details: dict[str, Any] = field(default_factory=dict)
 
@@ -91,7 +95,7 @@ def timeline_cursor_decode(token: str) -> tuple[Cursor, bool]:
 
 def _key_value(key: str) -> Any:
     prefix, _, rest = key.partition(":")
-    if prefix in ("e", "s"):
+    if prefix in ("e", "n", "s"):
         return uuid_module.UUID(hex=rest)
     if prefix == "h" and rest.isdigit() and len(rest) <= 19:
         return int(rest)
@@ -178,11 +182,17 @@ def _event_entry(event: OrderEvent) -> Callable[[], TimelineEntry]:
         if event.kind == OrderEventKind.CREATED:
             return entry("created", f"Order created through {channel_label(event.channel)}", {})
         if event.kind == OrderEventKind.STATUS:
-            reason = f": {event.text}" if event.text else ""
+            why = reason_text(code=event.reason_code, words=event.text)
+            reason = f": {why}" if why else ""
             return entry(
                 "status",
                 f"Status {event.from_status} → {event.to_status}{reason}",
-                {"from": event.from_status, "to": event.to_status, "reason": event.text or None},
+                {
+                    "from": event.from_status,
+                    "to": event.to_status,
+                    "reason": event.text or None,
+                    "reason_code": event.reason_code or None,
+                },
             )
         return entry("note", event.text, {"text": event.text})
 
@@ -365,7 +375,40 @@ def _sms_entry(message: SmsMessage) -> Callable[[], TimelineEntry]:
     return build
 
 
-SOURCES: tuple[_Source, ...] = (_Events(), _History(), _Sms())
+class _CustomerNotes(_Source):
+    """Internal notes on the customer: in the customer's timeline only."""
+
+    prefix, at_field, key_field = "n", "at", "uuid"
+
+    def rows(
+        self, scope: _Scope, cursor: Cursor | None, descending: bool, limit: int
+    ) -> list[_Row]:
+        if scope.customer is None:
+            return []
+        qs = CustomerNote.objects.filter(customer=scope.customer).select_related("actor")
+        notes = list(self.keyset(qs, cursor, descending)[:limit])
+        return [_Row(n.at, f"n:{n.uuid.hex}", _customer_note_entry(n)) for n in notes]
+
+
+def _customer_note_entry(note: CustomerNote) -> Callable[[], TimelineEntry]:
+    def build() -> TimelineEntry:
+        return TimelineEntry(
+            key=f"n:{note.uuid.hex}",
+            kind="note",
+            at=note.at,
+            actor=actor_label(note.actor, note.channel),
+            channel=note.channel,
+            order_uuid=None,
+            order_number=None,
+            order_pk=None,
+            summary=note.text,
+            details={"text": note.text, "about": "customer"},
+        )
+
+    return build
+
+
+SOURCES: tuple[_Source, ...] = (_Events(), _History(), _CustomerNotes(), _Sms())
 
 
 # --- the merge ----------------------------------------------------------------------------------

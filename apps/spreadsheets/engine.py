@@ -296,7 +296,7 @@ class _Run:
                     why=f"{exc.count:,} of the {self.sheet.label}s this file changes near row "
                     f"{rows[0].number:,} were changed by someone else while it was being imported"
                 ) from exc
-            if created:
+            if created or updates:
                 self.sheet.after_write(created, options=self.options, actor=self.actor)
         return digest.hexdigest()
 

@@ -174,8 +174,8 @@ class Sheet:
     def after_write(
         self, created: Sequence[Any], *, options: Mapping[str, Any], actor: Actor
     ) -> None:
-        """Runs in the import's transaction after each batch of new rows (``created``: their
-        uuids)."""
+        """Runs in the import's transaction after each batch it wrote (``created``: the uuids of
+        its new rows, empty when the batch only updated rows)."""
 
     # --- export ---------------------------------------------------------------------------------
 

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "apps.admin_toolkit",
     "apps.api_toolkit",
     "apps.spreadsheets",
+    "apps.saved_views",
     "apps.customers",
     "apps.items",
     "apps.orders",
@@ -442,6 +443,8 @@ UNFOLD = {
         "backoffice.admin_site.unsaved_changes_script",
     ],
     "SHOW_VIEW_ON_SITE": False,
+    # Ctrl+K finds records through each admin's own search (apps/admin_toolkit/command.py).
+    "COMMAND": {"search_callback": "apps.admin_toolkit.command.command_search"},
     "SIDEBAR": {
         "show_search": True,
         "show_all_applications": False,
@@ -499,6 +502,10 @@ API_REQUIRE_IF_MATCH = env.bool("API_REQUIRE_IF_MATCH", default=False)
 API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
 SEARCH_MAX_TERMS = env.int("SEARCH_MAX_TERMS", default=8)
 SEARCH_MAX_CHARS = env.int("SEARCH_MAX_CHARS", default=200)
+# The records the command palette (Ctrl+K) searches, in the order it shows them.
+ADMIN_COMMAND_SEARCH_MODELS = ["orders.order", "customers.customer", "items.item"]
+# How long a list's saved views stay cached between their changes (each change drops them).
+SAVED_VIEWS_CACHE_SECONDS = env.int("SAVED_VIEWS_CACHE_SECONDS", default=60)
 SPECTACULAR_SETTINGS = {
     "TITLE": "CustOrder API",
     "DESCRIPTION": (
@@ -547,6 +554,18 @@ SMS_STATUS_TEMPLATES = {
         ),
     ),
 }
+# Why an order may be cancelled: "code=Label" pairs (codes are stored, labels shown); "other"
+# (with words saying why) is always offered after them (apps/orders/rules.py).
+ORDER_CANCEL_REASONS = env.list(
+    "ORDER_CANCEL_REASONS",
+    default=[
+        "customer_request=Customer asked to cancel",
+        "out_of_stock=Out of stock",
+        "payment_failed=Payment failed",
+        "duplicate=Duplicate order",
+        "unreachable=Customer unreachable",
+    ],
+)
 # Most orders one admin action may move at once (the work runs inside the request).
 ORDERS_BULK_ACTION_MAX = env.int("ORDERS_BULK_ACTION_MAX", default=500)
 # Larger list moves run on the worker as a job (progress, cancel, a report), up to this many

@@ -29,6 +29,7 @@ MATRIX: dict[str, frozenset[str]] = {
     "mark orders delivered": frozenset({"Operator", "Admin"}),
     "cancel orders": frozenset({"Operator", "Admin"}),
     "add order notes": frozenset({"Operator", "Admin"}),
+    "add customer notes": frozenset({"Operator", "Admin"}),
     "import orders": frozenset({"Importer", "Admin"}),
     "import customers": frozenset({"Importer", "Admin"}),
     "import items": frozenset({"Importer", "Admin"}),

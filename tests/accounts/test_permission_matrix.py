@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from apps.accounts.roles import roles_sync
+from apps.customers.models import CustomerNote
 from apps.notifications.models import SmsMessage
 from apps.orders.models import Order, OrderEvent
 from tests.factories import CustomerFactory, ItemFactory, OrderFactory, UserFactory
@@ -89,7 +90,7 @@ def _move(action, key, to, reason=None):
         order = w[key]
         data = {"action": action, "_selected_action": [order.pk], "post": "yes"}
         if reason:
-            data |= {"reason": reason}
+            data |= {"reason_code": "other", "reason": reason}
         c.post(reverse("admin:orders_order_changelist"), data)
         return Order.objects.get(pk=order.pk).status == to
 
@@ -101,6 +102,14 @@ def _note(c, w):
     response = c.post(reverse("admin:orders_order_add_note", args=[order.pk]), {"text": "hi"})
     assert response.status_code in (302, 403)
     return OrderEvent.objects.filter(order=order, kind="note").exists()
+
+
+def _customer_note(c, w):
+    customer = w["order"].customer
+    url = reverse("admin:customers_customer_add_note", args=[customer.pk])
+    response = c.post(url, {"text": "hi"})
+    assert response.status_code in (302, 403)
+    return CustomerNote.objects.filter(customer=customer).exists()
 
 
 def _dashboard(c, w):
@@ -138,6 +147,7 @@ CHECKS = {
     "mark orders delivered": _move("deliver_orders", "dispatched", "delivered"),
     "cancel orders": _move("cancel_orders", "to_cancel", "cancelled", reason="test"),
     "add order notes": _note,
+    "add customer notes": _customer_note,
     "import orders": _url("admin:orders_order_import"),
     "import customers": _url("admin:customers_customer_import"),
     "import items": _url("admin:items_item_import"),

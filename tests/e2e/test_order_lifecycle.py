@@ -64,7 +64,8 @@ def test_operator_moves_orders_from_the_list_and_reads_the_timeline(
     _select(page, second, third)
     _run_action(page, "cancel_orders")
     page.wait_for_selector("text=Cancel 2 of the 2 selected orders?")
-    page.fill("textarea[name=reason]", "Customer asked to cancel by phone")
+    page.select_option("select[name=reason_code]", "customer_request")
+    page.fill("textarea[name=reason]", "by phone")
     page.click("button[type=submit]:has-text('Cancel 2 orders')")
     page.wait_for_selector("text=Cancelled 2 orders.")
 
@@ -88,7 +89,7 @@ def test_operator_moves_orders_from_the_list_and_reads_the_timeline(
     entries = page.locator("#timeline-entries tr.timeline-entry")
     texts = [entries.nth(i).inner_text() for i in range(entries.count())]
     assert "Refund sent to M-Pesa." in texts[0] and "wanjiru" in texts[0]
-    assert any("confirmed → cancelled: Customer asked to cancel by phone" in t for t in texts)
+    assert any("confirmed → cancelled: Customer asked to cancel — by phone" in t for t in texts)
     assert any("placed → confirmed" in t for t in texts)
     assert any("SMS order cancelled" in t for t in texts)
     assert all("wanjiru" in t for t in texts if "Status" in t)
@@ -109,8 +110,14 @@ def test_operator_moves_one_order_from_its_page(
     page.click(f"a[href$='/{order.pk}/cancel/']")
     page.wait_for_selector("#dialog textarea[name=reason]")
     screenshot(page, "order-cancel-dialog", full_page=False)
+    page.select_option("#dialog select[name=reason_code]", "other")
     page.fill("#dialog textarea[name=reason]", "Duplicate of another order")
     page.click("#dialog button[type=submit]")
     page.wait_for_selector(f"text=Order {order.number} is now cancelled.")
-    assert Order.objects.get(pk=order.pk).status == "cancelled"
+    cancelled = Order.objects.get(pk=order.pk)
+    assert (cancelled.status, cancelled.cancel_reason, cancelled.cancel_reason_text) == (
+        "cancelled",
+        "other",
+        "Duplicate of another order",
+    )
     assert page.locator(f"a[href$='/{order.pk}/cancel/']").count() == 0

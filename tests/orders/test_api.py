@@ -47,6 +47,8 @@ def test_order_create_goes_through_the_service_and_embeds_summaries(api):
         "date_created": body["date_created"],
         "date_modified": body["date_modified"],
         "sms_status": "queued",
+        "cancel_reason": "",
+        "cancel_reason_text": "",
     }
     assert body["date_created"].endswith("Z")
 

@@ -84,17 +84,62 @@ def test_cancel_needs_a_reason(mover):
         400,
         "invalid",
     )
-    assert body["errors"] == {"reason": ["A reason is required to move an order to cancelled."]}
+    assert body["errors"] == {"reason_code": ["Choose why the order is cancelled."]}
     assert Order.objects.get(pk=order.pk).status == "placed"
+    for payload, field, message in (
+        ({"reason_code": "lost"}, "reason_code", "Unknown cancellation reason “lost”"),
+        ({"reason_code": "other"}, "reason", "Say why the order is cancelled (reason “other”)."),
+    ):
+        url = f"{URL}/{order.uuid}/transitions"
+        body = assert_error(mover.post(url, {"to": "cancelled", **payload}, format="json"), 400)
+        assert list(body["errors"]) == [field]
+        assert body["errors"][field][0].startswith(message)
+    body = assert_error(
+        mover.post(
+            f"{URL}/{order.uuid}/transitions",
+            {"to": "confirmed", "reason_code": "duplicate"},
+            format="json",
+        ),
+        400,
+    )
+    assert body["errors"] == {"reason_code": ["Only a cancellation has a reason code."]}
+    assert Order.objects.get(pk=order.pk).status == "placed"
+    # Words alone, as before reasons had codes: "other".
     response = mover.post(
         f"{URL}/{order.uuid}/transitions",
         {"to": "cancelled", "reason": "Duplicate order"},
         format="json",
     )
     assert response.status_code == 200
-    assert response.json()["status"] == "cancelled"
-    assert OrderEvent.objects.get(kind="status").text == "Duplicate order"
+    body = response.json()
+    assert (body["status"], body["cancel_reason"], body["cancel_reason_text"]) == (
+        "cancelled",
+        "other",
+        "Duplicate order",
+    )
+    event = OrderEvent.objects.get(kind="status")
+    assert (event.reason_code, event.text) == ("other", "Duplicate order")
     assert SmsMessage.objects.get(order=order).kind == "cancelled"
+
+
+def test_cancel_with_a_reason_code(mover):
+    order = OrderFactory()
+    response = mover.post(
+        f"{URL}/{order.uuid}/transitions",
+        {"to": "cancelled", "reason_code": "out_of_stock"},
+        format="json",
+    )
+    assert response.status_code == 200
+    assert (response.json()["cancel_reason"], response.json()["cancel_reason_text"]) == (
+        "out_of_stock",
+        "",
+    )
+    events = mover.get(f"{URL}/{order.uuid}/events").json()["results"]
+    status = next(e for e in events if e["kind"] == "status")
+    assert status["summary"] == "Status placed → cancelled: Out of stock"
+    assert status["details"]["reason_code"] == "out_of_stock"
+    listed = mover.get(URL, {"status": "cancelled"}).json()["results"]
+    assert [(o["number"], o["cancel_reason"]) for o in listed] == [(order.number, "out_of_stock")]
 
 
 @pytest.mark.parametrize(
@@ -248,7 +293,12 @@ def test_events_endpoint_pages_the_timeline(mover, django_assert_max_num_queries
     assert [r["kind"] for r in second["results"]] == ["note", "status", "created"]
     status_entry = next(r for r in second["results"] if r["kind"] == "status")
     assert status_entry["channel"] == "api"
-    assert status_entry["details"] == {"from": "placed", "to": "confirmed", "reason": None}
+    assert status_entry["details"] == {
+        "from": "placed",
+        "to": "confirmed",
+        "reason": None,
+        "reason_code": None,
+    }
     assert second["next"] is None and second["previous"]
     back = mover.get(second["previous"]).json()
     assert [r["id"] for r in back["results"]] == [r["id"] for r in body["results"]]

@@ -50,8 +50,18 @@ def test_order_timeline_has_each_kind_newest_first_with_who_and_path():
     assert (created.actor, created.channel, created.details) == ("wanjiru", "system", {})
     assert created.summary == "Order created through the system"
     dispatched, confirmed = by_kind["status"]
-    assert dispatched.details == {"from": "confirmed", "to": "dispatched", "reason": "courier 7"}
-    assert confirmed.details == {"from": "placed", "to": "confirmed", "reason": None}
+    assert dispatched.details == {
+        "from": "confirmed",
+        "to": "dispatched",
+        "reason": "courier 7",
+        "reason_code": None,
+    }
+    assert confirmed.details == {
+        "from": "placed",
+        "to": "confirmed",
+        "reason": None,
+        "reason_code": None,
+    }
     assert dispatched.summary == "Status confirmed → dispatched: courier 7"
     assert by_kind["note"][0].summary == "Call before delivery."
     change = by_kind["change"][0]

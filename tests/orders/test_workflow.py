@@ -97,12 +97,23 @@ def test_transition_records_the_user_and_keeps_an_optional_reason():
     )
 
 
-@pytest.mark.parametrize("reason", [None, "", "   "])
-def test_cancel_without_a_reason_is_refused_and_writes_nothing(reason):
+@pytest.mark.parametrize(
+    ("reason_code", "reason", "field"),
+    [
+        (None, None, "reason_code"),
+        ("", "", "reason_code"),
+        (None, "   ", "reason_code"),
+        ("other", "  ", "reason"),
+        ("stolen", "", "reason_code"),
+    ],
+)
+def test_cancel_without_a_reason_is_refused_and_writes_nothing(reason_code, reason, field):
     order = OrderFactory()
     with pytest.raises(ValidationError) as exc:
-        order_transition(order=order, to="cancelled", actor=None, reason=reason)
-    assert "reason" in exc.value.message_dict
+        order_transition(
+            order=order, to="cancelled", actor=None, reason=reason, reason_code=reason_code
+        )
+    assert list(exc.value.message_dict) == [field]
     order.refresh_from_db()
     assert order.status == "placed"
     assert not OrderEvent.objects.filter(kind="status").exists()

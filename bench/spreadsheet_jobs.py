@@ -138,8 +138,10 @@ def copy_out_seconds() -> float:
     from apps.orders.models import Order
     from apps.orders.resources import OrderSheet
 
+    from apps.spreadsheets.export_rows import export_queryset
+
     sheet = OrderSheet()
-    qs, names = sheet.export_queryset(Order.objects.order_by("-date_created", "-id"))
+    qs, names = export_queryset(sheet, Order.objects.order_by("-date_created", "-id"))
     sql, params = qs.values_list(*names).query.sql_with_params()
     with tempfile.TemporaryFile() as out, connection.cursor() as cursor:
         select = cursor.cursor.mogrify(sql, params).decode()
@@ -155,14 +157,17 @@ def openpyxl_rows_per_second(sample: int) -> float:
     from apps.orders.models import Order
     from apps.orders.resources import OrderSheet
 
+    from apps.spreadsheets.export_rows import export_values
+
     sheet = OrderSheet()
-    rows = list(sheet.export_rows(Order.objects.order_by("-date_created", "-id")[:sample]))
+    rows = list(export_values(sheet, Order.objects.order_by("-date_created", "-id")[:sample]))
     start = time.perf_counter()
     workbook = Workbook(write_only=True)
     ws = workbook.create_sheet("orders")
     ws.append([c.name for c in sheet.columns])
     for row in rows:
-        ws.append(list(row))
+        # openpyxl refuses aware datetimes: the same local time, without its zone.
+        ws.append([v.replace(tzinfo=None) if hasattr(v, "tzinfo") else v for v in row])
     with tempfile.TemporaryFile() as out:
         workbook.save(out)
     return len(rows) / (time.perf_counter() - start)
@@ -173,8 +178,10 @@ def xlsx_writer_rows_per_second(sample: int) -> float:
     from apps.orders.resources import OrderSheet
     from apps.spreadsheets.xlsx_writer import XlsxWriter
 
+    from apps.spreadsheets.export_rows import export_values
+
     sheet = OrderSheet()
-    rows = list(sheet.export_rows(Order.objects.order_by("-date_created", "-id")[:sample]))
+    rows = list(export_values(sheet, Order.objects.order_by("-date_created", "-id")[:sample]))
     start = time.perf_counter()
     with (
         tempfile.TemporaryFile() as out,
@@ -182,7 +189,7 @@ def xlsx_writer_rows_per_second(sample: int) -> float:
             out,
             sheet_name="orders",
             header=[c.name for c in sheet.columns],
-            numeric=[c.numeric for c in sheet.columns],
+            money=[c.places is not None for c in sheet.columns],
         ) as writer,
     ):
         for row in rows:
@@ -194,8 +201,8 @@ def progress_share(path: Path, sample_rows: int) -> tuple[float, float]:
     """Seconds spent in progress reports and the share of the run, for a dry run of a sample."""
     from django.conf import settings
 
-    from apps.orders.services import order_import_rows
-    from apps.spreadsheets.jobs import JobObserver
+    from apps.orders.resources import order_import_rows
+    from apps.spreadsheets.jobs.observer import JobObserver
     from apps.spreadsheets.limits import SheetLimits
     from apps.spreadsheets.models import SpreadsheetJob
     from apps.spreadsheets.readers import read_table
@@ -217,7 +224,7 @@ def progress_share(path: Path, sample_rows: int) -> tuple[float, float]:
         file_name="sample.csv",
         file_format="csv",
     )
-    observer = Timed(job, live=True)
+    observer = Timed(job)
     settings.IMPORT_PREVIEW_ROWS = 100
     start = time.perf_counter()
     table = read_table(

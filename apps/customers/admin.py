@@ -28,7 +28,6 @@ from .services import (
     customer_create,
     customer_delete,
     customer_delete_blockers,
-    customer_import_rows,
     customer_update,
 )
 
@@ -47,8 +46,6 @@ TIMELINE_PAGE_SIZE = 50
 @admin.register(Customer)
 class CustomerAdmin(ServiceModelAdmin[Customer], SpreadsheetAdmin):
     resource_classes = [CustomerResource]
-    import_service = staticmethod(customer_import_rows)
-    import_template_files = ("customers-template.csv", "customers-sample.csv")
     list_display = ("full_name_display", "phone_number", "order_count_display", "date_created")
     search_fields = ("first_name", "last_name", "phone_number", "=uuid")
     list_filter = (("date_created", DayRangeFilter),)

@@ -1,3 +1,4 @@
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -16,6 +17,8 @@ from django.db.models import (
     Sum,
 )
 from django.db.models.functions import Coalesce
+
+from apps.core.querying import lookups_q, search_q
 
 from .models import Customer
 
@@ -72,3 +75,23 @@ def customer_order_summary(*, customer: Customer) -> CustomerOrderSummary:
         lifetime_value=Decimal(row["value"] or 0).quantize(Decimal("0.01")),
         last_order_at=row["last"],
     )
+
+
+def customer_export_list(
+    *,
+    filters: Mapping[str, Sequence[str]] | None = None,
+    search: str = "",
+    search_fields: Sequence[str] = (),
+    ordering: Sequence[str] = (),
+) -> QuerySet[Customer]:
+    """The customers an export writes, in the list's order.
+
+    ``filters``: field lookups to the values any of which must match (a list's filters);
+    ``search``: words each found in one of ``search_fields`` (a list's search box);
+    ``ordering``: the list's sort. Plain data, so an export job stores them
+    (``apps/core/querying.py``).
+    """
+    qs = customer_list().filter(lookups_q(filters or {}))
+    if search and search_fields:
+        qs = qs.filter(search_q(search, search_fields))
+    return qs.order_by(*ordering) if ordering else qs

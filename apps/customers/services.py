@@ -8,10 +8,8 @@ from apps.core.actors import Actor
 from apps.core.errors import DeleteBlockedError
 from apps.core.services import model_full_save, model_update, related_counts
 from apps.core.versions import lock_version
-from apps.spreadsheets.engine import ImportReport, Observer, Table, import_rows
 
 from .models import Customer
-from .resources import CustomerSheet
 
 CUSTOMER_UPDATE_FIELDS = ("first_name", "last_name", "phone_number")
 
@@ -81,27 +79,3 @@ def customer_delete(
     if blocked is not None:
         raise blocked
     customer.delete()
-
-
-def customer_import_rows(
-    *,
-    table: Table,
-    dry_run: bool = False,
-    actor: Actor = None,
-    file_name: str | None = None,
-    expected_digests: list[str] | None = None,
-    observer: Observer | None = None,
-) -> ImportReport:
-    """Check a spreadsheet of customers; unless ``dry_run`` or a row is invalid, write it.
-
-    Rows match existing customers by uuid, else by phone number (``resources.py``).
-    """
-    return import_rows(
-        sheet=CustomerSheet(),
-        table=table,
-        dry_run=dry_run,
-        actor=actor,
-        file_name=file_name,
-        expected_digests=expected_digests,
-        observer=observer,
-    )

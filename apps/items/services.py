@@ -9,10 +9,8 @@ from apps.core.actors import Actor
 from apps.core.errors import DeleteBlockedError
 from apps.core.services import model_full_save, model_update, related_counts
 from apps.core.versions import lock_version
-from apps.spreadsheets.engine import ImportReport, Observer, Table, import_rows
 
 from .models import Item
-from .resources import ItemSheet
 
 ITEM_UPDATE_FIELDS = ("name", "size", "price")
 
@@ -74,27 +72,3 @@ def item_delete(*, item: Item, actor: Actor = None, expected_version: int | None
     if blocked is not None:
         raise blocked
     item.delete()
-
-
-def item_import_rows(
-    *,
-    table: Table,
-    dry_run: bool = False,
-    actor: Actor = None,
-    file_name: str | None = None,
-    expected_digests: list[str] | None = None,
-    observer: Observer | None = None,
-) -> ImportReport:
-    """Check a spreadsheet of items; unless ``dry_run`` or a row is invalid, write it.
-
-    Rows match existing items by uuid, else by name and size (``resources.py``).
-    """
-    return import_rows(
-        sheet=ItemSheet(),
-        table=table,
-        dry_run=dry_run,
-        actor=actor,
-        file_name=file_name,
-        expected_digests=expected_digests,
-        observer=observer,
-    )

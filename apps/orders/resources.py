@@ -1,4 +1,5 @@
-"""Orders as a spreadsheet: columns, keys and row rules (docs/import.md).
+"""Orders as a spreadsheet: columns, keys, row rules, the import entry and the export
+(docs/import.md). Registered in ``OrdersConfig.ready()`` (``apps/spreadsheets/registry.py``).
 
 Orders match by uuid only (a blank uuid makes a new order); the customer is named by uuid or
 phone, the item by uuid or name + size. The export adds columns a person reads (the customer's
@@ -24,8 +25,12 @@ from apps.notifications.services import (
     sms_hourly_room,
 )
 from apps.spreadsheets import cells
+from apps.spreadsheets.engine import import_rows
 from apps.spreadsheets.limits import ImportFileError
 from apps.spreadsheets.plan import NEW, ImportReport, PlannedRow
+from apps.spreadsheets.progress import Observer
+from apps.spreadsheets.readers import Table
+from apps.spreadsheets.registry import ImportOption, SheetRegistration
 from apps.spreadsheets.resources import SheetResource
 from apps.spreadsheets.sheets import Column, Reference, RefKey, Sheet
 
@@ -37,7 +42,7 @@ from .rules import (
     order_status_clean,
     order_unit_price,
 )
-from .selectors import TOTAL
+from .selectors import TOTAL, order_export_list
 
 
 class OrderSheet(Sheet):
@@ -57,7 +62,13 @@ class OrderSheet(Sheet):
             ),
         ),
         Column("item_uuid", parse=cells.uuid, field="", export="item__uuid"),
-        Column("item_name", parse=cells.text(max_length=250), field="", export="item__name"),
+        Column(
+            "item_name",
+            parse=cells.text(max_length=250),
+            field="",
+            export="item__name",
+            free_text=True,
+        ),
         Column(
             "item_size", parse=cells.text(max_length=3, upper=True), field="", export="item__size"
         ),
@@ -97,15 +108,20 @@ class OrderSheet(Sheet):
             ),
             required="item is required (uuid, or name and size)",
             error_column="item_name",
-            fetch=("price",),
+            read=("price",),
         ),
     )
-    compared = ("customer_id", "item_id", "quantity")
-    state = ("unit_price", "status")
+    updatable = ("customer_id", "item_id", "quantity")
+    read_for_rules = ("unit_price", "status")
     options = {"send_confirmations": False}
 
+    def __init__(self) -> None:
+        super().__init__()
+        #: The uuids of orders this run created whose confirmations are not queued yet.
+        self.confirmations_to_queue: list[Any] = []
+
     def row_rules(self, row: PlannedRow, *, options: Mapping[str, Any]) -> None:
-        (item_price,) = row.fetched["item"]
+        (item_price,) = row.reference_values["item"]
         status = row.values.get("status")
         if row.action == NEW:
             if status is not None and status != OrderStatus.PLACED:
@@ -141,12 +157,12 @@ class OrderSheet(Sheet):
     def check_plan(self, report: ImportReport, *, options: Mapping[str, Any]) -> None:
         if not (options.get("send_confirmations") and report.new):
             return
-        pending = self._pending_confirmations()
+        pending = self.confirmations_to_queue
         if pending:
-            # The confirmed run, every row written: queue the confirmations now, under the cost
+            # The confirmed run, its rows written: queue the confirmations now, under the cost
             # guard's lock, so the room counted is the room used (held only until the commit).
-            created, pending[:] = list(pending), []
-            if not report.invalid:
+            created, self.confirmations_to_queue = pending, []
+            if report.skip_invalid or not report.invalid:
                 self._queue_confirmations(created, new=report.new)
             return
         room = sms_hourly_room()
@@ -170,14 +186,10 @@ class OrderSheet(Sheet):
         # Under a cap, confirmations are queued once every row is written (``check_plan``):
         # taking the guard's lock now would hold it, and every order creation with it, for the
         # rest of the import. A file that already needs more than the room is refused here.
-        pending = self._pending_confirmations()
+        pending = self.confirmations_to_queue
         pending.extend(created)
         if len(pending) > room:
             raise ImportFileError(self._cap_message(len(pending), room))
-
-    def _pending_confirmations(self) -> list[Any]:
-        """The uuids of orders this run created whose confirmations are not queued yet."""
-        return self.__dict__.setdefault("_pending", [])
 
     def _queue_confirmations(self, created: list[Any], *, new: int) -> None:
         orders: list[Order] = []
@@ -197,6 +209,51 @@ class OrderSheet(Sheet):
             f"allows only {room:,} more (other messages were queued since the preview). Untick "
             "“Send SMS confirmations”, or import fewer new orders at a time."
         )
+
+
+def order_import_rows(
+    *,
+    table: Table,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    send_confirmations: bool = False,
+    actor: Actor = None,
+    channel: str = "import",
+    file_name: str | None = None,
+    expected_digests: list[str] | None = None,
+    observer: Observer | None = None,
+) -> ImportReport:
+    """Check a spreadsheet of orders; unless ``dry_run``, write it (every row only if all are
+    valid, or the valid ones with ``skip_invalid``). SMS confirmations are queued for the new
+    orders only when ``send_confirmations`` is set."""
+    return import_rows(
+        sheet=OrderSheet(),
+        table=table,
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        actor=actor,
+        channel=channel,
+        file_name=file_name,
+        options={"send_confirmations": send_confirmations},
+        expected_digests=expected_digests,
+        observer=observer,
+    )
+
+
+ORDER_SHEET = SheetRegistration(
+    name="orders",
+    sheet=OrderSheet,
+    import_rows=order_import_rows,
+    export_selector=order_export_list,
+    options=(
+        ImportOption(
+            "send_confirmations",
+            "Send SMS confirmations",
+            "Text each customer an order confirmation for every new order in the file.",
+        ),
+    ),
+    templates=("orders-template.csv", "orders-sample.csv"),
+)
 
 
 class OrderResource(SheetResource):

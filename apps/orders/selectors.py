@@ -1,9 +1,10 @@
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
 from django.db.models import DecimalField, ExpressionWrapper, F, QuerySet
 
+from apps.core.querying import lookups_q, search_q
 from apps.notifications.selectors import sms_latest_status
 
 from .models import Order
@@ -26,6 +27,26 @@ def order_list(
     if filters:
         qs = qs.filter(**filters)
     return qs
+
+
+def order_export_list(
+    *,
+    filters: Mapping[str, Sequence[str]] | None = None,
+    search: str = "",
+    search_fields: Sequence[str] = (),
+    ordering: Sequence[str] = (),
+) -> QuerySet[Order]:
+    """The orders an export writes (with ``total``), newest first.
+
+    ``filters``: field lookups to the values any of which must match (a list's filters);
+    ``search``: words each found in one of ``search_fields`` (a list's search box);
+    ``ordering``: the list's sort. Plain data, so an export job stores them
+    (``apps/core/querying.py``).
+    """
+    qs = order_list().filter(lookups_q(filters or {}))
+    if search and search_fields:
+        qs = qs.filter(search_q(search, search_fields))
+    return qs.order_by(*ordering) if ordering else qs
 
 
 def order_get(*, uuid: UUID | str) -> Order | None:

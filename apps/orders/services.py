@@ -18,10 +18,8 @@ from apps.core.versions import lock_version
 from apps.customers.models import Customer
 from apps.items.models import Item
 from apps.notifications.services import sms_status_queue
-from apps.spreadsheets.engine import ImportReport, Observer, Table, import_rows
 
 from .models import Order, OrderEvent, OrderEventKind, OrderStatus
-from .resources import OrderSheet
 from .rules import (
     TRANSITION_PERMISSIONS,
     InvalidTransitionError,
@@ -311,30 +309,3 @@ def order_note_add(*, order: Order, text: str, actor: Actor) -> OrderEvent:
     )
     model_full_save(event)
     return event
-
-
-def order_import_rows(
-    *,
-    table: Table,
-    dry_run: bool = False,
-    send_confirmations: bool = False,
-    actor: Actor = None,
-    file_name: str | None = None,
-    expected_digests: list[str] | None = None,
-    observer: Observer | None = None,
-) -> ImportReport:
-    """Check a spreadsheet of orders; unless ``dry_run`` or a row is invalid, write it.
-
-    Columns and row rules: ``apps/orders/resources.py``. SMS confirmations are queued for the
-    new orders only when ``send_confirmations`` is set.
-    """
-    return import_rows(
-        sheet=OrderSheet(),
-        table=table,
-        dry_run=dry_run,
-        actor=actor,
-        file_name=file_name,
-        options={"send_confirmations": send_confirmations},
-        expected_digests=expected_digests,
-        observer=observer,
-    )

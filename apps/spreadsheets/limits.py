@@ -22,6 +22,31 @@ class SheetLimitError(ImportFileError):
     """The file goes over one of the configured limits."""
 
 
+class ReadBoundReached(Exception):
+    """A read made in a web request reached the rows or inflated bytes a request may read: the
+    worker takes the job over (``jobs/run.py``)."""
+
+
+@dataclass(frozen=True)
+class ReadBound:
+    """How much a read made in a web request may do (``SPREADSHEET_REQUEST_MAX_ROWS``,
+    ``SPREADSHEET_REQUEST_MAX_BYTES``: bytes read, inflated for a workbook)."""
+
+    rows: int
+    bytes: int
+
+    @classmethod
+    def from_settings(cls) -> ReadBound:
+        return cls(
+            rows=settings.SPREADSHEET_REQUEST_MAX_ROWS,
+            bytes=settings.SPREADSHEET_REQUEST_MAX_BYTES,
+        )
+
+    def check(self, rows: int, read: int) -> None:
+        if rows > self.rows or read > self.bytes:
+            raise ReadBoundReached
+
+
 @dataclass(frozen=True)
 class SheetLimits:
     max_bytes: int
@@ -76,3 +101,17 @@ class SheetLimits:
             f"{where} holds more than {self.max_cell_chars:,} characters, the most one cell may "
             "hold."
         )
+
+
+#: Characters of a cell's value quoted in a message ("“…” is not a valid phone number").
+QUOTED_CHARS = 40
+
+
+def cut(text: str, limit: int) -> str:
+    """``text`` within ``limit`` characters, an ellipsis marking what was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def quoted(value: object) -> str:
+    """A value as a message quotes it: in quotation marks, cut to a few dozen characters."""
+    return f"“{cut(str(value), QUOTED_CHARS)}”"

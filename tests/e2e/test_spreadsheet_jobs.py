@@ -49,7 +49,7 @@ def _file(path, rows: int, bad_row: int | None = None) -> None:
 def test_big_import_through_the_worker(
     live_server, watched_page, admin_login, importer, worker, screenshot, tmp_path, settings
 ):
-    settings.SPREADSHEET_SYNC_MAX_BYTES = 1024  # everything bigger goes to the worker
+    settings.SPREADSHEET_REQUEST_MAX_ROWS = 1  # beyond the first row, the worker checks it
     page = watched_page
     page.set_default_timeout(60_000)
     admin_login(page, importer.username)

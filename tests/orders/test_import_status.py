@@ -6,8 +6,7 @@ from decimal import Decimal
 import pytest
 
 from apps.orders.models import Order, OrderEvent
-from apps.orders.resources import OrderResource, OrderSheet
-from apps.orders.services import order_import_rows
+from apps.orders.resources import OrderResource, OrderSheet, order_import_rows
 from apps.orders.timeline import order_timeline
 from apps.spreadsheets.readers import Table
 from tests.factories import CustomerFactory, ItemFactory, OrderFactory, UserFactory
@@ -119,7 +118,7 @@ def test_locked_orders_keep_their_lines(status):
     assert (stored.quantity, stored.customer_id) == (1, order.customer_id)
     # Unchanged rows of locked orders are fine (an exported file imports back).
     report = order_import_rows(table=table(HEADER, f"{order.uuid},{order.customer.uuid},Cap,S,1,"))
-    assert _errors(report) == [] and report.skipped == 1
+    assert _errors(report) == [] and report.unchanged == 1
 
 
 def test_open_orders_still_change_by_import():
@@ -134,8 +133,8 @@ def test_open_orders_still_change_by_import():
 
 
 def test_status_is_in_the_preview_and_the_sheet_reads_it_as_state():
-    assert "status" in OrderSheet.state
-    assert "status" not in OrderSheet.compared
+    assert "status" in OrderSheet.read_for_rules
+    assert "status" not in OrderSheet.updatable
     customer = CustomerFactory()
     ItemFactory(name="Cap", size="S")
     report = order_import_rows(table=table(HEADER, f",{customer.uuid},Cap,S,1,"), dry_run=True)

@@ -270,7 +270,7 @@ CORPUS: dict[str, tuple[Callable[[], bytes], str, str]] = {
     "many parts": (many_parts, "parts.xlsx", "too many parts"),
     "huge cell": (huge_cell, "cell.xlsx", "holds more than 32,767 characters"),
     "missing shared string": (missing_shared_string, "sst-ref.xlsx", "missing shared text"),
-    "no worksheet": (no_worksheet, "nosheet.xlsx", "has no worksheet"),
+    "no worksheet": (no_worksheet, "nosheet.xlsx", "has no visible worksheet"),
     "encrypted workbook": (ole_encrypted, "locked.xlsx", "is not an Excel workbook"),
     "CSV named .xlsx": (csv_named_xlsx, "text.xlsx", "is not an Excel workbook"),
     "CSV too many columns": (csv_too_many_columns, "wide.csv", "beyond column 50"),

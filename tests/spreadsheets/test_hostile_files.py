@@ -30,7 +30,7 @@ def corpus():
 
 
 @pytest.mark.parametrize("name", list(hostile.CORPUS))
-@override_settings(SPREADSHEET_SYNC_MAX_BYTES=64 * 1024 * 1024)  # checked in the request
+@override_settings(SPREADSHEET_REQUEST_MAX_BYTES=2 * 1024**3)  # checked in the request
 def test_hostile_file_is_refused_with_a_clear_message(importer_client, corpus, name):
     _, file_name, message = hostile.CORPUS[name]
     response = upload(importer_client, "customer", _named(corpus[name], file_name))

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.customers.models import Customer
-from apps.spreadsheets.jobs import jobs_sweep
+from apps.spreadsheets.jobs.sweep import jobs_sweep
 from apps.spreadsheets.models import JobStatus, SpreadsheetJob
 from tests.conftest import ALL_DOMAIN_PERMS
 from tests.factories import UserFactory
@@ -100,7 +100,7 @@ def _upload(client, text: str) -> SpreadsheetJob:
     return SpreadsheetJob.objects.latest("pk")
 
 
-@override_settings(SPREADSHEET_SYNC_MAX_BYTES=10)
+@override_settings(SPREADSHEET_REQUEST_MAX_ROWS=1)
 def test_the_worker_checks_then_writes_a_confirmed_import(client, worker):
     job = _upload(client, _rows(2_000))
     job = wait_for(job, lambda j: j.status == JobStatus.AWAITING_CONFIRMATION)
@@ -113,7 +113,7 @@ def test_the_worker_checks_then_writes_a_confirmed_import(client, worker):
     assert job.message.startswith("Import finished: 2000 new")
 
 
-@override_settings(SPREADSHEET_SYNC_MAX_BYTES=10)
+@override_settings(SPREADSHEET_REQUEST_MAX_ROWS=1)
 def test_cancel_while_the_worker_reads(client, worker):
     job = _upload(client, _rows(120_000))
     job = wait_for(job, lambda j: j.status == JobStatus.RUNNING and j.rows_read > 0, timeout=180)
@@ -124,7 +124,7 @@ def test_cancel_while_the_worker_reads(client, worker):
     assert Customer.objects.count() == 0
 
 
-@override_settings(SPREADSHEET_SYNC_MAX_BYTES=10)
+@override_settings(SPREADSHEET_REQUEST_MAX_ROWS=1)
 def test_a_worker_killed_while_writing_leaves_nothing_and_a_failed_job(client, worker):
     job = _upload(client, _rows(120_000))
     job = wait_for(job, lambda j: j.status == JobStatus.AWAITING_CONFIRMATION, timeout=240)

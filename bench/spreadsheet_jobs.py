@@ -137,7 +137,6 @@ def copy_out_seconds() -> float:
 
     from apps.orders.models import Order
     from apps.orders.resources import OrderSheet
-
     from apps.spreadsheets.export_rows import export_queryset
 
     sheet = OrderSheet()
@@ -156,7 +155,6 @@ def openpyxl_rows_per_second(sample: int) -> float:
 
     from apps.orders.models import Order
     from apps.orders.resources import OrderSheet
-
     from apps.spreadsheets.export_rows import export_values
 
     sheet = OrderSheet()
@@ -176,9 +174,8 @@ def openpyxl_rows_per_second(sample: int) -> float:
 def xlsx_writer_rows_per_second(sample: int) -> float:
     from apps.orders.models import Order
     from apps.orders.resources import OrderSheet
-    from apps.spreadsheets.xlsx_writer import XlsxWriter
-
     from apps.spreadsheets.export_rows import export_values
+    from apps.spreadsheets.xlsx_writer import XlsxWriter
 
     sheet = OrderSheet()
     rows = list(export_values(sheet, Order.objects.order_by("-date_created", "-id")[:sample]))

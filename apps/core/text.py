@@ -60,7 +60,7 @@ def text_check(text: str, *, multiline: bool = False) -> str:
     """``text`` when it follows the rule; ``ValueError`` with the message otherwise."""
     problem = text_problem(text, multiline=multiline)
     if problem is not None:
-        raise ValueError(problem)
+        raise ValueError(f"The text {problem}.")
     return text
 
 
@@ -86,6 +86,14 @@ class TextRuleValidator:
 
 validate_text = TextRuleValidator()
 validate_multiline_text = TextRuleValidator(multiline=True)
+
+
+def text_visible(text: str) -> str:
+    """``text`` with every character the rule refuses shown as ``<U+0001>``: safe to show on a
+    page and to store in a report (PostgreSQL's JSON refuses NUL)."""
+    if not FORBIDDEN.search(text):
+        return text
+    return FORBIDDEN.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
 
 
 def text_fields_check(**fields: str | None) -> None:

@@ -7,6 +7,7 @@ from django.db import transaction
 from apps.core.actors import Actor
 from apps.core.errors import DeleteBlockedError
 from apps.core.services import model_full_save, model_update, related_counts
+from apps.core.text import text_fields_check
 from apps.core.versions import lock_version
 
 from .models import Customer
@@ -23,6 +24,7 @@ def customer_create(
     uuid: UUID | None = None,
     actor: Actor = None,
 ) -> Customer:
+    text_fields_check(first_name=first_name, last_name=last_name)
     customer = Customer(
         first_name=first_name.strip(), last_name=last_name.strip(), phone_number=phone_number
     )
@@ -44,6 +46,7 @@ def customer_update(
     cleaned = {
         k: v.strip() if isinstance(v, str) and k != "phone_number" else v for k, v in data.items()
     }
+    text_fields_check(first_name=cleaned.get("first_name"), last_name=cleaned.get("last_name"))
     customer, _ = model_update(
         instance=customer,
         fields=CUSTOMER_UPDATE_FIELDS,

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from apps.api_toolkit.formats import iso, money
 from apps.api_toolkit.schema import crud_schema
 from apps.api_toolkit.viewsets import ApiViewSetMixin
+from apps.core.text import validate_text
 
 from .models import Item, Size
 from .selectors import item_list
@@ -38,7 +39,7 @@ class ItemOutputSerializer(serializers.Serializer):
 
 
 class ItemCreateInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=250)
+    name = serializers.CharField(max_length=250, validators=[validate_text])
     size = serializers.ChoiceField(choices=Size.choices)
     price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0"))
 

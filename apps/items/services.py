@@ -8,6 +8,7 @@ from django.db import transaction
 from apps.core.actors import Actor
 from apps.core.errors import DeleteBlockedError
 from apps.core.services import model_full_save, model_update, related_counts
+from apps.core.text import text_fields_check
 from apps.core.versions import lock_version
 
 from .models import Item
@@ -24,6 +25,7 @@ def item_create(
     uuid: UUID | None = None,
     actor: Actor = None,
 ) -> Item:
+    text_fields_check(name=name)
     item = Item(name=name.strip(), size=size, price=price)
     if uuid is not None:
         item.uuid = uuid
@@ -41,6 +43,7 @@ def item_update(
     """Change name, size or price (orders keep their own ``unit_price``); with
     ``expected_version``, only if the item is still at that version."""
     cleaned = {k: v.strip() if k == "name" and isinstance(v, str) else v for k, v in data.items()}
+    text_fields_check(name=cleaned.get("name"))
     if "price" in cleaned and cleaned["price"] is not None:
         cleaned["price"] = Decimal(str(cleaned["price"]))
     item, _ = model_update(

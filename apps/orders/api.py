@@ -22,6 +22,7 @@ from apps.api_toolkit.formats import iso, money
 from apps.api_toolkit.pagination import KeysetCursorPagination
 from apps.api_toolkit.schema import ErrorSerializer, crud_schema
 from apps.api_toolkit.viewsets import ApiViewSetMixin
+from apps.core.text import validate_multiline_text
 from apps.customers.selectors import customer_get
 from apps.items.models import Size
 from apps.items.selectors import item_get
@@ -216,6 +217,7 @@ class OrderTransitionInputSerializer(serializers.Serializer):
         required=False,
         allow_blank=True,
         max_length=1000,
+        validators=[validate_multiline_text],
         help_text="Why; required to cancel. Recorded on the order's timeline, never sent to the "
         "customer.",
     )

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from apps.core.errors import DomainError
+from apps.core.text import text_check
 
 from .models import OrderStatus
 
@@ -128,7 +129,7 @@ def order_transition_reason_clean(*, to: str, reason: str | None) -> str:
         raise ValueError(f"A reason is required to move an order to {to}.")
     if len(text) > MAX_REASON_LENGTH:
         raise ValueError(f"The reason is too long (at most {MAX_REASON_LENGTH} characters).")
-    return text
+    return text_check(text, multiline=True)
 
 
 def order_note_clean(text: Any) -> str:
@@ -137,9 +138,7 @@ def order_note_clean(text: Any) -> str:
         raise ValueError("A note cannot be empty.")
     if len(value) > MAX_NOTE_LENGTH:
         raise ValueError(f"A note is at most {MAX_NOTE_LENGTH} characters.")
-    if "\x00" in value:
-        raise ValueError("A note cannot contain a NUL character.")
-    return value
+    return text_check(value, multiline=True)
 
 
 def order_fields_locked(status: str) -> bool:

@@ -32,12 +32,14 @@ from itertools import islice
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
 
 from apps.core.actors import Actor
 
+from .bulk_writer import BulkWriter
+from .copy_writer import CopyWriter
 from .limits import ImportFileError
 from .matching import Matcher
 from .plan import NEW, UPDATE, ImportReport, PlannedRow
@@ -46,7 +48,7 @@ from .readers import Table
 from .row_decision import RowDecider
 from .row_reading import FileColumns, column_label, planned_rows
 from .sheets import Sheet
-from .writers import ConcurrentChangeError, History, writer_for
+from .writers import ConcurrentChangeError, History, Writer
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +74,13 @@ def display(value: Any) -> str:
     if isinstance(value, dt.datetime):
         return value.isoformat()
     return str(value)
+
+
+def writer_for(model: type[models.Model], *, history: History, now: dt.datetime) -> Writer:
+    """The fastest writer the database offers."""
+    if connection.vendor == "postgresql":
+        return CopyWriter(model, history=history, now=now)
+    return BulkWriter(model, history=history, now=now)
 
 
 def _batches(iterable: Iterator[Any], size: int) -> Iterator[list[Any]]:

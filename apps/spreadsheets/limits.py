@@ -12,6 +12,7 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
 from apps.core.errors import DomainError
+from apps.core.text import text_visible
 
 
 class ImportFileError(DomainError):
@@ -108,8 +109,11 @@ QUOTED_CHARS = 40
 
 
 def cut(text: str, limit: int) -> str:
-    """``text`` within ``limit`` characters, an ellipsis marking what was cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """``text`` within ``limit`` characters, an ellipsis marking what was cut; characters the
+    text rule refuses are shown by their code (``<U+0000>``), never stored as they are."""
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text_visible(text)
 
 
 def quoted(value: object) -> str:

@@ -5,7 +5,8 @@ Two strategies behind one interface:
 - :class:`~apps.spreadsheets.copy_writer.CopyWriter` (PostgreSQL): new rows through
   ``COPY … FROM STDIN`` with their historical records from the same lines, updates through one
   ``UPDATE … FROM (VALUES …)`` per batch (``copy_writer.py``).
-- :class:`BulkWriter` (any database): ``bulk_create_with_history`` / ``bulk_update_with_history``.
+- :class:`~apps.spreadsheets.bulk_writer.BulkWriter` (any database):
+  ``bulk_create_with_history`` / ``bulk_update_with_history`` (``bulk_writer.py``).
 
 Both run inside the engine's transaction and write the same rows and the same history: each
 historical record names the importing user and the channel (``import``, or the command's), the
@@ -21,11 +22,10 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from django.db import connection, models
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from django.db import models
 
 from apps.core.actors import Actor, actor_user
-from apps.core.versions import VERSION_FIELD, is_versioned
+from apps.core.versions import is_versioned
 
 # An update: the row's primary key, the fields to set, the version it was read at (or None).
 Update = tuple[int, Mapping[str, Any], "int | None"]
@@ -101,73 +101,8 @@ class Writer:
         raise NotImplementedError
 
 
-class BulkWriter(Writer):
-    batch_size = 1000
-
-    def insert(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
-        objs = [self.model(**self.complete(data)) for data in rows]
-        bulk_create_with_history(
-            objs,
-            self.model,
-            batch_size=self.batch_size,
-            default_user=self.history.user,
-            default_change_reason=self.history.reason,
-            default_date=self.now,
-            custom_historical_attrs=self.history.custom_attributes(self.model),
-        )
-        return [obj.uuid for obj in objs]  # type: ignore[attr-defined]  # every sheet's model has a uuid
-
-    def update(self, rows: Sequence[Update]) -> None:
-        """Re-read the rows in the engine's transaction (SQLite's begins ``IMMEDIATE``: no other
-        writer until it ends), check their versions, then write them with their history."""
-        if not rows:
-            return
-        objs = self.model._default_manager.in_bulk([pk for pk, _, _ in rows])
-        changed: set[str] = set()
-        stale = 0
-        for pk, data, version in rows:
-            obj = objs.get(pk)
-            if obj is None or (
-                self.versioned and version is not None and getattr(obj, VERSION_FIELD) != version
-            ):
-                stale += 1
-                continue
-            for name, value in data.items():
-                setattr(obj, name, value)
-                changed.add(name)
-            if self.has_modified:
-                obj.date_modified = self.now  # type: ignore[attr-defined]  # has_modified: it has one
-            if self.versioned:
-                setattr(obj, VERSION_FIELD, getattr(obj, VERSION_FIELD) + 1)
-        if stale:
-            raise ConcurrentChangeError(stale)
-        if self.has_modified:
-            changed.add("date_modified")
-        if self.versioned:
-            changed.add(VERSION_FIELD)
-        bulk_update_with_history(
-            [objs[pk] for pk, _, _ in rows],
-            self.model,
-            sorted(changed),
-            batch_size=self.batch_size // 2,
-            default_user=self.history.user,
-            default_change_reason=self.history.reason,
-            default_date=self.now,
-            custom_historical_attrs=self.history.custom_attributes(self.model),
-        )
-
-
 def db_value(value: Any) -> Any:
     as_e164 = getattr(value, "as_e164", None)
     if as_e164 is not None:
         return str(as_e164)
     return value
-
-
-def writer_for(model: type[models.Model], *, history: History, now: dt.datetime) -> Writer:
-    """The fastest writer the database offers."""
-    if connection.vendor == "postgresql":
-        from .copy_writer import CopyWriter  # PostgreSQL's own writer builds on this module
-
-        return CopyWriter(model, history=history, now=now)
-    return BulkWriter(model, history=history, now=now)

@@ -189,7 +189,8 @@ def test_the_writer_refuses_rows_changed_after_the_engine_read_them(model_factor
     conditional update (PostgreSQL) or the re-check in the transaction (SQLite) refuses it."""
     from django.utils import timezone
 
-    from apps.spreadsheets.writers import ConcurrentChangeError, History, writer_for
+    from apps.spreadsheets.engine import writer_for
+    from apps.spreadsheets.writers import ConcurrentChangeError, History
 
     row = model_factory()
     model = type(row)

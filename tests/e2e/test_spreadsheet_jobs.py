@@ -85,7 +85,7 @@ def test_big_import_through_the_worker(
     page.click("button:has-text('Confirm import')")
     page.wait_for_url("**/spreadsheets/spreadsheetjob/**")
     page.locator("#job-status", has_text="Succeeded").wait_for()
-    assert "Import finished: 5000 new" in page.locator("#job-message").inner_text()
+    assert "Import finished: 5,000 new" in page.locator("#job-message").inner_text()
     job = SpreadsheetJob.objects.latest("pk")
     assert (job.status, job.new) == (JobStatus.SUCCEEDED, 5_000)
     assert Customer.objects.count() == 5_000

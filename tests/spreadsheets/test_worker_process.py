@@ -110,7 +110,7 @@ def test_the_worker_checks_then_writes_a_confirmed_import(client, worker):
     client.post(reverse("admin:spreadsheets_job_confirm", args=[job.pk]))
     job = wait_for(job, lambda j: j.status == JobStatus.SUCCEEDED)
     assert Customer.objects.count() == 2_000
-    assert job.message.startswith("Import finished: 2000 new")
+    assert job.message.startswith("Import finished: 2,000 new")
 
 
 @override_settings(SPREADSHEET_REQUEST_MAX_ROWS=1)

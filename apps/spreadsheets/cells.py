@@ -1,7 +1,8 @@
 """Cell parsers: text from a spreadsheet cell in, a clean value out, or ``ValueError(message)``.
 
-The messages are written for the person fixing the file ("price is not a number"); the column
-name is known to the caller, so it is repeated only where it reads naturally. A value quoted in
+The messages are written for the person fixing the file ("price is not a number"); a message
+that starts with "is" gets the column's name in front ("first name is longer than 250
+characters"). A value quoted in
 a message is cut to a few dozen characters (``limits.quoted``). Numbers are bounded before any
 arithmetic: a cell such as ``1E+1000000`` is "not a number" for a column, never expanded.
 """

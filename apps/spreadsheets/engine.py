@@ -221,7 +221,12 @@ class SheetImport:
             try:
                 value = column.parse(text)  # type: ignore[misc]  # parsed columns have a parser
             except ValueError as exc:
-                row.error(name, str(exc))
+                message = str(exc)
+                # "is longer than 250 characters": the column says what is.
+                row.error(
+                    name,
+                    f"{column_label(name)} {message}" if message.startswith("is ") else message,
+                )
                 continue
             cells[name] = value
             if name == "uuid":

@@ -50,12 +50,19 @@ def job_claim(job: SpreadsheetJob) -> bool:
 
 
 def job_finish(job: SpreadsheetJob, status: str, **fields: Any) -> None:
-    """End a run's job (outside any write: a check, an export, a failure)."""
+    """End a run's job (outside any write: a check, an export, a failure) — unless the run no
+    longer owns it (the sweep or a cancel ended it first: their word stands)."""
     now = timezone.now()
+    owner = job.run_token
     fields.update(status=status, finished_at=now, heartbeat_at=now, run_token=None)
-    SpreadsheetJob.objects.filter(pk=job.pk).update(**fields)
-    for name, value in fields.items():
-        setattr(job, name, value)
+    jobs = SpreadsheetJob.objects.filter(pk=job.pk)
+    if owner is not None:
+        jobs = jobs.filter(run_token=owner)
+    if jobs.update(**fields):
+        for name, value in fields.items():
+            setattr(job, name, value)
+    else:
+        job.refresh_from_db()
 
 
 def job_await_confirmation(job: SpreadsheetJob, **fields: Any) -> None:

@@ -223,11 +223,14 @@ class SheetImport:
             except ValueError as exc:
                 message = str(exc)
                 # "is longer than 250 characters": the column says what is.
-                row.error(
-                    name,
-                    f"{column_label(name)} {message}" if message.startswith("is ") else message,
-                )
-                continue
+                if message.startswith("is "):
+                    message = f"{column_label(name)} {message}"
+                if name not in self.columns.free_text:
+                    row.error(name, message)
+                    continue
+                # Free text stored before today's rules (longer, say) is compared as written.
+                row.rule_breaks.setdefault(name, message)
+                value = self.columns.literal(row, name)
             cells[name] = value
             if name == "uuid":
                 row.uuid = value

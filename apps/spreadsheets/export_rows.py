@@ -2,7 +2,9 @@
 
 Values keep their types (numbers, money as ``Decimal`` with the column's places, datetimes in
 the configured time zone): each file format writes them its own way (CSV as text, XLSX as number
-and date cells with formats). Uuids and phone numbers are read as text.
+and date cells with formats). Uuids and phone numbers are read as text. A column written for
+people only (a customer's full name on an order) is cut to a spreadsheet cell's 32,767
+characters; the import ignores it anyway.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from .sheets import Sheet
 from .stored import UUIDText, field_at_path, stored_text
 
 CHUNK_ROWS = 2000
+#: Excel's limit on the characters of one cell.
+MAX_CELL_CHARS = 32_767
 
 
 def export_queryset(sheet: Sheet, queryset: models.QuerySet) -> tuple[models.QuerySet, list[str]]:
@@ -50,11 +54,15 @@ def export_values(sheet: Sheet, queryset: models.QuerySet) -> Iterator[tuple[Any
     rows = annotated.values_list(*names).iterator(chunk_size=CHUNK_ROWS)
     zone = timezone.get_current_timezone()
     cents = [Decimal(1).scaleb(-c.places) if c.places is not None else None for c in sheet.columns]
+    informative = [not c.imported for c in sheet.columns]
     converters: list[Callable[[Any], Any] | None] | None = None
     for row in rows:
         if converters is None:
             # Decided on the first row: each column's values are of one type.
-            converters = [_converter(v, cent, zone) for v, cent in zip(row, cents, strict=True)]
+            converters = [
+                _converter(v, cent, zone, cut)
+                for v, cent, cut in zip(row, cents, informative, strict=True)
+            ]
             if not any(converters):
                 converters = []
         if not converters:
@@ -66,7 +74,11 @@ def export_values(sheet: Sheet, queryset: models.QuerySet) -> Iterator[tuple[Any
         )
 
 
-def _converter(value: Any, cent: Decimal | None, zone: Any) -> Callable[[Any], Any] | None:
+def _converter(
+    value: Any, cent: Decimal | None, zone: Any, cut: bool
+) -> Callable[[Any], Any] | None:
+    if cut and isinstance(value, str):
+        return lambda v: v[:MAX_CELL_CHARS]
     if cent is not None:
         # SQLite drops the scale of a product: 200 instead of 200.00.
         return lambda v: Decimal(v).quantize(cent)

@@ -178,11 +178,18 @@ def _csv_rows(
     try:
         first = text.readline(limits.max_cell_chars * 4)
         delimiter = max(_DELIMITERS, key=first.count) if first else ","
-        csv.field_size_limit(limits.max_cell_chars)
+        # One more for the apostrophe a CSV export puts before formula-like text: the cell's
+        # text itself is within the limit (checked below).
+        max_chars = limits.max_cell_chars
+        csv.field_size_limit(max_chars + 1)
         reader = csv.reader(itertools.chain([first], text), delimiter=delimiter, strict=False)
         rows = cells = 0
         max_columns = limits.max_columns
         for number, row in enumerate(reader, start=1):
+            if max(map(len, row), default=0) > max_chars and any(
+                len(c) > max_chars and c[0] != "'" for c in row
+            ):
+                raise limits.cell_error(f"A cell of row {number}")
             if len(row) > max_columns:
                 extra = [c for c in row[max_columns:] if c.strip()]
                 if extra:

@@ -9,11 +9,15 @@ write runs in the request only when its check counted no more rows than the boun
 
 from __future__ import annotations
 
+import logging
+
 from ..limits import ReadBound, ReadBoundReached
 from ..models import JobKind, JobPhase, JobStatus, SpreadsheetJob
 from .exports import export_run
 from .imports import import_run
 from .states import job_claim, job_requeue
+
+logger = logging.getLogger(__name__)
 
 #: What ``job_run`` says when the request handed the job to the worker.
 HANDED_OVER = "handed_over"
@@ -34,6 +38,11 @@ def job_run(job_id: int, *, in_request: bool = False) -> str:
     except ReadBoundReached:
         job_requeue(job, rows_read=0, bytes_read=0)
         return HANDED_OVER
+    except Exception:
+        if not in_request:
+            raise  # the worker records the task's failure
+        # Already marked failed and logged by the run: the page says so, never a 500.
+        logger.warning("spreadsheet job %s failed in a request", job.uuid)
     return job.status
 
 

@@ -116,7 +116,7 @@ def test_skip_invalid_rows_imports_the_valid_ones_and_the_error_file_holds_the_r
     )
     assert preview.context["can_confirm"]
     text = page_text(preview)
-    assert "writes the 3 valid rows (3 new, 0 to update, 0 unchanged), every row but rows " in text
+    assert "the 3 valid rows (3 new, 0 to update, 0 unchanged), every row but rows " in text
     assert "3, 5, 6, 8, 9" in text
     assert "Download the skipped rows with their errors" in text
     rows = csv_table(error_file(importer_client, preview))

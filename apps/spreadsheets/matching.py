@@ -66,10 +66,18 @@ class Matcher:
         cells, texts = row.cells, row.text
         for index, key in self.columns.reference_keys[ref.field]:
             names = key.columns
+            if len(names) == 1:  # the common case, without the generic loops
+                name = names[0]
+                if name not in texts:
+                    continue
+                if name not in cells:
+                    return  # the cell's own error says what is wrong
+                row.refs[ref.field] = (index, (cells[name],))
+                return
             if any([c not in texts for c in names]):
                 continue
             if any([c not in cells for c in names]):
-                return  # the cell's own error says what is wrong
+                return
             row.refs[ref.field] = (index, tuple([cells[c] for c in names]))
             return
         row.error(ref.error_column, ref.required)
@@ -94,6 +102,7 @@ class Matcher:
                 for k in missing:
                     cache.setdefault(k, None)
             attname = self.attnames[field_name]
+            ref_columns = [c for k in ref.keys for c in k.columns]
             for row in rows:
                 given = row.refs.get(field_name)
                 if given is None:
@@ -106,10 +115,11 @@ class Matcher:
                     continue
                 row.values[attname] = found[0]
                 row.reference_values[field_name] = found[1:]
-                # A name outside the text rule named a stored object exactly (or was not
-                # needed): nothing to report.
-                for column in (c for k in ref.keys for c in k.columns):
-                    row.rule_breaks.pop(column, None)
+                if row.rule_breaks:
+                    # A name outside the text rule named a stored object exactly (or was not
+                    # needed): nothing to report.
+                    for column in ref_columns:
+                        row.rule_breaks.pop(column, None)
 
     def _lookup(
         self,

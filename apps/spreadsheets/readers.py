@@ -195,10 +195,11 @@ def _csv_rows(
                 if extra:
                     raise limits.column_error(f"Row {number} has a value in a column that")
                 row = row[:max_columns]
-            filled = sum(1 for c in row if c and not c.isspace())
+            # Cells with a value (one of blanks counts too: a limit, not a report).
+            filled = len(row) - row.count("")
             if bound is not None:
                 bound.check(rows, stream.consumed)
-            if not filled:
+            if not filled or "".join(row).isspace():
                 continue
             rows += 1
             cells += filled

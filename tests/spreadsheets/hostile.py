@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 HEADER = ("first_name", "last_name", "phone_number")
 
@@ -96,7 +96,7 @@ def xlsx(
     return out.getvalue()
 
 
-def _streamed_part(name: str, chunks: Callable[[], object]) -> bytes:
+def _streamed_part(name: str, chunks: Callable[[], Iterator[bytes]]) -> bytes:
     """A workbook whose sheet is written in chunks (for parts of hundreds of megabytes)."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
@@ -105,7 +105,7 @@ def _streamed_part(name: str, chunks: Callable[[], object]) -> bytes:
         archive.writestr("xl/workbook.xml", _WORKBOOK)
         archive.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(False))
         with archive.open(name, "w", force_zip64=True) as part:
-            for chunk in chunks():  # type: ignore[attr-defined]
+            for chunk in chunks():
                 part.write(chunk)
     return out.getvalue()
 

@@ -39,16 +39,13 @@ from unfold.decorators import display
 
 from apps.core.errors import DomainError
 
+from .job_presentation import ImportPreview, job_progress
 from .jobs.reports import report_from_json
 from .jobs.run import HANDED_OVER, job_fits_request, job_run
 from .jobs.states import job_cancel, job_confirm
 from .models import ACTIVE, JobKind, JobStatus, SpreadsheetJob
-from .plan import ImportReport
 from .registry import SheetNotRegisteredError, sheet_registration
 from .tasks import job_enqueue
-
-#: Invalid row numbers listed by name on a page before "and N more".
-LISTED_ROWS = 20
 
 STATUS_COLOURS = {
     JobStatus.QUEUED: "info",
@@ -70,67 +67,6 @@ def _plural_of(job: SpreadsheetJob) -> str:
         return sheet_registration(job.model).plural
     except SheetNotRegisteredError:
         return job.model
-
-
-def _rows_named(numbers: list[int], total: int) -> str:
-    listed = ", ".join(str(n) for n in numbers[:LISTED_ROWS])
-    more = total - min(len(numbers), LISTED_ROWS)
-    return listed + (f" and {more:,} more" if more > 0 else "")
-
-
-class ImportPreview:
-    """What a job's page shows of its report: counts, preview rows, problems, and what each
-    row policy would write."""
-
-    def __init__(self, report: ImportReport) -> None:
-        self.report = report
-        self.diff_headers = list(report.columns)
-        self.rows = report.preview
-        self.valid_rows = report.preview
-        self.error_lines = [(e.row, e.column, e.message) for e in report.errors]
-        self.error_lines_truncated = report.errors_truncated
-        self.invalid_rows = report.invalid_rows
-        valid = f"{report.new:,} new, {report.updated:,} to update, {report.unchanged:,} unchanged"
-        invalid_numbers = [r.row for r in report.invalid_rows]
-        if report.invalid:
-            self.all_policy = (
-                f"nothing ({report.invalid:,} of the {report.total:,} rows are invalid)"
-            )
-            self.skip_policy = (
-                f"the {report.valid:,} valid rows ({valid}), every row but rows "
-                f"{_rows_named(invalid_numbers, report.invalid)}"
-                if report.valid
-                else "nothing (no row is valid)"
-            )
-        else:
-            self.all_policy = self.skip_policy = f"all {report.total:,} rows ({valid})"
-
-
-def _progress(job: SpreadsheetJob) -> dict[str, Any]:
-    elapsed = job.duration_seconds or 0.0
-    total = max(job.rows_total, job.rows_read)
-    rate = job.rows_read / elapsed if elapsed > 0 else 0.0
-    remaining = (total - job.rows_read) / rate if rate and total > job.rows_read else None
-    return {
-        "status": job.status,
-        "status_display": job.get_status_display(),
-        "phase": job.get_phase_display(),
-        "rows_read": job.rows_read,
-        "rows_total": total,
-        "percent": round(100 * job.rows_read / total) if total else 0,
-        "rows_per_second": round(rate),
-        "elapsed_seconds": round(elapsed),
-        "eta_seconds": round(remaining) if remaining is not None else None,
-        "finished": job.finished,
-        "cancel_requested": job.cancel_requested,
-        "message": job.message,
-        "counts": {
-            "new": job.new,
-            "updated": job.updated,
-            "unchanged": job.unchanged,
-            "invalid": job.invalid,
-        },
-    }
 
 
 @admin.register(SpreadsheetJob)
@@ -278,7 +214,7 @@ class SpreadsheetJobAdmin(ModelAdmin):
             "title": f"{job.get_kind_display().capitalize()} of {job.file_name}",
             "opts": self.model._meta,
             "job": job,
-            "progress": _progress(job),
+            "progress": job_progress(job),
             "result": ImportPreview(report) if report is not None else None,
             "repeat_of": self._repeat_of(job),
             "plural": registration.plural if registration else job.model,
@@ -299,7 +235,7 @@ class SpreadsheetJobAdmin(ModelAdmin):
         return TemplateResponse(request, [self.change_form_template], context)
 
     def progress_view(self, request: HttpRequest, object_id: str) -> JsonResponse:
-        return JsonResponse(_progress(self._job(request, object_id)))
+        return JsonResponse(job_progress(self._job(request, object_id)))
 
     @method_decorator(require_POST)
     def confirm_view(self, request: HttpRequest, object_id: str) -> HttpResponse:

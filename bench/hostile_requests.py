@@ -69,10 +69,10 @@ def prepare(database_url: str) -> dict[str, Any]:
     from django.middleware.csrf import _get_new_csrf_string
     from django.test import Client
 
-    from apps.notifications.services import sms_confirmation_queue
     from apps.orders.models import Order
     from tests.conftest import ALL_DOMAIN_PERMS
     from tests.factories import OrderFactory, UserFactory
+    from tests.sms_helpers import sms_confirmation_queue
 
     call_command("migrate", verbosity=0, interactive=False)
     # Production settings serve hashed static files from a manifest (the image builds it).

@@ -49,10 +49,10 @@ from django_tasks_db.models import DBTaskResult  # noqa: E402
 from apps.customers.models import Customer  # noqa: E402
 from apps.items.models import Item  # noqa: E402
 from apps.notifications.models import SmsMessage  # noqa: E402
-from apps.notifications.services import sms_confirmation_queue  # noqa: E402
 from apps.notifications.tasks import sms_send_task  # noqa: E402
 from apps.orders.models import Order  # noqa: E402
 from tests.notifications.fake_provider import FakeAfricasTalking, Reply  # noqa: E402
+from tests.sms_helpers import sms_confirmation_queue  # noqa: E402
 
 
 def prepare(n: int, *, duplicate_tasks: bool) -> list[int]:

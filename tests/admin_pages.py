@@ -11,8 +11,8 @@ from django.contrib.auth.models import Group
 from django.urls import NoReverseMatch, reverse
 
 from apps.accounts.models import ServiceAccount
-from apps.notifications.services import sms_confirmation_queue
 from tests.factories import OrderFactory, UserFactory
+from tests.sms_helpers import sms_confirmation_queue
 
 
 def sample_objects() -> None:

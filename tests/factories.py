@@ -5,12 +5,30 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser, Permission
 
+from apps.core.actors import Channel
+from apps.core.audit import audit_stamp
 from apps.customers.models import Customer
 from apps.items.models import Item, Size
 from apps.orders.models import Order
+from apps.orders.stats import customer_order_stats_refresh
 
 
-class CustomerFactory(factory.django.DjangoModelFactory):
+class AuditedFactory(factory.django.DjangoModelFactory):
+    """Test rows written as the system actor would write them (the audit trail requires a
+    stamp on every write of a history-tracked model)."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Any:
+        obj = model_class(*args, **kwargs)
+        audit_stamp(obj, actor=None, channel=Channel.SYSTEM)
+        obj.save()
+        return obj
+
+
+class CustomerFactory(AuditedFactory):
     class Meta:
         model = Customer
 
@@ -19,7 +37,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     phone_number = factory.Sequence(lambda n: f"+2547{n:08d}")
 
 
-class ItemFactory(factory.django.DjangoModelFactory):
+class ItemFactory(AuditedFactory):
     class Meta:
         model = Item
 
@@ -28,7 +46,9 @@ class ItemFactory(factory.django.DjangoModelFactory):
     price = Decimal("100.00")
 
 
-class OrderFactory(factory.django.DjangoModelFactory):
+class OrderFactory(AuditedFactory):
+    """An order as the services would leave it, its customer's order figures included."""
+
     class Meta:
         model = Order
 
@@ -36,6 +56,12 @@ class OrderFactory(factory.django.DjangoModelFactory):
     item = factory.SubFactory(ItemFactory)
     quantity = 1
     unit_price = factory.LazyAttribute(lambda o: o.item.price)
+
+    @classmethod
+    def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Any:
+        order = super()._create(model_class, *args, **kwargs)
+        customer_order_stats_refresh(customer_ids=[order.customer_id])
+        return order
 
 
 class UserFactory(factory.django.DjangoModelFactory):

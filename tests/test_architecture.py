@@ -3,6 +3,8 @@
 - Arrows point one way: nothing under ``apps/`` imports the project package ``backoffice``.
 - No import cycle between modules, counting imports made inside functions too.
 - Shared apps (core, toolkits, spreadsheets, observability, security) import no feature app.
+- Feature apps stand in layers (``FEATURE_LAYERS``, bottom first): an app imports only shared
+  apps and the feature apps below it; a lower app offers an extension point instead.
 """
 
 import ast
@@ -10,6 +12,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = {"core", "observability", "security", "admin_toolkit", "api_toolkit", "spreadsheets"}
+#: The feature apps from the bottom up (docs/architecture.md, "Layers").
+FEATURE_LAYERS = ("accounts", "customers", "items", "notifications", "orders")
 
 
 def _modules() -> dict[str, Path]:
@@ -112,3 +116,22 @@ def test_no_import_cycle_between_modules():
         if node not in index:
             visit(node)
     assert cycles == [], "\n".join(" <-> ".join(c) for c in cycles)
+
+
+def test_every_app_is_shared_or_in_a_layer():
+    apps = {p.name for p in (ROOT / "apps").iterdir() if (p / "apps.py").exists()}
+    assert apps == SHARED | set(FEATURE_LAYERS)
+
+
+def test_feature_apps_import_only_the_layers_below_them():
+    rank = {app: i for i, app in enumerate(FEATURE_LAYERS)}
+    offenders = sorted(
+        f"{name} -> {target}"
+        for name, targets in _graph().items()
+        if name.startswith("apps.") and name.split(".")[1] in rank
+        for target in targets
+        if target.startswith("apps.")
+        and target.split(".")[1] in rank
+        and rank[target.split(".")[1]] > rank[name.split(".")[1]]
+    )
+    assert offenders == []

@@ -28,6 +28,7 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from apps.core.actors import actor_label, channel_label
 from apps.core.versions import VERSION_FIELD, is_versioned
 
 # Bookkeeping columns: never "what changed" for a person.
@@ -184,12 +185,11 @@ class VersionedAdminForm(forms.ModelForm):
                 for f in fields
                 if _comparable(getattr(before, f.attname)) != _comparable(getattr(after, f.attname))
             ]
-            user = after.history_user
             report.changes.append(
                 Change(
-                    who=user.get_username() if user is not None else "the system",
+                    who=actor_label(after.history_user, after.history_channel),
                     when=date_format(timezone.localtime(after.history_date), "DATETIME_FORMAT"),
-                    channel=_channel(after.history_change_reason),
+                    channel=channel_label(after.history_channel),
                     fields=changed,
                 )
             )
@@ -254,18 +254,6 @@ def _data_value(value: Any) -> str:
     if hasattr(value, "as_e164"):
         return str(value.as_e164)
     return str(value)
-
-
-def _channel(reason: str | None) -> str:
-    if not reason:
-        return "unknown path"
-    if reason == "api":
-        return "the API"
-    if reason == "admin":
-        return "the admin"
-    if reason.startswith("import"):
-        return f"a spreadsheet {reason}"
-    return reason
 
 
 class _Names:

@@ -128,18 +128,20 @@ def _first_code(codes: Any) -> str | None:
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     """DRF ``EXCEPTION_HANDLER``: map domain and Django errors, then reshape the body."""
+    details: dict[str, Any] = {}
     if isinstance(exc, LimitExceededError):
         exc = exceptions.Throttled(wait=exc.retry_after, detail=exc.message)
     elif isinstance(exc, StaleVersionError):
         exc = PreconditionFailed(exc.message)
     elif isinstance(exc, DomainError):
+        details = exc.details()
         exc = Conflict(exc.message, code=exc.code)
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(_django_validation_detail(exc))
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
-        exc = exceptions.PermissionDenied()
+        exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, RequestDataTooBig):
         exc = body_too_large()
     elif isinstance(exc, SuspiciousOperation):  # as Django answers them outside DRF: 400
@@ -176,6 +178,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
             code=str(_first_code(exc.get_codes()) or exc.default_code),
             detail=str(exc.detail) if not isinstance(exc.detail, dict | list) else str(exc),
         )
+    body.update(details)
     if isinstance(exc, PreconditionFailed):
         body["current"] = exc.current
         if exc.etag:

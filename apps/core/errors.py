@@ -8,6 +8,8 @@ state (409), a ``DeleteBlockedError`` a delete that rows still depend on (409
 (412 ``precondition_failed`` in the API, the stale-form page in the admin).
 """
 
+from typing import Any
+
 
 class DomainError(Exception):
     """A business rule refused the operation; ``message`` is safe to show to the user."""
@@ -17,6 +19,11 @@ class DomainError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+    def details(self) -> dict[str, Any]:
+        """Fields a client can act on, added to the API's error body (e.g. the statuses an
+        order may move to)."""
+        return {}
 
 
 class DeleteBlockedError(DomainError):

@@ -6,7 +6,10 @@ from typing import Any, TypeVar
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models
 from django.db.models import Count
+from django.db.models.expressions import DatabaseDefault
 
+from .actors import Actor
+from .audit import audit_stamp
 from .versions import check_version, is_versioned, versioned_update
 
 M = TypeVar("M", bound=models.Model)
@@ -15,17 +18,28 @@ M = TypeVar("M", bound=models.Model)
 def model_full_save(
     instance: M,
     *,
+    actor: Actor,
+    channel: str,
     update_fields: Iterable[str] | None = None,
     expected_version: int | None = None,
 ) -> M:
-    """Validate the instance (fields, choices, uniqueness, constraints) and save it.
+    """Validate the instance (fields, choices, uniqueness, constraints) and save it, recording
+    ``actor`` and ``channel`` in its audit history (``audit.audit_stamp``).
 
     A uniqueness race that slips past ``full_clean`` surfaces as an ``IntegrityError``; it is
     turned into the same ``ValidationError`` callers already handle, never a 500. Updates of a
     versioned model bump its version, conditionally on ``expected_version`` when given
     (``versions.versioned_update``).
     """
-    instance.full_clean()
+    # Values the database fills on insert (an order's number) are not checked beforehand: the
+    # uniqueness check would evaluate the column's default (and draw a number it then wastes).
+    pending = [
+        f.name
+        for f in instance._meta.concrete_fields
+        if isinstance(getattr(instance, f.attname, None), DatabaseDefault)
+    ]
+    instance.full_clean(exclude=pending or None)
+    audit_stamp(instance, actor=actor, channel=channel)
     fields = list(update_fields) if update_fields is not None else None
     try:
         if not instance._state.adding and is_versioned(instance):
@@ -42,6 +56,8 @@ def model_update(
     instance: M,
     fields: Iterable[str],
     data: Mapping[str, Any],
+    actor: Actor,
+    channel: str,
     expected_version: int | None = None,
 ) -> tuple[M, bool]:
     """Apply the allowed ``fields`` present in ``data``; save only when something changed.
@@ -65,8 +81,20 @@ def model_update(
         return instance, False
     if any(f.name == "date_modified" for f in instance._meta.get_fields()):
         changed.append("date_modified")
-    model_full_save(instance, update_fields=changed, expected_version=expected_version)
+    model_full_save(
+        instance,
+        actor=actor,
+        channel=channel,
+        update_fields=changed,
+        expected_version=expected_version,
+    )
     return instance, True
+
+
+def model_delete(instance: models.Model, *, actor: Actor, channel: str) -> None:
+    """Delete ``instance``, recording who deleted it and how in its audit history."""
+    audit_stamp(instance, actor=actor, channel=channel)
+    instance.delete()
 
 
 def related_counts(instances: Iterable[models.Model], relation: str) -> dict[Any, int]:

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from apps.api_toolkit.formats import iso
 from apps.api_toolkit.schema import crud_schema
 from apps.api_toolkit.viewsets import ApiViewSetMixin
+from apps.core.actors import Channel
 from apps.core.text import validate_text
 
 from .models import Customer
@@ -109,6 +110,7 @@ class CustomerViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
             last_name=data["last_name"],
             phone_number=data["phone_number"].as_e164,
             actor=request.user,
+            channel=Channel.API,
         )
         return self.created_response(customer)
 
@@ -119,12 +121,18 @@ class CustomerViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
         if "phone_number" in data:
             data["phone_number"] = data["phone_number"].as_e164
         customer = customer_update(
-            customer=customer, data=data, actor=request.user, expected_version=expected
+            customer=customer,
+            data=data,
+            actor=request.user,
+            channel=Channel.API,
+            expected_version=expected,
         )
         return self.object_response(customer)
 
     def destroy(self, request: Request, id: str) -> Response:
         customer = self.get_object()
         expected = self.expected_version(request, customer)
-        customer_delete(customer=customer, actor=request.user, expected_version=expected)
+        customer_delete(
+            customer=customer, actor=request.user, channel=Channel.API, expected_version=expected
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -6,9 +6,13 @@ from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
+from apps.core.audit import AuditedHistory
 from apps.core.versions import version_field
 
 models.CharField.register_lookup(Length)
+
+#: Columns the orders app keeps (``customer_order_stats_set``), not edited by anyone.
+DERIVED_FIELDS = ("orders_count", "lifetime_value", "last_order_at")
 
 
 class Customer(models.Model):
@@ -24,8 +28,26 @@ class Customer(models.Model):
     date_created = models.DateTimeField("date created", default=timezone.now, editable=False)
     date_modified = models.DateTimeField("date modified", auto_now=True)
     version = version_field()
+    # What the customer's orders add up to, kept exact by the orders app's services in the
+    # transaction of every order write (``orders.services.customer_order_stats_refresh``).
+    # Derived columns: writing them bumps no version and records no history.
+    orders_count = models.PositiveIntegerField("orders", default=0, db_default=0, editable=False)
+    lifetime_value = models.DecimalField(
+        "lifetime value",
+        max_digits=14,
+        decimal_places=2,
+        default=0,
+        db_default=0,
+        editable=False,
+        help_text="What the customer's orders are worth, cancelled orders left out.",
+    )
+    last_order_at = models.DateTimeField("last order", null=True, blank=True, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["date_modified"], cascade_delete_history=False)
+    history = HistoricalRecords(
+        excluded_fields=["date_modified", *DERIVED_FIELDS],
+        cascade_delete_history=False,
+        bases=[AuditedHistory],
+    )
 
     class Meta:
         ordering = ["-date_created", "-id"]
@@ -36,6 +58,9 @@ class Customer(models.Model):
         indexes = [
             models.Index(fields=["-date_created", "-id"], name="customer_created_idx"),
             models.Index(fields=["last_name", "first_name"], name="customer_name_idx"),
+            models.Index(fields=["orders_count", "id"], name="customer_orders_count_idx"),
+            models.Index(fields=["lifetime_value", "id"], name="customer_lifetime_value_idx"),
+            models.Index(fields=["last_order_at", "id"], name="customer_last_order_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -4,15 +4,41 @@ from uuid import UUID
 
 from django.db import transaction
 
-from apps.core.actors import Actor
+from apps.core.actors import Actor, Channel
 from apps.core.errors import DeleteBlockedError
-from apps.core.services import model_full_save, model_update, related_counts
+from apps.core.services import model_delete, model_full_save, model_update, related_counts
 from apps.core.text import text_fields_check
 from apps.core.versions import lock_version
 
 from .models import Customer
 
 CUSTOMER_UPDATE_FIELDS = ("first_name", "last_name", "phone_number")
+
+
+def customer_lock(*, customer_ids: Iterable[int]) -> None:
+    """Lock the customers' rows until the transaction ends, in primary-key order (two writers of
+    the same customers wait for each other instead of deadlocking)."""
+    ids = sorted(set(customer_ids))
+    if ids:
+        list(Customer.objects.select_for_update().filter(pk__in=ids).order_by("pk").values("pk"))
+
+
+def customer_order_stats_update(
+    *,
+    customer_ids: Iterable[int],
+    orders_count: Any,
+    lifetime_value: Any,
+    last_order_at: Any,
+) -> int:
+    """Store what the customers' orders add up to: the orders app gives the values as
+    expressions over its table (one ``UPDATE`` for all the customers), in the transaction of the
+    order write, with the customers locked by ``customer_lock``.
+
+    Derived columns: no version bump (an open form of the customer stays valid), no history.
+    """
+    return Customer.objects.filter(pk__in=sorted(set(customer_ids))).update(
+        orders_count=orders_count, lifetime_value=lifetime_value, last_order_at=last_order_at
+    )
 
 
 @transaction.atomic
@@ -23,6 +49,7 @@ def customer_create(
     phone_number: str,
     uuid: UUID | None = None,
     actor: Actor = None,
+    channel: str = Channel.SYSTEM,
 ) -> Customer:
     text_fields_check(first_name=first_name, last_name=last_name)
     customer = Customer(
@@ -30,7 +57,7 @@ def customer_create(
     )
     if uuid is not None:
         customer.uuid = uuid
-    return model_full_save(customer)
+    return model_full_save(customer, actor=actor, channel=channel)
 
 
 @transaction.atomic
@@ -39,6 +66,7 @@ def customer_update(
     customer: Customer,
     data: Mapping[str, Any],
     actor: Actor = None,
+    channel: str = Channel.SYSTEM,
     expected_version: int | None = None,
 ) -> Customer:
     """Change the customer's names or phone number; with ``expected_version``, only if the
@@ -51,6 +79,8 @@ def customer_update(
         instance=customer,
         fields=CUSTOMER_UPDATE_FIELDS,
         data=cleaned,
+        actor=actor,
+        channel=channel,
         expected_version=expected_version,
     )
     return customer
@@ -74,11 +104,15 @@ def customer_delete_blockers(*, customers: Iterable[Customer]) -> dict[Any, Dele
 
 @transaction.atomic
 def customer_delete(
-    *, customer: Customer, actor: Actor = None, expected_version: int | None = None
+    *,
+    customer: Customer,
+    actor: Actor = None,
+    channel: str = Channel.SYSTEM,
+    expected_version: int | None = None,
 ) -> None:
     if expected_version is not None:
         lock_version(customer, expected_version=expected_version)
     blocked = customer_delete_blockers(customers=[customer]).get(customer.pk)
     if blocked is not None:
         raise blocked
-    customer.delete()
+    model_delete(customer, actor=actor, channel=channel)

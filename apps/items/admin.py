@@ -7,6 +7,7 @@ from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeNumericFilt
 from unfold.decorators import display
 
 from apps.admin_toolkit.mixins import ServiceModelAdmin
+from apps.core.actors import Channel
 from apps.core.errors import DomainError
 from apps.core.money import format_money
 from apps.spreadsheets.admin import SpreadsheetAdmin
@@ -39,7 +40,11 @@ class ItemAdmin(ServiceModelAdmin[Item], SpreadsheetAdmin):
 
     def service_create(self, request: HttpRequest, data: Mapping[str, Any]) -> Item:
         return item_create(
-            name=data["name"], size=data["size"], price=data["price"], actor=request.user
+            name=data["name"],
+            size=data["size"],
+            price=data["price"],
+            actor=request.user,
+            channel=Channel.ADMIN,
         )
 
     def service_update(
@@ -52,11 +57,15 @@ class ItemAdmin(ServiceModelAdmin[Item], SpreadsheetAdmin):
     ) -> Item:
         changes = {k: v for k, v in data.items() if k in ITEM_UPDATE_FIELDS}
         return item_update(
-            item=obj, data=changes, actor=request.user, expected_version=expected_version
+            item=obj,
+            data=changes,
+            actor=request.user,
+            channel=Channel.ADMIN,
+            expected_version=expected_version,
         )
 
     def service_delete(self, request: HttpRequest, obj: Item) -> None:
-        item_delete(item=obj, actor=request.user)
+        item_delete(item=obj, actor=request.user, channel=Channel.ADMIN)
 
     def service_delete_blockers(
         self, request: HttpRequest, objs: list[Item]

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from apps.api_toolkit.formats import iso, money
 from apps.api_toolkit.schema import crud_schema
 from apps.api_toolkit.viewsets import ApiViewSetMixin
+from apps.core.actors import Channel
 from apps.core.text import validate_text
 
 from .models import Item, Size
@@ -95,7 +96,11 @@ class ItemViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
     def create(self, request: Request) -> Response:
         data = self.validated(self.create_serializer, request)
         item = item_create(
-            name=data["name"], size=data["size"], price=data["price"], actor=request.user
+            name=data["name"],
+            size=data["size"],
+            price=data["price"],
+            actor=request.user,
+            channel=Channel.API,
         )
         return self.created_response(item)
 
@@ -103,11 +108,13 @@ class ItemViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
         item = self.get_object()
         expected = self.expected_version(request, item)
         data = self.validated(self.update_serializer, request)
-        item = item_update(item=item, data=data, actor=request.user, expected_version=expected)
+        item = item_update(
+            item=item, data=data, actor=request.user, channel=Channel.API, expected_version=expected
+        )
         return self.object_response(item)
 
     def destroy(self, request: Request, id: str) -> Response:
         item = self.get_object()
         expected = self.expected_version(request, item)
-        item_delete(item=item, actor=request.user, expected_version=expected)
+        item_delete(item=item, actor=request.user, channel=Channel.API, expected_version=expected)
         return Response(status=status.HTTP_204_NO_CONTENT)

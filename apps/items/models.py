@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from apps.core.audit import AuditedHistory
 from apps.core.versions import version_field
 
 
@@ -28,7 +29,9 @@ class Item(models.Model):
     date_modified = models.DateTimeField("date modified", auto_now=True)
     version = version_field()
 
-    history = HistoricalRecords(excluded_fields=["date_modified"], cascade_delete_history=False)
+    history = HistoricalRecords(
+        excluded_fields=["date_modified"], cascade_delete_history=False, bases=[AuditedHistory]
+    )
 
     class Meta:
         ordering = ["name", "size"]

@@ -5,9 +5,9 @@ from uuid import UUID
 
 from django.db import transaction
 
-from apps.core.actors import Actor
+from apps.core.actors import Actor, Channel
 from apps.core.errors import DeleteBlockedError
-from apps.core.services import model_full_save, model_update, related_counts
+from apps.core.services import model_delete, model_full_save, model_update, related_counts
 from apps.core.text import text_fields_check
 from apps.core.versions import lock_version
 
@@ -24,12 +24,13 @@ def item_create(
     price: Decimal | str | int,
     uuid: UUID | None = None,
     actor: Actor = None,
+    channel: str = Channel.SYSTEM,
 ) -> Item:
     text_fields_check(name=name)
     item = Item(name=name.strip(), size=size, price=price)
     if uuid is not None:
         item.uuid = uuid
-    return model_full_save(item)
+    return model_full_save(item, actor=actor, channel=channel)
 
 
 @transaction.atomic
@@ -38,6 +39,7 @@ def item_update(
     item: Item,
     data: Mapping[str, Any],
     actor: Actor = None,
+    channel: str = Channel.SYSTEM,
     expected_version: int | None = None,
 ) -> Item:
     """Change name, size or price (orders keep their own ``unit_price``); with
@@ -47,7 +49,12 @@ def item_update(
     if "price" in cleaned and cleaned["price"] is not None:
         cleaned["price"] = Decimal(str(cleaned["price"]))
     item, _ = model_update(
-        instance=item, fields=ITEM_UPDATE_FIELDS, data=cleaned, expected_version=expected_version
+        instance=item,
+        fields=ITEM_UPDATE_FIELDS,
+        data=cleaned,
+        actor=actor,
+        channel=channel,
+        expected_version=expected_version,
     )
     return item
 
@@ -68,10 +75,16 @@ def item_delete_blockers(*, items: Iterable[Item]) -> dict[Any, DeleteBlockedErr
 
 
 @transaction.atomic
-def item_delete(*, item: Item, actor: Actor = None, expected_version: int | None = None) -> None:
+def item_delete(
+    *,
+    item: Item,
+    actor: Actor = None,
+    channel: str = Channel.SYSTEM,
+    expected_version: int | None = None,
+) -> None:
     if expected_version is not None:
         lock_version(item, expected_version=expected_version)
     blocked = item_delete_blockers(items=[item]).get(item.pk)
     if blocked is not None:
         raise blocked
-    item.delete()
+    model_delete(item, actor=actor, channel=channel)

@@ -1,31 +1,25 @@
-"""SMS history (read-only) and the order-admin pieces: status badge, inline, resend actions."""
+"""SMS history (read-only), delivery reports, the task queue; the SMS badge and inline that the
+admin of the texted objects (orders) shows."""
 
 import functools
 from typing import Any
 
-from django.contrib import admin, messages
-from django.contrib.admin import helpers
-from django.contrib.admin.utils import unquote
+from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.http import HttpRequest
 from django.utils.safestring import SafeString
 from django_tasks_db.admin import DBTaskResultAdmin
 from django_tasks_db.models import DBTaskResult
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.contrib.filters.admin import ChoicesDropdownFilter
-from unfold.decorators import action, display
+from unfold.decorators import display
 from unfold.paginator import InfinitePaginator
 from unfold.utils import display_for_label
 
 from apps.admin_toolkit.filters import DayRangeFilter
-from apps.core.errors import DomainError
-from apps.orders.models import Order
 
 from .models import DeliveryReportOutcome, SmsDeliveryReport, SmsMessage, SmsStatus
 from .selectors import sms_list
-from .services import RESEND_PERMISSION, sms_resend, sms_resend_bulk
 
 STATUS_COLOURS = {
     SmsStatus.QUEUED: "info",
@@ -63,6 +57,7 @@ READONLY_FIELDS = (
     "sent_at",
     "delivered_at",
     "requested_by",
+    "channel",
     "date_created",
     "date_modified",
 )
@@ -189,9 +184,9 @@ class SmsMessageAdmin(_ReadOnly, ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[SmsMessage]:
         return sms_list()
 
-    @display(description="order", ordering="order__uuid")
+    @display(description="about")
     def order_display(self, obj: SmsMessage) -> str:
-        return obj.order.reference
+        return str(obj.order)
 
     @display(description="status", ordering="status", label=STATUS_COLOURS)
     def status_display(self, obj: SmsMessage) -> str:
@@ -223,6 +218,7 @@ class SmsMessageInline(_ReadOnly, TabularInline):
         "delivered_at",
         "error",
         "requested_by",
+        "channel",
     )
     readonly_fields = fields
     ordering = ("-date_created", "-id")
@@ -233,102 +229,3 @@ class SmsMessageInline(_ReadOnly, TabularInline):
     @display(description="status", label=STATUS_COLOURS)
     def status_display(self, obj: SmsMessage) -> str:
         return obj.status
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-class OrderSmsAdminMixin:
-    """Added to the order admin: SMS badge column, history inline and resend actions.
-
-    The list must be annotated with ``sms_status`` (``order_list(with_sms_status=True)``).
-    """
-
-    inlines = (SmsMessageInline,)
-    actions: tuple[str, ...] = ("resend_sms_confirmation",)
-    actions_detail: tuple[str, ...] = ("resend_sms_detail",)
-    actions_row: tuple[str, ...] = ("resend_sms_row",)
-
-    def has_resend_sms_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.has_perm(RESEND_PERMISSION)
-
-    @display(description="SMS", ordering="sms_status")
-    def sms_status_display(self, obj: Order) -> SafeString | None:
-        status = getattr(obj, "sms_status", None)
-        return sms_status_badge(status) if status else None
-
-    @action(description="Resend SMS confirmation", permissions=["resend_sms"])
-    def resend_sms_confirmation(
-        self, request: HttpRequest, queryset: QuerySet[Order]
-    ) -> HttpResponse | None:
-        count = queryset.count()
-        if request.POST.get("post") != "yes":
-            opts = Order._meta
-            context = {
-                **self.admin_site.each_context(request),  # type: ignore[attr-defined]
-                "title": "Resend SMS confirmation",
-                "subtitle": None,
-                "opts": opts,
-                "queryset": queryset,
-                "count": count,
-                "orders_label": _plural(count, "order"),
-                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-                "action_name": "resend_sms_confirmation",
-            }
-            return TemplateResponse(
-                request, "admin/notifications/resend_sms_confirmation.html", context
-            )
-        try:
-            queued = sms_resend_bulk(orders=queryset, actor=request.user)
-        except DomainError as exc:
-            self.message_user(request, exc.message, messages.ERROR)  # type: ignore[attr-defined]
-            return None
-        self.message_user(  # type: ignore[attr-defined]
-            request, f"Queued {_plural(queued, 'SMS confirmation')}.", messages.SUCCESS
-        )
-        return None
-
-    def _resend_one(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        order = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
-        if order is None:
-            raise Http404("No such order.")
-        try:
-            message = sms_resend(order=order, actor=request.user)
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(
-                request,
-                f"Queued 1 SMS confirmation for order {order.reference} to {message.phone}.",
-            )
-        url = reverse("admin:orders_order_change", args=[order.pk])
-        if request.headers.get("HX-Request"):
-            return HttpResponse(headers={"HX-Redirect": url})
-        return HttpResponseRedirect(url)
-
-    _dialog = {
-        "title": "Resend SMS confirmation",
-        "description": "A new confirmation SMS will be sent to the customer's current number.",
-        "form_submit_text": "Send 1 SMS",
-    }
-
-    @action(
-        description="Resend SMS confirmation",
-        permissions=["resend_sms"],
-        url_path="resend-sms",
-        icon="sms",
-        dialog=_dialog,
-    )
-    def resend_sms_detail(self, request: HttpRequest, form: Any, object_id: str) -> HttpResponse:
-        return self._resend_one(request, object_id)
-
-    @action(
-        description="Resend SMS confirmation",
-        permissions=["resend_sms"],
-        url_path="resend-sms-row",
-        icon="sms",
-        dialog=_dialog,
-    )
-    def resend_sms_row(self, request: HttpRequest, form: Any, object_id: str) -> HttpResponse:
-        return self._resend_one(request, object_id)

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from apps.core.actors import Channel
+
 
 class SmsStatus(models.TextChoices):
     QUEUED = "queued", "queued"
@@ -68,7 +70,15 @@ class SmsMessage(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        help_text="Who asked for a resend; empty for automatic confirmations.",
+        help_text="Who asked for a resend; empty for automatic messages.",
+    )
+    channel = models.CharField(
+        "channel",
+        max_length=16,
+        choices=Channel.choices,
+        default=Channel.SYSTEM,
+        db_default=Channel.SYSTEM,
+        help_text="How the write that queued it came in (admin, api, import, worker…).",
     )
     date_created = models.DateTimeField("date created", default=timezone.now, editable=False)
     date_modified = models.DateTimeField("date modified", default=timezone.now)

@@ -1,17 +1,17 @@
-"""SMS confirmations: queue them (cost caps included), resend, requeue lost sends, record
-delivery reports.
+"""SMS messages: queue them (cost caps included), resend, requeue lost sends, record delivery
+reports.
 
-Each queued message is written in the caller's transaction and its send enqueued when that
-commits; the worker's side — sending exactly once, retries — is ``sending.py`` and ``tasks.py``.
+This app knows nothing of orders: the app a message is about hands over an ``SmsDraft`` (the
+subject — its id, label and phone — the kind and the text; ``subjects.py``). Each queued message
+is written in the caller's transaction and its send enqueued when that commits; the worker's
+side — sending exactly once, retries — is ``sending.py`` and ``tasks.py``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.db import transaction
@@ -19,18 +19,14 @@ from django.db.models import Count, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from apps.core.actors import Actor
+from apps.core.actors import Actor, Channel, actor_label, actor_user
 from apps.core.errors import DomainError, LimitExceededError
-from apps.core.money import format_money
-from apps.orders.models import Order
 
 from .delivery import apply_report
-from .models import DeliveryReportOutcome, SmsDeliveryReport, SmsKind, SmsMessage, SmsStatus
+from .models import DeliveryReportOutcome, SmsDeliveryReport, SmsMessage, SmsStatus
 from .sending import sms_reconcile_stuck
+from .subjects import SmsDraft, SmsSubject
 from .tasks import enqueue_send
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -91,53 +87,55 @@ def _cap_lock() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CAP_LOCK_KEY])
 
 
-def sms_caps_check(*, orders: Sequence[Order], actor: Actor = None, resend: bool = False) -> None:
+def sms_caps_check(
+    *, subjects: Sequence[SmsSubject], actor: Actor = None, resend: bool = False
+) -> None:
     """The cost guard: every path that queues SMS calls it, in the transaction that writes the
     messages, before writing them.
 
-    Refuses (``SmsCapExceededError``) messages for ``orders`` that would take the system past
-    ``SMS_MAX_PER_HOUR`` in the last hour and, for resends, any order that already had
+    Refuses (``SmsCapExceededError``) messages for ``subjects`` that would take the system past
+    ``SMS_MAX_PER_HOUR`` in the last hour and, for resends, any subject that already had
     ``SMS_RESEND_MAX_PER_ORDER_PER_DAY`` resends. Holds the cap's lock until the transaction
     ends, so concurrent callers are decided one after the other on committed counts: no cap is
     overrun by a race. Refusals are logged (logger ``apps.notifications.caps``) with who asked.
     """
-    per_order = settings.SMS_RESEND_MAX_PER_ORDER_PER_DAY if resend else 0
+    per_subject = settings.SMS_RESEND_MAX_PER_ORDER_PER_DAY if resend else 0
     hourly = settings.SMS_MAX_PER_HOUR
-    if not (per_order or hourly) or not orders:
+    if not (per_subject or hourly) or not subjects:
         return
     _cap_lock()
     now = timezone.now()
-    who = getattr(actor, "username", None) or "system"
-    if per_order:
+    who = actor_label(actor_user(actor))
+    if per_subject:
         rows = (
             _counted()
             .filter(
-                order__in=[o.pk for o in orders],
+                order__in=[s.pk for s in subjects],
                 requested_by__isnull=False,
                 date_created__gte=now - timedelta(days=1),
             )
             .values("order_id")
             .annotate(n=Count("id"))
-            .filter(n__gte=per_order)
+            .filter(n__gte=per_subject)
             .values_list("order_id", flat=True)
         )
         over = set(rows)
         if over:
-            refs = ", ".join(o.reference for o in orders if o.pk in over)
+            names = ", ".join(s.label for s in subjects if s.pk in over)
             cap_logger.warning(
                 "SMS resend refused: per-order daily cap %s reached for %s (asked by %s)",
-                per_order,
-                refs,
+                per_subject,
+                names,
                 who,
             )
             raise SmsCapExceededError(
-                f"Not sent: order {refs} already had {per_order} resends in the last 24 hours "
+                f"Not sent: {names} already had {per_subject} resends in the last 24 hours "
                 "(daily resend cap).",
                 retry_after=3600,
             )
-    if hourly and _hourly_count(now) + len(orders) > hourly:
+    if hourly and _hourly_count(now) + len(subjects) > hourly:
         cap_logger.warning(
-            "SMS refused: hourly cap %s reached (%s more asked by %s)", hourly, len(orders), who
+            "SMS refused: hourly cap %s reached (%s more asked by %s)", hourly, len(subjects), who
         )
         raise SmsCapExceededError(
             f"Not sent: the system-wide cap of {hourly} SMS per hour has been reached. "
@@ -149,41 +147,16 @@ def sms_caps_check(*, orders: Sequence[Order], actor: Actor = None, resend: bool
 # --- queueing ---------------------------------------------------------------------------------
 
 
-def sms_template_values(*, order: Order) -> dict[str, Any]:
-    """The fields every SMS template may use (``checks.TEMPLATE_FIELDS`` names them).
-
-    Uses the order's cached customer and item (no query when they are already loaded).
-    """
-    customer, item = order.customer, order.item
-    total = Decimal(order.unit_price) * order.quantity
-    return {
-        "first_name": customer.first_name,
-        "last_name": customer.last_name,
-        "reference": order.reference,
-        "item": str(item),
-        "item_name": item.name,
-        "size": item.size,
-        "quantity": order.quantity,
-        "total": format_money(total),
-        "currency": settings.CURRENCY,
-    }
-
-
-def sms_confirmation_text(*, order: Order) -> str:
-    """The confirmation text for ``order`` from ``SMS_CONFIRMATION_TEMPLATE``."""
-    return settings.SMS_CONFIRMATION_TEMPLATE.format_map(sms_template_values(order=order))
-
-
-def _new_message(order: Order, *, requested_by: Actor = None) -> SmsMessage:
+def _new_message(draft: SmsDraft, *, channel: str, requested_by: Actor = None) -> SmsMessage:
     now = timezone.now()
-    user = requested_by if getattr(requested_by, "is_authenticated", False) else None
     return SmsMessage(
-        order=order,
-        phone=str(order.customer.phone_number),
-        text=sms_confirmation_text(order=order),
+        order_id=draft.subject.pk,
+        kind=draft.kind,
+        phone=draft.subject.phone,
+        text=draft.text,
         status=SmsStatus.QUEUED,
-        # An authenticated actor is an instance of AUTH_USER_MODEL (auth.User); Actor is wider.
-        requested_by=cast("User | None", user),
+        requested_by=actor_user(requested_by),
+        channel=channel,
         date_created=now,
         date_modified=now,
     )
@@ -196,18 +169,18 @@ def _enqueue_on_commit(message_ids: Sequence[int], *, run_after: datetime | None
         transaction.on_commit(lambda: enqueue_send(ids, run_after=run_after))
 
 
-def _queue_automatic(message: SmsMessage, *, order: Order, actor: Actor) -> SmsMessage:
-    """Save an automatic ``message`` (a confirmation or a status notice) through the cost guard.
+@transaction.atomic
+def sms_queue(*, draft: SmsDraft, actor: Actor = None, channel: str = Channel.SYSTEM) -> SmsMessage:
+    """Write an automatic message (``queued``) in the caller's transaction; send on commit.
 
-    Over the hourly cap what caused it still goes through: the message is recorded as
-    ``failed`` with the reason, so staff can resend it later.
+    Goes through the cost guard; over the hourly cap what caused it still goes through: the
+    message is recorded ``failed`` with the reason, so staff can resend it later.
     """
+    message = _new_message(draft, channel=channel)
     try:
-        sms_caps_check(orders=[order], actor=actor)
+        sms_caps_check(subjects=[draft.subject], actor=actor)
     except SmsCapExceededError:
-        cap_logger.warning(
-            "SMS %s for order %s not sent: hourly cap", message.kind, order.reference
-        )
+        cap_logger.warning("SMS %s for %s not sent: hourly cap", draft.kind, draft.subject.label)
         message.status = SmsStatus.FAILED
         message.error = (
             f"Not sent: the system-wide cap of {settings.SMS_MAX_PER_HOUR} SMS per hour was "
@@ -220,56 +193,8 @@ def _queue_automatic(message: SmsMessage, *, order: Order, actor: Actor) -> SmsM
     return message
 
 
-@transaction.atomic
-def sms_confirmation_queue(*, order: Order, actor: Actor = None) -> SmsMessage:
-    """Write the order's confirmation (``queued``) in the caller's transaction; send on commit.
-
-    Over the hourly cap the order still goes through and the message is recorded ``failed``.
-    """
-    return _queue_automatic(_new_message(order), order=order, actor=actor)
-
-
-def sms_status_text(*, order: Order, status: str) -> str:
-    """The text telling the customer ``order`` moved to ``status`` (``SMS_STATUS_TEMPLATES``;
-    ``placed`` is the confirmation). Same fields as the confirmation."""
-    if status == "placed":
-        return sms_confirmation_text(order=order)
-    return settings.SMS_STATUS_TEMPLATES[status].format_map(sms_template_values(order=order))
-
-
-@transaction.atomic
-def sms_status_queue(*, order: Order, status: str, actor: Actor = None) -> SmsMessage | None:
-    """Queue the customer's notice that ``order`` moved to ``status``, if ``SMS_NOTIFY_STATUSES``
-    says that status notifies; ``None`` otherwise.
-
-    The same path as the confirmation: a ``queued`` row in the caller's transaction, sent on
-    commit, exactly once; over the hourly cap the move still happens and the message is
-    recorded as ``failed`` with the reason. ``placed`` is the confirmation itself.
-    """
-    if status not in settings.SMS_NOTIFY_STATUSES:
-        return None
-    if status == "placed":
-        return sms_confirmation_queue(order=order, actor=actor)
-    message = _new_message(order)
-    message.kind = SmsKind(status)
-    message.text = sms_status_text(order=order, status=status)
-    return _queue_automatic(message, order=order, actor=actor)
-
-
-def _with_relations(orders: Iterable[Order]) -> list[Order]:
-    """The orders with customer and item loaded, fetching the missing ones in one query."""
-    orders = list(orders)
-    missing = [
-        o.pk for o in orders if not (Order.customer.is_cached(o) and Order.item.is_cached(o))
-    ]
-    if missing:
-        loaded = Order.objects.select_related("customer", "item").in_bulk(missing)
-        orders = [loaded.get(o.pk, o) for o in orders]
-    return orders
-
-
-def _queue_many(orders: Sequence[Order], *, requested_by: Actor = None) -> int:
-    messages = [_new_message(o, requested_by=requested_by) for o in orders]
+def _queue_many(drafts: Sequence[SmsDraft], *, channel: str, requested_by: Actor = None) -> int:
+    messages = [_new_message(d, channel=channel, requested_by=requested_by) for d in drafts]
     created = SmsMessage.objects.bulk_create(messages, batch_size=BULK_BATCH_SIZE)
     ids = [m.pk for m in created if m.pk is not None]
     if len(ids) != len(created):  # a database that does not return ids from bulk inserts
@@ -284,45 +209,44 @@ def _queue_many(orders: Sequence[Order], *, requested_by: Actor = None) -> int:
 
 
 @transaction.atomic
-def sms_confirmations_queue_bulk(*, orders: Iterable[Order], actor: Actor = None) -> int:
-    """Queue one confirmation per order with bulk inserts (imports); returns how many.
+def sms_queue_bulk(
+    *, drafts: Sequence[SmsDraft], actor: Actor = None, channel: str = Channel.SYSTEM
+) -> int:
+    """Queue automatic messages with bulk inserts (imports); returns how many.
 
     All or nothing: ``SmsCapExceededError`` when they do not all fit under the hourly cap (the
-    caller's transaction decides what else to undo). Orders should come with ``customer`` and
-    ``item`` loaded; those that do not are fetched in a single query. Sends are enqueued in
-    batches of ``TASK_BATCH_SIZE`` after commit.
+    caller's transaction decides what else to undo). Sends are enqueued in batches of
+    ``TASK_BATCH_SIZE`` after commit.
     """
-    orders = _with_relations(orders)
-    sms_caps_check(orders=orders, actor=actor)
-    return _queue_many(orders)
+    sms_caps_check(subjects=[d.subject for d in drafts], actor=actor)
+    return _queue_many(drafts, channel=channel)
 
 
 def _check_resend_permission(actor: Actor) -> None:
-    if actor is not None and not actor.has_perm(RESEND_PERMISSION):  # type: ignore[union-attr]
-        raise SmsError("You do not have permission to resend SMS confirmations.")
+    if actor is not None and not actor.has_perm(RESEND_PERMISSION):  # type: ignore[union-attr]  # AnonymousUser has has_perm too; the stubs' union does not say so
+        raise SmsError("You do not have permission to resend SMS messages.")
 
 
 @transaction.atomic
-def sms_resend(*, order: Order, actor: Actor) -> SmsMessage:
-    """A new confirmation for ``order`` (to the customer's current number); earlier messages
-    are left as they are."""
+def sms_resend(*, draft: SmsDraft, actor: Actor, channel: str = Channel.SYSTEM) -> SmsMessage:
+    """A new message for the draft's subject, asked for by ``actor`` (to the current number);
+    earlier messages are left as they are. Counted against the per-order resend cap."""
     _check_resend_permission(actor)
-    if not (Order.customer.is_cached(order) and Order.item.is_cached(order)):
-        order = Order.objects.select_related("customer", "item").get(pk=order.pk)
-    sms_caps_check(orders=[order], actor=actor, resend=True)
-    message = _new_message(order, requested_by=actor)
+    sms_caps_check(subjects=[draft.subject], actor=actor, resend=True)
+    message = _new_message(draft, channel=channel, requested_by=actor)
     message.save()
     _enqueue_on_commit([message.pk])
     return message
 
 
 @transaction.atomic
-def sms_resend_bulk(*, orders: Iterable[Order], actor: Actor) -> int:
-    """``sms_resend`` for many orders with bulk inserts; returns how many were queued."""
+def sms_resend_bulk(
+    *, drafts: Sequence[SmsDraft], actor: Actor, channel: str = Channel.SYSTEM
+) -> int:
+    """``sms_resend`` for many subjects with bulk inserts; returns how many were queued."""
     _check_resend_permission(actor)
-    orders = _with_relations(orders)
-    sms_caps_check(orders=orders, actor=actor, resend=True)
-    return _queue_many(orders, requested_by=actor)
+    sms_caps_check(subjects=[d.subject for d in drafts], actor=actor, resend=True)
+    return _queue_many(drafts, channel=channel, requested_by=actor)
 
 
 # --- housekeeping -----------------------------------------------------------------------------

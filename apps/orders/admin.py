@@ -6,6 +6,9 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.safestring import SafeString
 from unfold.contrib.filters.admin import (
     AutocompleteSelectFilter,
     ChoicesDropdownFilter,
@@ -16,12 +19,20 @@ from unfold.paginator import InfinitePaginator
 
 from apps.admin_toolkit.filters import DayRangeFilter
 from apps.admin_toolkit.mixins import ServiceModelAdmin
+from apps.core.actors import Channel
 from apps.core.errors import DomainError
 from apps.core.money import format_money
-from apps.notifications.admin import OrderSmsAdminMixin
 from apps.spreadsheets.admin import SpreadsheetAdmin
 
-from .admin_workflow import OrderWorkflowAdminMixin
+from .admin_moves import (
+    MOVE_DETAIL_ACTIONS,
+    MOVE_LIST_ACTIONS,
+    MOVE_ROW_ACTIONS,
+    OrderMovesAdminMixin,
+    status_badge,
+)
+from .admin_sms import OrderSmsAdminMixin
+from .admin_timeline import OrderTimelineAdminMixin
 from .models import Order
 from .resources import OrderResource
 from .rules import OrderLockedError, order_fields_locked, order_locked_message
@@ -48,11 +59,15 @@ class TotalRangeFilter(RangeNumericListFilter):
 
 @admin.register(Order)
 class OrderAdmin(
-    OrderWorkflowAdminMixin, OrderSmsAdminMixin, ServiceModelAdmin[Order], SpreadsheetAdmin
+    OrderMovesAdminMixin,
+    OrderTimelineAdminMixin,
+    OrderSmsAdminMixin,
+    ServiceModelAdmin[Order],
+    SpreadsheetAdmin,
 ):
     resource_classes = [OrderResource]
     list_display = (
-        "reference_display",
+        "number_display",
         "status_display",
         "customer_display",
         "item_display",
@@ -69,6 +84,7 @@ class OrderAdmin(
         "customer__phone_number",
         "item__name",
         "=uuid",
+        "=number",
     )
     list_filter = (
         ("status", ChoicesDropdownFilter),
@@ -79,27 +95,9 @@ class OrderAdmin(
         ("item", AutocompleteSelectFilter),
     )
     list_filter_submit = True
-    actions = (
-        "confirm_orders",
-        "dispatch_orders",
-        "deliver_orders",
-        "cancel_orders",
-        "resend_sms_confirmation",
-    )
-    actions_row = (
-        "confirm_row",
-        "dispatch_row",
-        "deliver_row",
-        "cancel_row",
-        "resend_sms_row",
-    )
-    actions_detail = (
-        "confirm_detail",
-        "dispatch_detail",
-        "deliver_detail",
-        "cancel_detail",
-        "resend_sms_detail",
-    )
+    actions = (*MOVE_LIST_ACTIONS, "resend_sms")
+    actions_row = (*MOVE_ROW_ACTIONS, "resend_sms_row")
+    actions_detail = (*MOVE_DETAIL_ACTIONS, "resend_sms_detail")
     autocomplete_fields = ("customer", "item")
     fields = (
         "status_display",
@@ -109,6 +107,8 @@ class OrderAdmin(
         "quantity",
         "unit_price_display",
         "total_display",
+        "number",
+        "external_reference",
         "uuid",
         "date_created",
         "date_modified",
@@ -118,6 +118,8 @@ class OrderAdmin(
         "status_since_display",
         "unit_price_display",
         "total_display",
+        "number",
+        "external_reference",
         "uuid",
         "date_created",
         "date_modified",
@@ -128,6 +130,8 @@ class OrderAdmin(
         "status_since_display",
         "unit_price_display",
         "total_display",
+        "number",
+        "external_reference",
     )
     ordering = ("-date_created", "-id")
     paginator = InfinitePaginator
@@ -137,9 +141,18 @@ class OrderAdmin(
     def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
         return order_list(with_sms_status=True)
 
-    @display(description="order", ordering="uuid")
-    def reference_display(self, obj: Order) -> str:
-        return obj.reference
+    @display(description="order", ordering="number")
+    def number_display(self, obj: Order) -> int:
+        return obj.number
+
+    @display(description="status", ordering="status")
+    def status_display(self, obj: Order) -> SafeString:
+        return status_badge(obj.status)
+
+    @display(description="in this status since")
+    def status_since_display(self, obj: Order) -> str:
+        when = timezone.localtime(obj.status_changed_at or obj.date_created)
+        return date_format(when, "DATETIME_FORMAT")
 
     @display(description="customer", ordering="customer__last_name", header=True)
     def customer_display(self, obj: Order) -> tuple[str, str, str, None]:
@@ -179,7 +192,7 @@ class OrderAdmin(
                 # A form opened before the order was dispatched: say why nothing was saved.
                 messages.error(
                     request,
-                    order_locked_message(reference=order.reference, status=order.status)
+                    order_locked_message(number=order.number, status=order.status)
                     + " Your changes were not saved.",
                 )
                 return HttpResponseRedirect(request.path)
@@ -210,9 +223,7 @@ class OrderAdmin(
         self, request: HttpRequest, objs: list[Order]
     ) -> Mapping[Any, DomainError]:
         return {
-            o.pk: OrderLockedError(
-                f"Order {o.reference} is {o.status}: it cannot be deleted any more."
-            )
+            o.pk: OrderLockedError(f"{o} is {o.status}: it cannot be deleted any more.")
             for o in objs
             if order_fields_locked(o.status)
         }
@@ -223,6 +234,7 @@ class OrderAdmin(
             item=data["item"],
             quantity=data["quantity"],
             actor=request.user,
+            channel=Channel.ADMIN,
         )
 
     def service_update(
@@ -235,8 +247,12 @@ class OrderAdmin(
     ) -> Order:
         changes = {k: v for k, v in data.items() if k in ORDER_UPDATE_FIELDS}
         return order_update(
-            order=obj, data=changes, actor=request.user, expected_version=expected_version
+            order=obj,
+            data=changes,
+            actor=request.user,
+            channel=Channel.ADMIN,
+            expected_version=expected_version,
         )
 
     def service_delete(self, request: HttpRequest, obj: Order) -> None:
-        order_delete(order=obj, actor=request.user)
+        order_delete(order=obj, actor=request.user, channel=Channel.ADMIN)

@@ -7,8 +7,12 @@ class OrdersConfig(AppConfig):
     verbose_name = "Orders"
 
     def ready(self) -> None:
+        from apps.customers.panels import customer_panel_register
         from apps.spreadsheets.registry import sheet_register
 
+        from . import checks  # noqa: F401  (registers the SMS template checks)
+        from .admin_customer_panel import ORDERS_PANEL
         from .resources import ORDER_SHEET
 
+        customer_panel_register(ORDERS_PANEL)
         sheet_register(ORDER_SHEET)

@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from apps.core.audit import AuditedHistory
+from apps.core.sequences import SequenceField
 from apps.core.versions import version_field
 
 
@@ -20,8 +22,28 @@ class OrderStatus(models.TextChoices):
     CANCELLED = "cancelled", "cancelled"
 
 
+#: The order-number sequence and the first number it gives (``core.sequences``).
+ORDER_NUMBER_SEQUENCE = "orders_order_number_seq"
+ORDER_NUMBER_START = 100001
+EXTERNAL_REFERENCE_MAX_LENGTH = 100
+
+
 class Order(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    number = SequenceField(
+        "number",
+        sequence=ORDER_NUMBER_SEQUENCE,
+        start=ORDER_NUMBER_START,
+        help_text="The order's name: short, unique, allocated by the database, never reused.",
+    )
+    external_reference = models.CharField(
+        "external reference",
+        max_length=EXTERNAL_REFERENCE_MAX_LENGTH,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The sender's own id for this order (optional; unique when set).",
+    )
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.PROTECT, related_name="orders"
     )
@@ -59,11 +81,19 @@ class Order(models.Model):
     date_modified = models.DateTimeField("date modified", auto_now=True)
     version = version_field()
 
-    history = HistoricalRecords(excluded_fields=["date_modified"], cascade_delete_history=False)
+    history = HistoricalRecords(
+        excluded_fields=["date_modified"], cascade_delete_history=False, bases=[AuditedHistory]
+    )
 
     class Meta:
         ordering = ["-date_created", "-id"]
         constraints = [
+            models.UniqueConstraint(fields=["number"], name="order_number_unique"),
+            models.UniqueConstraint(
+                fields=["external_reference"],
+                condition=~models.Q(external_reference=""),
+                name="order_external_reference_unique",
+            ),
             models.CheckConstraint(
                 condition=models.Q(quantity__gte=1), name="order_quantity_min_1"
             ),
@@ -92,12 +122,7 @@ class Order(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Order {self.reference}"
-
-    @property
-    def reference(self) -> str:
-        """Short human reference used in messages and SMS (first 8 hex digits of the uuid)."""
-        return str(self.uuid).split("-")[0].upper()
+        return f"Order {self.number}"
 
 
 class OrderEventKind(models.TextChoices):

@@ -16,14 +16,11 @@ from typing import Any
 from django.db.models import CharField, F, Value
 from django.db.models.functions import Concat
 
-from apps.core.actors import Actor
+from apps.core.actors import Actor, Channel
 from apps.customers.models import Customer
+from apps.customers.services import customer_lock
 from apps.items.models import Item
-from apps.notifications.services import (
-    SmsCapExceededError,
-    sms_confirmations_queue_bulk,
-    sms_hourly_room,
-)
+from apps.notifications.services import SmsCapExceededError, sms_hourly_room, sms_queue_bulk
 from apps.spreadsheets import cells
 from apps.spreadsheets.engine import import_rows
 from apps.spreadsheets.limits import ImportFileError
@@ -43,6 +40,8 @@ from .rules import (
     order_unit_price,
 )
 from .selectors import TOTAL, order_export_list
+from .sms import order_sms_drafts
+from .stats import customer_order_stats_refresh
 
 
 class OrderSheet(Sheet):
@@ -144,8 +143,9 @@ class OrderSheet(Sheet):
             )
             return
         if row.changed and order_fields_locked(current):
-            reference = str(row.target.uuid).split("-")[0].upper()
-            row.error("", order_locked_message(reference=reference, status=current))
+            # The number is read for a refused row only (the sheet does not fetch it yet).
+            number = Order.objects.values_list("number", flat=True).get(pk=row.target.pk)
+            row.error("", order_locked_message(number=number, status=current))
             return
         if "item_id" in row.changed:
             row.data["unit_price"] = order_unit_price(
@@ -154,7 +154,7 @@ class OrderSheet(Sheet):
                 current=row.target.values["unit_price"],
             )
 
-    def check_plan(self, report: ImportReport, *, options: Mapping[str, Any]) -> None:
+    def check_plan(self, report: ImportReport, *, options: Mapping[str, Any], actor: Actor) -> None:
         if not (options.get("send_confirmations") and report.new):
             return
         pending = self.confirmations_to_queue
@@ -163,7 +163,7 @@ class OrderSheet(Sheet):
             # guard's lock, so the room counted is the room used (held only until the commit).
             created, self.confirmations_to_queue = pending, []
             if report.skip_invalid or not report.invalid:
-                self._queue_confirmations(created, new=report.new)
+                self._queue_confirmations(created, new=report.new, actor=actor)
             return
         room = sms_hourly_room()
         if room is not None and report.new > room:
@@ -176,12 +176,18 @@ class OrderSheet(Sheet):
     def after_write(
         self, created: Sequence[Any], *, options: Mapping[str, Any], actor: Actor
     ) -> None:
+        # The customers' order figures count the new orders in the import's own transaction.
+        customer_ids = set(
+            Order.objects.filter(uuid__in=created).values_list("customer_id", flat=True)
+        )
+        customer_lock(customer_ids=customer_ids)
+        customer_order_stats_refresh(customer_ids=customer_ids)
         if not options.get("send_confirmations"):
             return
         room = sms_hourly_room()
         if room is None:
             # No hourly cap: nothing to count, so each batch's confirmations go at once.
-            self._queue_confirmations(list(created), new=len(created))
+            self._queue_confirmations(list(created), new=len(created), actor=actor)
             return
         # Under a cap, confirmations are queued once every row is written (``check_plan``):
         # taking the guard's lock now would hold it, and every order creation with it, for the
@@ -191,13 +197,17 @@ class OrderSheet(Sheet):
         if len(pending) > room:
             raise ImportFileError(self._cap_message(len(pending), room))
 
-    def _queue_confirmations(self, created: list[Any], *, new: int) -> None:
+    def _queue_confirmations(self, created: list[Any], *, new: int, actor: Actor) -> None:
         orders: list[Order] = []
         for start in range(0, len(created), 5000):
             chunk = created[start : start + 5000]
             orders += Order.objects.select_related("customer", "item").filter(uuid__in=chunk)
         try:
-            sms_confirmations_queue_bulk(orders=orders)
+            sms_queue_bulk(
+                drafts=order_sms_drafts(orders, status=OrderStatus.PLACED),
+                actor=actor,
+                channel=Channel.IMPORT,
+            )
         except SmsCapExceededError as exc:
             # Raised inside the import's transaction: nothing of the file is written.
             raise ImportFileError(self._cap_message(new, sms_hourly_room() or 0)) from exc

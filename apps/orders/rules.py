@@ -13,6 +13,7 @@ from apps.core.errors import DomainError
 from apps.core.text import text_check
 
 from .models import OrderStatus
+from .moves import MOVES
 
 #: PositiveIntegerField's ceiling on every supported database.
 MAX_QUANTITY = 2_147_483_647
@@ -56,16 +57,11 @@ TRANSITIONS: Mapping[str, frozenset[str]] = {
     OrderStatus.CANCELLED: frozenset(),
 }
 
-#: The permission each move needs, by target status.
-TRANSITION_PERMISSIONS: Mapping[str, str] = {
-    OrderStatus.CONFIRMED: "orders.confirm_order",
-    OrderStatus.DISPATCHED: "orders.dispatch_order",
-    OrderStatus.DELIVERED: "orders.deliver_order",
-    OrderStatus.CANCELLED: "orders.cancel_order",
-}
+#: The permission each move needs, by target status (``moves.MOVES``).
+TRANSITION_PERMISSIONS: Mapping[str, str] = {move.to: move.permission for move in MOVES}
 
-#: Moves that must say why (free text).
-REASON_REQUIRED = frozenset({OrderStatus.CANCELLED})
+#: Moves that must say why.
+REASON_REQUIRED = frozenset(move.to for move in MOVES if move.reason_required)
 MAX_REASON_LENGTH = 1000
 MAX_NOTE_LENGTH = 5000
 
@@ -86,7 +82,7 @@ class InvalidTransitionError(OrderError):
 
     code = "invalid_transition"
 
-    def __init__(self, *, reference: str, current: str, to: str) -> None:
+    def __init__(self, *, number: int, current: str, to: str) -> None:
         self.current = current
         self.to = to
         self.allowed = order_transitions_from(current)
@@ -94,7 +90,25 @@ class InvalidTransitionError(OrderError):
             hint = "it can move to " + " or ".join(self.allowed)
         else:
             hint = f"a {current} order does not move any more"
-        super().__init__(f"Order {reference} is {current}: it cannot move to {to} ({hint}).")
+        super().__init__(f"Order {number} is {current}: it cannot move to {to} ({hint}).")
+
+    def details(self) -> dict[str, Any]:
+        return {"current": self.current, "allowed": self.allowed}
+
+
+class DuplicateExternalReferenceError(OrderError):
+    """Another order already carries the external reference (a retried create, most often)."""
+
+    code = "duplicate_external_reference"
+
+    def __init__(self, *, reference: str, number: int) -> None:
+        self.number = number
+        super().__init__(
+            f"Order {number} already has the external reference “{reference}”: nothing was created."
+        )
+
+    def details(self) -> dict[str, Any]:
+        return {"order_number": self.number}
 
 
 class OrderLockedError(OrderError):
@@ -146,7 +160,7 @@ def order_fields_locked(status: str) -> bool:
     return status in LOCKED_STATUSES
 
 
-def order_locked_message(*, reference: str, status: str) -> str:
+def order_locked_message(*, number: int | str, status: str) -> str:
     if status in FINAL_STATUSES:
-        return f"Order {reference} is {status}: it is read-only (notes can still be added)."
-    return f"Order {reference} is {status}: its customer, item and quantity can no longer change."
+        return f"Order {number} is {status}: it is read-only (notes can still be added)."
+    return f"Order {number} is {status}: its customer, item and quantity can no longer change."

@@ -1,13 +1,18 @@
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from django.db.models import DecimalField, ExpressionWrapper, F, QuerySet
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, Q, QuerySet, Sum
 
 from apps.core.querying import lookups_q, search_q
+from apps.customers.models import Customer
 from apps.notifications.selectors import sms_latest_status
 
 from .models import Order
+from .rules import REVENUE_EXCLUDED
 
 TOTAL = ExpressionWrapper(
     F("unit_price") * F("quantity"), output_field=DecimalField(max_digits=20, decimal_places=2)
@@ -51,3 +56,29 @@ def order_export_list(
 
 def order_get(*, uuid: UUID | str) -> Order | None:
     return order_list().filter(uuid=uuid).first()
+
+
+@dataclass(frozen=True)
+class CustomerOrderSummary:
+    orders: int
+    cancelled: int
+    #: What the customer's orders are worth, cancelled ones left out.
+    lifetime_value: Decimal
+    last_order_at: datetime | None
+
+
+def order_summary_for_customer(*, customer: Customer) -> CustomerOrderSummary:
+    """Order count, cancelled count, lifetime value (not cancelled) and last order date, in one
+    aggregate query over the customer's orders (index on customer, date)."""
+    row = Order.objects.filter(customer=customer).aggregate(
+        orders=Count("pk"),
+        cancelled=Count("pk", filter=Q(status__in=REVENUE_EXCLUDED)),
+        value=Sum(TOTAL, filter=~Q(status__in=REVENUE_EXCLUDED)),
+        last=Max("date_created"),
+    )
+    return CustomerOrderSummary(
+        orders=row["orders"],
+        cancelled=row["cancelled"],
+        lifetime_value=Decimal(row["value"] or 0).quantize(Decimal("0.01")),
+        last_order_at=row["last"],
+    )

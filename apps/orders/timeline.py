@@ -1,6 +1,6 @@
 """One timeline per order (and per customer, across their orders), newest first.
 
-Three sources, merged: order events (``OrderEvent``: created with its path, status moves with
+Three sources, merged: order events (``OrderEvent``: created with its channel, status moves with
 their reason, notes), field changes (the order's django-simple-history records) and SMS
 messages (``SmsMessage``, one entry per message with its current status). A page reads each
 source with one keyset query (``page_size + 1`` rows after the cursor) and merges them, so a
@@ -14,8 +14,6 @@ Entries are ordered by time, then by a key that is unique across sources (``e:<u
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import uuid as uuid_module
 from collections.abc import Callable, Iterable
@@ -23,9 +21,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-import orjson
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 
+from apps.core.actors import actor_label, channel_label
+from apps.core.cursors import InvalidCursorError, cursor_decode, cursor_encode
 from apps.core.money import format_money
 from apps.customers.models import Customer
 from apps.items.models import Item
@@ -47,21 +46,18 @@ FIELD_LABELS = {
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    """One line of a timeline: what happened, when, who did it, through which path."""
+    """One line of a timeline: what happened, when, who did it, through which channel."""
 
     key: str
     kind: str  # created | status | note | change | sms
     at: dt.datetime
-    actor: str | None  # user name; None for the system
-    channel: str  # admin, api, import: <file>, system ("" when unknown)
+    actor: str  # the person, or "system (<channel>)" (``core.actors.actor_label``)
+    channel: str  # core.actors.Channel ("" when not recorded)
     order_uuid: uuid_module.UUID
+    order_number: int
     order_pk: int
     summary: str
     details: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def order_reference(self) -> str:
-        return str(self.order_uuid).split("-")[0].upper()
 
 
 Cursor = tuple[dt.datetime, str]
@@ -75,26 +71,21 @@ class TimelinePage:
     previous: Cursor | None = None
 
 
-class InvalidCursorError(ValueError):
-    pass
-
-
 def timeline_cursor_encode(cursor: Cursor, *, reverse: bool = False) -> str:
-    raw = orjson.dumps({"a": cursor[0].isoformat(), "k": cursor[1], "r": reverse})
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+    return cursor_encode({"a": cursor[0].isoformat(), "k": cursor[1], "r": reverse})
 
 
 def timeline_cursor_decode(token: str) -> tuple[Cursor, bool]:
     """``((at, key), reverse)`` from a token; ``InvalidCursorError`` for anything else."""
+    data = cursor_decode(token)
     try:
-        data = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         at = dt.datetime.fromisoformat(data["a"])
         key = data["k"]
         if at.tzinfo is None or not isinstance(key, str):
             raise ValueError("naive time or no key")
         _key_value(key)
         return (at.astimezone(dt.UTC), key), bool(data.get("r"))
-    except (binascii.Error, orjson.JSONDecodeError, ValueError, TypeError, KeyError) as exc:
+    except (ValueError, TypeError, KeyError) as exc:
         raise InvalidCursorError("Invalid cursor.") from exc
 
 
@@ -157,10 +148,6 @@ class _Scope:
         return Q(**{f"{prefix}__customer": self.customer})
 
 
-def _actor_name(user: Any) -> str | None:
-    return user.get_username() if user is not None else None
-
-
 class _Events(_Source):
     prefix, at_field, key_field = "e", "at", "uuid"
 
@@ -178,9 +165,10 @@ def _event_entry(event: OrderEvent) -> Callable[[], TimelineEntry]:
             key=f"e:{event.uuid.hex}",
             kind=kind,
             at=event.at,
-            actor=_actor_name(event.actor),
+            actor=actor_label(event.actor, event.channel),
             channel=event.channel,
             order_uuid=event.order.uuid,
+            order_number=event.order.number,
             order_pk=event.order_id,
             summary=summary,
             details=details,
@@ -188,8 +176,7 @@ def _event_entry(event: OrderEvent) -> Callable[[], TimelineEntry]:
 
     def build() -> TimelineEntry:
         if event.kind == OrderEventKind.CREATED:
-            where = f" ({event.channel})" if event.channel else ""
-            return entry("created", f"Order created{where}", {"path": event.channel})
+            return entry("created", f"Order created through {channel_label(event.channel)}", {})
         if event.kind == OrderEventKind.STATUS:
             reason = f": {event.text}" if event.text else ""
             return entry(
@@ -291,16 +278,17 @@ def _history_entry(record: Any, previous: Any, names: _Names) -> Callable[[], Ti
             return format_money(Decimal(value))
         return str(value)
 
-    path = record.history_change_reason or ""
+    channel = record.history_channel
 
     def entry(kind: str, summary: str, details: dict[str, Any]) -> TimelineEntry:
         return TimelineEntry(
             key=f"h:{record.history_id:019d}",
             kind=kind,
             at=record.history_date,
-            actor=_actor_name(record.history_user),
-            channel=path,
+            actor=actor_label(record.history_user, channel),
+            channel=channel,
             order_uuid=record.uuid,
+            order_number=record.number,
             order_pk=record.id,
             summary=summary,
             details=details,
@@ -308,8 +296,8 @@ def _history_entry(record: Any, previous: Any, names: _Names) -> Callable[[], Ti
 
     def build() -> TimelineEntry | None:
         if record.history_type == "+":
-            where = f" ({path})" if path else ""
-            return entry("created", f"Order created{where}", {"path": path})
+            source = f" ({record.history_change_reason})" if record.history_change_reason else ""
+            return entry("created", f"Order created through {channel_label(channel)}{source}", {})
         if previous is None:
             return None
         changes = [
@@ -326,7 +314,7 @@ def _history_entry(record: Any, previous: Any, names: _Names) -> Callable[[], Ti
         return entry(
             "change",
             "; ".join(f"{c['field']} {c['from']} → {c['to']}" for c in changes),
-            {"changes": changes, "path": path},
+            {"changes": changes},
         )
 
     return build
@@ -352,9 +340,10 @@ def _sms_entry(message: SmsMessage) -> Callable[[], TimelineEntry]:
             key=f"s:{message.uuid.hex}",
             kind="sms",
             at=message.date_created,
-            actor=_actor_name(message.requested_by),
-            channel="",
+            actor=actor_label(message.requested_by, message.channel),
+            channel=message.channel,
             order_uuid=message.order.uuid,
+            order_number=message.order.number,
             order_pk=message.order_id,
             summary=(
                 f"SMS {message.get_kind_display()} to {message.phone}: {message.status}{reason}"

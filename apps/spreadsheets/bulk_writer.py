@@ -3,7 +3,7 @@ as every other write (who, through which channel, from which file)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -16,7 +16,8 @@ from .writers import ConcurrentChangeError, Update, Writer
 class BulkWriter(Writer):
     batch_size = 1000
 
-    def insert(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+    def insert(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
+        rows = self.with_sequence_values(rows)
         objs = [self.model(**self.complete(data)) for data in rows]
         bulk_create_with_history(
             objs,
@@ -25,7 +26,7 @@ class BulkWriter(Writer):
             default_user=self.history.user,
             default_change_reason=self.history.reason,
             default_date=self.now,
-            custom_historical_attrs=self.history.custom_attributes(self.model),
+            custom_historical_attrs=self.history.custom_attributes(),
         )
         return [obj.uuid for obj in objs]  # type: ignore[attr-defined]  # every sheet's model has a uuid
 
@@ -65,5 +66,5 @@ class BulkWriter(Writer):
             default_user=self.history.user,
             default_change_reason=self.history.reason,
             default_date=self.now,
-            custom_historical_attrs=self.history.custom_attributes(self.model),
+            custom_historical_attrs=self.history.custom_attributes(),
         )

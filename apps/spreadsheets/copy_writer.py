@@ -16,7 +16,7 @@ import datetime as dt
 import io
 import os
 import uuid as uuid_module
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -97,7 +97,7 @@ class CopyWriter(Writer):
             if not f.name.startswith("history_")
         ]
         # The history's own columns beyond simple-history's (the channel), and their values.
-        custom = self.history.custom_attributes(self.model)
+        custom = self.history.custom_attributes()
         self.custom_names = "".join(f", {quote(name)}" for name in custom)
         self.custom_values = list(custom.values())
         history_names = (
@@ -172,9 +172,10 @@ class CopyWriter(Writer):
             cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [self.sequence, count])
             return [row[0] for row in cursor.fetchall()]
 
-    def insert(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+    def insert(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
         if not rows:
             return []
+        rows = self.with_sequence_values(rows)
         ids = iter(self._new_ids(len(rows))) if self.sequence is not None else None
         history = io.StringIO() if ids is not None else None
         suffix = self.history_suffix

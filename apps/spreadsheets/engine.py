@@ -162,7 +162,7 @@ class SheetImport:
             raise PreviewOutdatedError()
         if report.total == 0:
             raise ImportFileError("The file has a header row but no data rows.")
-        self.sheet.check_plan(report, options=self.options)
+        self.sheet.check_plan(report, options=self.options, actor=self.actor)
         return report
 
     @property

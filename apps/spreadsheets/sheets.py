@@ -153,8 +153,9 @@ class Sheet:
         """Check a row against the object it would change (``row.target``, or ``None`` for a
         new one) and set derived values in ``row.data``; add errors with ``row.error``."""
 
-    def check_plan(self, report: ImportReport, *, options: Mapping[str, Any]) -> None:
-        """Refuse the whole file after every row was checked (raise ``ImportFileError``)."""
+    def check_plan(self, report: ImportReport, *, options: Mapping[str, Any], actor: Actor) -> None:
+        """After every row was checked (and, in a write, written): refuse the whole file by
+        raising ``ImportFileError``, or finish what the batches began."""
 
     def after_write(
         self, created: Sequence[Any], *, options: Mapping[str, Any], actor: Actor

@@ -25,6 +25,7 @@ from typing import Any
 from django.db import models
 
 from apps.core.actors import Actor, actor_user
+from apps.core.sequences import SequenceField, sequence_values
 from apps.core.versions import is_versioned
 
 # An update: the row's primary key, the fields to set, the version it was read at (or None).
@@ -41,18 +42,17 @@ class ConcurrentChangeError(Exception):
 
 
 class History:
-    """Who, through which channel and why, for the historical records of imported rows."""
+    """Who, through which channel and from which file, for the historical records of imported
+    rows (``core.audit``: the columns every history row carries)."""
 
     def __init__(self, actor: Actor, *, channel: str, file_name: str | None) -> None:
         self.user = actor_user(actor)
         self.channel = channel
         self.reason = f"import: {file_name or 'file'}"
 
-    def custom_attributes(self, model: type[models.Model]) -> dict[str, Any]:
-        """The historical model's own columns beyond simple-history's (the channel)."""
-        historical = model.history.model  # type: ignore[attr-defined]  # added by HistoricalRecords
-        names = {f.name for f in historical._meta.concrete_fields}
-        return {"history_channel": self.channel} if "history_channel" in names else {}
+    def custom_attributes(self) -> dict[str, Any]:
+        """The history's columns beyond simple-history's own (``core.audit.AuditedHistory``)."""
+        return {"history_channel": self.channel}
 
 
 def _concrete_fields(model: type[models.Model]) -> list[models.Field]:
@@ -84,6 +84,18 @@ class Writer:
         self.by_attname = {f.attname: f for f in self.fields}
         self.has_modified = "date_modified" in self.by_attname
         self.versioned = is_versioned(model)
+        # Numbers the database allocates (an order's number): drawn for a batch at once.
+        self.sequence_fields = [f for f in self.fields if isinstance(f, SequenceField)]
+
+    def with_sequence_values(self, rows: Sequence[dict[str, Any]]) -> Sequence[dict[str, Any]]:
+        """The rows, each given a fresh number for every sequence field it does not give (set
+        in place: the rows are the engine's own, made for this write)."""
+        for field in self.sequence_fields:
+            missing = [row for row in rows if row.get(field.attname) is None]
+            numbers = sequence_values(field, len(missing))
+            for row, number in zip(missing, numbers, strict=True):
+                row[field.attname] = number
+        return rows
 
     def complete(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """A new row's values for every concrete field (defaults filled in)."""
@@ -94,7 +106,7 @@ class Writer:
             row["date_modified"] = self.now
         return row
 
-    def insert(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+    def insert(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
         raise NotImplementedError
 
     def update(self, rows: Sequence[Update]) -> None:

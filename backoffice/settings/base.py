@@ -78,7 +78,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "apps.admin_toolkit.guards.AdminInputGuardMiddleware",
-    "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -216,7 +215,7 @@ SMS_DELIVERY_REPORT_USERNAME = env.str("SMS_DELIVERY_REPORT_USERNAME", default="
 SMS_CONFIRMATION_TEMPLATE = env.str(
     "SMS_CONFIRMATION_TEMPLATE",
     default=(
-        "Hi {first_name}, your order {reference} is confirmed: {quantity} x {item}, "
+        "Hi {first_name}, your order {number} is confirmed: {quantity} x {item}, "
         "total {total}. Thank you!"
     ),
 )
@@ -430,25 +429,25 @@ DASHBOARD_HISTORY_CACHE_SECONDS = env.int("DASHBOARD_HISTORY_CACHE_SECONDS", def
 
 # Order workflow (README "Orders"): which status changes text the customer, and with what.
 # ``placed`` uses SMS_CONFIRMATION_TEMPLATE; the others their own template below. Templates take
-# the confirmation's fields; checked at start-up (apps/notifications/checks.py).
+# the confirmation's fields; checked at start-up (apps/orders/checks.py).
 SMS_NOTIFY_STATUSES = env.list("SMS_NOTIFY_STATUSES", default=["placed", "dispatched", "cancelled"])
 SMS_STATUS_TEMPLATES = {
     "confirmed": env.str(
         "SMS_TEMPLATE_CONFIRMED",
-        default="Hi {first_name}, we are preparing your order {reference}: {quantity} x {item}.",
+        default="Hi {first_name}, we are preparing your order {number}: {quantity} x {item}.",
     ),
     "dispatched": env.str(
         "SMS_TEMPLATE_DISPATCHED",
-        default="Hi {first_name}, your order {reference} ({quantity} x {item}) is on its way.",
+        default="Hi {first_name}, your order {number} ({quantity} x {item}) is on its way.",
     ),
     "delivered": env.str(
         "SMS_TEMPLATE_DELIVERED",
-        default="Hi {first_name}, your order {reference} has been delivered. Thank you!",
+        default="Hi {first_name}, your order {number} has been delivered. Thank you!",
     ),
     "cancelled": env.str(
         "SMS_TEMPLATE_CANCELLED",
         default=(
-            "Hi {first_name}, your order {reference} ({quantity} x {item}, {total}) has been "
+            "Hi {first_name}, your order {number} ({quantity} x {item}, {total}) has been "
             "cancelled. Please contact us with any questions."
         ),
     ),

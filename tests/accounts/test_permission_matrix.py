@@ -79,7 +79,7 @@ def _resend(c, w):
     before = SmsMessage.objects.count()
     c.post(
         reverse("admin:orders_order_changelist"),
-        {"action": "resend_sms_confirmation", "_selected_action": [w["order"].pk], "post": "yes"},
+        {"action": "resend_sms", "_selected_action": [w["order"].pk], "post": "yes"},
     )
     return SmsMessage.objects.count() == before + 1
 
@@ -87,9 +87,9 @@ def _resend(c, w):
 def _move(action, key, to, reason=None):
     def check(c, w):
         order = w[key]
-        data = {"action": action, "_selected_action": [order.pk]}
+        data = {"action": action, "_selected_action": [order.pk], "post": "yes"}
         if reason:
-            data |= {"post": "yes", "reason": reason}
+            data |= {"reason": reason}
         c.post(reverse("admin:orders_order_changelist"), data)
         return Order.objects.get(pk=order.pk).status == to
 

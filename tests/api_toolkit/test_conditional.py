@@ -6,11 +6,11 @@ import pytest
 
 from apps.customers.models import Customer
 from apps.customers.services import customer_update
-from apps.notifications.services import sms_confirmation_queue
 from apps.orders.models import Order
 from apps.orders.services import order_update
 from tests.api_helpers import assert_error
 from tests.factories import CustomerFactory, ItemFactory, OrderFactory
+from tests.sms_helpers import sms_confirmation_queue
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 def test_service_write_without_request_is_recorded_as_system():
     customer = customer_create(first_name="Amina", last_name="O", phone_number="+254712000001")
     record = customer.history.get()
-    assert (record.history_type, record.history_change_reason) == ("+", "system")
+    assert (record.history_type, record.history_channel) == ("+", "system")
     assert record.history_user is None
 
 
@@ -33,7 +33,7 @@ def test_admin_changes_record_user_and_path_and_show_on_history_page(staff_clien
     assert response.status_code == 302
     records = list(order.history.order_by("history_date"))
     assert [
-        (r.history_type, r.quantity, r.history_user_id, r.history_change_reason) for r in records
+        (r.history_type, r.quantity, r.history_user_id, r.history_channel) for r in records
     ] == [
         ("+", 2, staff_user.pk, "admin"),
         ("~", 5, staff_user.pk, "admin"),
@@ -57,4 +57,4 @@ def test_api_changes_record_token_user_and_api_path(staff_user):
     )
     assert response.status_code == 201, response.content
     record = CustomerFactory._meta.model.history.get(phone_number="+254712000009")
-    assert (record.history_user_id, record.history_change_reason) == (staff_user.pk, "api")
+    assert (record.history_user_id, record.history_channel) == (staff_user.pk, "api")

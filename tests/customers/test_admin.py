@@ -5,7 +5,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from apps.customers.models import Customer
-from tests.factories import CustomerFactory, OrderFactory
+from tests.factories import CustomerFactory, ItemFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ def test_customer_changelist_query_count(staff_client, django_assert_max_num_que
     staff_client.get(url)
     with django_assert_max_num_queries(6):
         response = staff_client.get(url)
-    assert [c.order_count for c in response.context["cl"].result_list] == [1] * 50
+    assert [c.orders_count for c in response.context["cl"].result_list] == [1] * 50
 
 
 def test_add_customer_normalises_phone_and_rejects_duplicates(staff_client):
@@ -63,12 +63,11 @@ def _customer_with_orders():
 
     from django.utils import timezone
 
-    from apps.items.models import Item
     from apps.orders.models import Order
     from apps.orders.services import order_create, order_note_add, order_transition
 
     customer = CustomerFactory(first_name="Zawadi")
-    item = Item.objects.create(name="Tee", size="M", price=Decimal("100.00"))
+    item = ItemFactory(name="Tee", size="M", price=Decimal("100.00"))
     kept = order_create(customer=customer, item=item, quantity=2)
     dropped = order_create(customer=customer, item=item, quantity=5)
     order_transition(order=dropped, to="cancelled", actor=None, reason="changed mind")

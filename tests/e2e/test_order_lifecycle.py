@@ -42,11 +42,18 @@ def test_operator_moves_orders_from_the_list_and_reads_the_timeline(
     # Confirm two orders at once.
     _select(page, first, second)
     _run_action(page, "confirm_orders")
+    # The list asks first, saying what moves and that confirming sends no SMS.
+    page.wait_for_selector("text=Confirm 2 of the 2 selected orders?")
+    page.wait_for_selector("text=Customers are not sent an SMS for this move.")
+    page.click("button[type=submit]:has-text('Confirm 2 orders')")
     page.wait_for_selector("text=Confirmed 2 orders.")
 
     # Dispatch one of them, and try to dispatch the one that is still placed: it is skipped.
     _select(page, first, third)
     _run_action(page, "dispatch_orders")
+    page.wait_for_selector("text=1 will be skipped (1 placed): only confirmed orders can move")
+    page.wait_for_selector("text=This sends 1 SMS, one to each customer.")
+    page.click("button[type=submit]:has-text('Mark dispatched 1 order')")
     page.wait_for_selector(
         "text=Marked dispatched 1 order. Skipped 1 order (1 placed): only confirmed orders can "
         "move to dispatched."
@@ -77,7 +84,7 @@ def test_operator_moves_orders_from_the_list_and_reads_the_timeline(
     assert page.locator("input[name=quantity]").count() == 0
     page.fill("#note-form textarea[name=text]", "Refund sent to M-Pesa.")
     page.click("#note-form button[type=submit]")
-    page.wait_for_selector(f"text=Note added to order {second.reference}.")
+    page.wait_for_selector(f"text=Note added to Order {second.number}.")
     entries = page.locator("#timeline-entries tr.timeline-entry")
     texts = [entries.nth(i).inner_text() for i in range(entries.count())]
     assert "Refund sent to M-Pesa." in texts[0] and "wanjiru" in texts[0]
@@ -104,6 +111,6 @@ def test_operator_moves_one_order_from_its_page(
     screenshot(page, "order-cancel-dialog", full_page=False)
     page.fill("#dialog textarea[name=reason]", "Duplicate of another order")
     page.click("#dialog button[type=submit]")
-    page.wait_for_selector(f"text=Order {order.reference} is now cancelled.")
+    page.wait_for_selector(f"text=Order {order.number} is now cancelled.")
     assert Order.objects.get(pk=order.pk).status == "cancelled"
     assert page.locator(f"a[href$='/{order.pk}/cancel/']").count() == 0

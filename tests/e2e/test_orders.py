@@ -61,9 +61,9 @@ def test_resend_sms_for_selected_orders(live_server, watched_page, admin_login, 
     page.goto(f"{live_server.url}/admin/orders/order/")
     for order in orders[:2]:
         page.check(f"input.action-select[value='{order.pk}']")
-    page.select_option("select[name=action]", "resend_sms_confirmation")
+    page.select_option("select[name=action]", "resend_sms")
     page.click("button[name=index]")
-    page.wait_for_selector("text=Send a new SMS confirmation for 2 orders?")
+    page.wait_for_selector("text=Send the SMS of their current status again for 2 orders?")
     page.click("button[type=submit]:has-text('Send 2 SMS')")
-    page.wait_for_selector("text=Queued 2 SMS confirmations.")
+    page.wait_for_selector("text=Queued 2 SMS.")
     assert [o.sms_messages.count() for o in orders] == [1, 1, 0]

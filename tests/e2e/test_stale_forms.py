@@ -62,7 +62,7 @@ def test_two_browsers_editing_one_order(
         assert (saved.quantity, saved.item.name, saved.version) == (5, "Rain jacket", 3)
         records = saved.history.order_by("history_date", "history_id")
         assert [
-            (r.history_type, r.history_user_id, r.history_change_reason, r.version) for r in records
+            (r.history_type, r.history_user_id, r.history_channel, r.version) for r in records
         ] == [
             ("+", None, "system", 1),
             ("~", bob.pk, "admin", 2),

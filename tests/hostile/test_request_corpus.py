@@ -8,10 +8,10 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 
-from apps.notifications.services import sms_confirmation_queue
 from apps.orders.models import Order
 from tests.conftest import ALL_DOMAIN_PERMS
 from tests.factories import OrderFactory, UserFactory
+from tests.sms_helpers import sms_confirmation_queue
 
 from .request_corpus import CORPUS, HostileRequest, database_state
 

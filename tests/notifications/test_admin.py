@@ -7,9 +7,9 @@ from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from apps.notifications.models import SmsMessage, SmsStatus
-from apps.notifications.services import sms_confirmation_queue
 from tests.conftest import ALL_DOMAIN_PERMS
 from tests.factories import CustomerFactory, ItemFactory, OrderFactory, UserFactory
+from tests.sms_helpers import sms_confirmation_queue
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +58,7 @@ def test_changelist_shows_latest_sms_status_in_one_query(
     list_queries = [q["sql"] for q in ctx.captured_queries if '"orders_order"' in q["sql"]]
     assert len(list_queries) == 1
     html = response.content.decode()
-    assert "delivered" in html and "Resend SMS confirmation" in html
+    assert "delivered" in html and "Resend SMS" in html
 
 
 def test_change_page_shows_sms_history_inline_read_only(sms_staff_client):
@@ -79,16 +79,16 @@ def test_list_action_confirms_with_count_then_queues(
 ):
     orders = OrderFactory.create_batch(3)
     url = reverse("admin:orders_order_changelist")
-    data = {"action": "resend_sms_confirmation", "_selected_action": [o.pk for o in orders]}
+    data = {"action": "resend_sms", "_selected_action": [o.pk for o in orders]}
     response = sms_staff_client.post(url, data)
     assert response.status_code == 200
-    assert "Send a new SMS confirmation for 3 orders?" in response.content.decode()
+    assert "Send the SMS of their current status again for 3 orders?" in response.content.decode()
     assert not SmsMessage.objects.exists()
 
     with django_capture_on_commit_callbacks(execute=True):
         response = sms_staff_client.post(url, data | {"post": "yes"})
     assert response.status_code == 302
-    assert "Queued 3 SMS confirmations." in _messages(response)
+    assert "Queued 3 SMS." in _messages(response)
     assert sorted(SmsMessage.objects.values_list("order_id", flat=True)) == sorted(
         o.pk for o in orders
     )
@@ -100,10 +100,10 @@ def test_list_action_without_permission_queues_nothing(no_resend_client):
     order = OrderFactory()
     url = reverse("admin:orders_order_changelist")
     response = no_resend_client.get(url)
-    assert "Resend SMS confirmation" not in response.content.decode()
+    assert "Resend SMS" not in response.content.decode()
     response = no_resend_client.post(
         url,
-        {"action": "resend_sms_confirmation", "_selected_action": [order.pk], "post": "yes"},
+        {"action": "resend_sms", "_selected_action": [order.pk], "post": "yes"},
     )
     assert response.status_code in (200, 302)
     assert not SmsMessage.objects.exists()
@@ -117,23 +117,26 @@ def test_detail_and_row_action_dialog_then_resend(
     url = reverse(f"admin:orders_order_{kind}", args=[order.pk])
     response = sms_staff_client.get(url)
     assert response.status_code == 200
-    assert "Resend SMS confirmation" in response.content.decode()
+    assert "Resend SMS" in response.content.decode()
     assert not SmsMessage.objects.exists()
 
     with django_capture_on_commit_callbacks(execute=True):
         response = sms_staff_client.post(url, {"_form_submitted": "True"})
     assert response.status_code == 302
-    assert response["Location"] == reverse("admin:orders_order_change", args=[order.pk])
+    # From the order page back to it; from a row of the list back to the list.
+    back = "admin:orders_order_change" if kind == "resend_sms_detail" else None
+    expected = reverse(back, args=[order.pk]) if back else reverse("admin:orders_order_changelist")
+    assert response["Location"] == expected
     message = SmsMessage.objects.get()
     assert message.order == order
     assert message.requested_by is not None
     assert _messages(response) == [
-        f"Queued 1 SMS confirmation for order {order.reference} to {order.customer.phone_number}."
+        f"Queued 1 SMS (confirmation) for Order {order.number} to {order.customer.phone_number}."
     ]
     assert DBTaskResult.objects.count() == 1
 
     response = sms_staff_client.post(url, {"_form_submitted": "True"}, HTTP_HX_REQUEST="true")
-    assert response["HX-Redirect"] == reverse("admin:orders_order_change", args=[order.pk])
+    assert response["HX-Redirect"] == expected
     assert SmsMessage.objects.count() == 2
 
 

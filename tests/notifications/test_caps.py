@@ -8,9 +8,10 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from apps.notifications.models import SmsMessage
-from apps.notifications.services import SmsCapExceededError, sms_resend
+from apps.notifications.services import SmsCapExceededError
 from apps.orders.services import order_create
 from tests.factories import CustomerFactory, ItemFactory, OrderFactory, UserFactory
+from tests.sms_helpers import sms_resend
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +59,7 @@ def test_admin_resend_over_cap_shows_message(settings, resender, client):
     client.force_login(resender)
     response = client.post(
         reverse("admin:orders_order_changelist"),
-        {"action": "resend_sms_confirmation", "_selected_action": [order.pk], "post": "yes"},
+        {"action": "resend_sms", "_selected_action": [order.pk], "post": "yes"},
         follow=True,
     )
     assert response.status_code == 200

@@ -24,18 +24,12 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apps.notifications.models import SmsMessage, SmsStatus
-from apps.notifications.services import (
-    SmsCapExceededError,
-    sms_caps_check,
-    sms_confirmation_queue,
-    sms_hourly_room,
-    sms_resend,
-    sms_resend_bulk,
-)
+from apps.notifications.services import SmsCapExceededError, sms_hourly_room
 from apps.orders.models import Order
 from apps.orders.services import order_create
 from tests.conftest import ALL_DOMAIN_PERMS
 from tests.factories import CustomerFactory, ItemFactory, OrderFactory, UserFactory
+from tests.sms_helpers import sms_caps_check, sms_confirmation_queue, sms_resend, sms_resend_bulk
 from tests.spreadsheets.conftest import IMPORT_EXPORT_PERMS, confirm, csv_file, upload
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -136,8 +130,9 @@ def test_import_whose_room_vanished_after_the_preview_writes_nothing(settings, i
     done = confirm(importer_client, "order", preview)
     assert done.status_code == 302
     assert _messages(done) == [
-        "Failed: nothing was imported. This import would send 3 SMS confirmations, but the hourly SMS "
-        "cap now allows only 2 more (other messages were queued since the preview). Untick "
+        "Failed: nothing was imported. This import would send 3 SMS confirmations, but the "
+        "hourly SMS cap now allows only 2 more (other messages were queued since the preview). "
+        "Untick "
         "“Send SMS confirmations”, or import fewer new orders at a time. Upload the file again "
         "to review it."
     ]

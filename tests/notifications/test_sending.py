@@ -21,13 +21,14 @@ from django_tasks_db.models import DBTaskResult
 
 from apps.notifications.models import SmsMessage, SmsStatus
 from apps.notifications.sending import UNKNOWN_OUTCOME, sms_reconcile_stuck, sms_send
-from apps.notifications.services import sms_requeue_lost, sms_resend
+from apps.notifications.services import sms_requeue_lost
 from apps.notifications.tasks import sms_send_task
 from apps.orders.models import Order
 from apps.orders.services import order_create
 from tests.factories import CustomerFactory, ItemFactory, UserFactory
 from tests.notifications.conftest import run_worker
 from tests.notifications.fake_provider import Reply
+from tests.sms_helpers import sms_resend
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -55,7 +56,7 @@ def test_order_confirmation_sent_through_sdk(at_settings, fake_at):
     assert form["to"] == "+254712345678"
     assert form["from"] == "CUSTORDER"
     assert form["message"] == (
-        f"Hi Amina, your order {order.reference} is confirmed: 2 x Tee (M), "
+        f"Hi Amina, your order {order.number} is confirmed: 2 x Tee (M), "
         "total KES 900.00. Thank you!"
     )
     message.refresh_from_db()

@@ -6,15 +6,15 @@ from django.db import connection, transaction
 from django_tasks_db.models import DBTaskResult
 
 from apps.notifications.models import SmsMessage, SmsStatus
-from apps.notifications.services import (
-    BULK_BATCH_SIZE,
+from apps.notifications.services import BULK_BATCH_SIZE
+from apps.orders.models import Order
+from apps.orders.services import order_create
+from tests.factories import CustomerFactory, ItemFactory, OrderFactory
+from tests.sms_helpers import (
     sms_confirmation_queue,
     sms_confirmation_text,
     sms_confirmations_queue_bulk,
 )
-from apps.orders.models import Order
-from apps.orders.services import order_create
-from tests.factories import CustomerFactory, ItemFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -54,13 +54,13 @@ def test_confirmation_text_uses_template(settings):
         quantity=3,
     )
     assert sms_confirmation_text(order=order) == (
-        f"Brian|{order.reference}|3|Hoodie (XL)|KES 3,751.50"
+        f"Brian|{order.number}|3|Hoodie (XL)|KES 3,751.50"
     )
 
 
 def test_bad_template_fails_system_check(settings):
     settings.SMS_CONFIRMATION_TEMPLATE = "Hi {name}"
-    assert "notifications.E001" in [e.id for e in run_checks()]
+    assert "orders.E001" in [e.id for e in run_checks()]
 
 
 def test_bulk_queue_without_per_row_queries(

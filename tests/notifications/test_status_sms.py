@@ -11,12 +11,12 @@ from django.db import transaction
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
-from apps.notifications.checks import sms_settings_check
 from apps.notifications.models import SmsMessage, SmsStatus
-from apps.notifications.services import sms_status_queue, sms_status_text
+from apps.orders.checks import order_sms_settings_check
 from apps.orders.services import order_create, order_transition
 from tests.factories import CustomerFactory, ItemFactory, OrderFactory, UserFactory
 from tests.notifications.conftest import run_worker
+from tests.sms_helpers import sms_status_queue, sms_status_text
 
 
 def _order(**kwargs):
@@ -43,9 +43,9 @@ def test_each_notifying_move_is_sent_once_through_the_sdk(at_settings, fake_at):
     run_worker()
     sent = [r["form"]["message"] for r in fake_at.received()]
     assert sent == [
-        f"Hi Amina, your order {order.reference} is confirmed: 2 x Tee (M), total KES 900.00. "
+        f"Hi Amina, your order {order.number} is confirmed: 2 x Tee (M), total KES 900.00. "
         "Thank you!",
-        f"Hi Amina, your order {order.reference} (2 x Tee (M)) is on its way.",
+        f"Hi Amina, your order {order.number} (2 x Tee (M)) is on its way.",
     ]
     assert all(r["form"]["to"] == "+254712345678" for r in fake_at.received())
     assert set(SmsMessage.objects.values_list("status", flat=True)) == {SmsStatus.SENT}
@@ -98,10 +98,10 @@ def test_notify_statuses_and_templates_come_from_settings(settings):
     assert rows == [
         (
             "confirmed",
-            f"Hi Amina, we are preparing your order {order.reference}: 2 x Tee (M).",
+            f"Hi Amina, we are preparing your order {order.number}: 2 x Tee (M).",
             None,
         ),
-        ("delivered", f"Amina: {order.reference} delivered, KES 900.00 (KES) Tee/M", None),
+        ("delivered", f"Amina: {order.number} delivered, KES 900.00 (KES) Tee/M", None),
     ]
 
 
@@ -144,25 +144,25 @@ def test_order_admin_sms_history_shows_the_kind(client):
 def _errors(settings_overrides, settings) -> list[str]:
     for name, value in settings_overrides.items():
         setattr(settings, name, value)
-    return [e.id for e in sms_settings_check() if e.level >= checks.ERROR]
+    return [e.id for e in order_sms_settings_check() if e.level >= checks.ERROR]
 
 
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
         ({}, []),
-        ({"SMS_NOTIFY_STATUSES": ["placed", "shipped"]}, ["notifications.E005"]),
-        ({"SMS_STATUS_TEMPLATES": {"dispatched": "", "cancelled": "x"}}, ["notifications.E006"]),
+        ({"SMS_NOTIFY_STATUSES": ["placed", "shipped"]}, ["orders.E005"]),
+        ({"SMS_STATUS_TEMPLATES": {"dispatched": "", "cancelled": "x"}}, ["orders.E006"]),
         (
             {"SMS_STATUS_TEMPLATES": {"dispatched": "Hi {name}", "cancelled": "x"}},
-            ["notifications.E007"],
+            ["orders.E007"],
         ),
         (
             {
                 "SMS_NOTIFY_STATUSES": ["placed"],
                 "SMS_STATUS_TEMPLATES": {"dispatched": "", "cancelled": "{0}"},
             },
-            ["notifications.E007"],
+            ["orders.E007"],
         ),
     ],
 )

@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from apps.notifications.models import SmsDeliveryReport, SmsMessage, SmsStatus
-from apps.notifications.services import sms_confirmation_queue
 from tests.factories import OrderFactory
+from tests.sms_helpers import sms_confirmation_queue
 
 pytestmark = pytest.mark.django_db
 

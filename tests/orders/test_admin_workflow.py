@@ -89,11 +89,16 @@ def test_list_action_moves_what_it_may_and_says_what_it_skipped(
     client, user = operator
     movable = OrderFactory.create_batch(2, status=moves_from)
     stuck = OrderFactory(status="cancelled")
+    data = {"action": action, "_selected_action": [o.pk for o in [*movable, stuck]]}
+    # The list asks first: what moves, what is skipped and why, the SMS it sends.
+    page = client.post(reverse(LIST), data)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "2 of the 3 selected orders?" in html
+    assert f"1 will be skipped (1 cancelled): only {moves_from} orders can move to {to}." in html
+    assert _statuses(movable) == [moves_from, moves_from]
     with django_capture_on_commit_callbacks(execute=False):
-        response = client.post(
-            reverse(LIST),
-            {"action": action, "_selected_action": [o.pk for o in [*movable, stuck]]},
-        )
+        response = client.post(reverse(LIST), data | {"post": "yes"})
     assert response.status_code == 302
     verb = {"confirmed": "Confirmed", "dispatched": "Marked dispatched"}.get(to, "Marked delivered")
     assert _messages(response) == [
@@ -108,17 +113,19 @@ def test_list_action_moves_what_it_may_and_says_what_it_skipped(
     }
 
 
-def test_list_action_that_moves_nothing_is_an_error(operator):
+def test_list_action_with_nothing_eligible_says_so_and_offers_nothing(operator):
     client, _ = operator
     order = OrderFactory(status="delivered")
     response = client.post(
         reverse(LIST), {"action": "confirm_orders", "_selected_action": [order.pk]}
     )
+    assert response.status_code == 302  # no confirmation page to offer "Confirm 0 orders"
     assert _messages(response) == [
-        "Confirmed 0 orders. Skipped 1 order (1 delivered): only placed orders can move to "
-        "confirmed."
+        "None of the 1 selected order can move to confirmed: only placed orders can. Nothing "
+        "was changed."
     ]
-    assert next(iter(get_messages(response.wsgi_request))).level_tag == "error"
+    assert next(iter(get_messages(response.wsgi_request))).level_tag == "warning"
+    assert _statuses([order]) == ["delivered"]
 
 
 def test_cancel_asks_the_reason_once_for_the_selection(
@@ -132,7 +139,8 @@ def test_cancel_asks_the_reason_once_for_the_selection(
     assert response.status_code == 200
     html = response.content.decode()
     assert "Cancel 2 of the 3 selected orders?" in html
-    assert "1 cannot be cancelled" in html
+    assert "1 will be skipped (1 dispatched): only placed or confirmed orders can move" in html
+    assert "This sends 2 SMS" in html
     assert _statuses([placed, confirmed]) == ["placed", "confirmed"]
 
     response = client.post(reverse(LIST), data | {"post": "yes", "reason": "  "})
@@ -173,12 +181,17 @@ def test_bulk_moves_leave_alone_orders_changed_after_the_list_was_loaded(operato
     order_update(order=changed, data={"quantity": 5})  # someone else, meanwhile
     response = client.post(
         reverse(LIST),
-        {"action": "confirm_orders", "_selected_action": [fresh.pk, changed.pk], **seen},
+        {
+            "action": "confirm_orders",
+            "_selected_action": [fresh.pk, changed.pk],
+            "post": "yes",
+            **seen,
+        },
     )
     assert response.status_code == 302
     assert _messages(response) == [
         f"Confirmed 1 order. Not moved, because someone changed them after the list was loaded: "
-        f"{changed.reference}. Reload the list and try again."
+        f"{changed.number}. Reload the list and try again."
     ]
     assert _statuses([fresh, changed]) == ["confirmed", "placed"]
     assert not OrderEvent.objects.filter(order=changed, kind="status").exists()
@@ -247,13 +260,13 @@ def test_one_order_moves_through_a_dialog(operator, where, django_capture_on_com
     )
     assert response["HX-Redirect"] == expected
     assert _statuses([order]) == ["confirmed"]
-    assert _messages(response) == [f"Order {order.reference} is now confirmed."]
+    assert _messages(response) == [f"Order {order.number} is now confirmed."]
 
     # Again: the move is no longer allowed, and the message says so.
     response = client.post(url, {"_form_submitted": "True"})
     if where == "row":
         assert _said(response) == (
-            f"Order {order.reference} is confirmed: it cannot move to confirmed (it can move "
+            f"Order {order.number} is confirmed: it cannot move to confirmed (it can move "
             "to dispatched or cancelled)."
         )
     else:  # the page no longer offers the move
@@ -358,7 +371,7 @@ def test_timeline_pages_on_the_order_page(superuser, client):
     assert older and first.context["timeline_newer_url"] is None
     second = client.get(older)
     texts = [e.summary for e, _ in second.context["timeline"]]
-    assert texts[-1] == "Order created (system)"
+    assert texts[-1] == "Order created through the system"
     assert second.context["timeline_newer_url"]
     bad = client.get(reverse("admin:orders_order_change", args=[order.pk]) + "?timeline=zz")
     assert bad.status_code == 200
@@ -412,10 +425,10 @@ def test_locked_orders_are_read_only_in_the_admin(staff_client, status):
     assert response.status_code == 302
     assert _messages(response) == [
         (
-            f"Order {order.reference} is {status}: its customer, item and quantity can no "
+            f"Order {order.number} is {status}: its customer, item and quantity can no "
             "longer change."
             if status == "dispatched"
-            else f"Order {order.reference} is {status}: it is read-only (notes can still be added)."
+            else f"Order {order.number} is {status}: it is read-only (notes can still be added)."
         )
         + " Your changes were not saved."
     ]
@@ -423,7 +436,7 @@ def test_locked_orders_are_read_only_in_the_admin(staff_client, status):
     # Deleting is refused with the reason.
     response = staff_client.get(reverse("admin:orders_order_delete", args=[order.pk]))
     assert response.status_code == 302
-    assert _said(response) == f"Order {order.reference} is {status}: it cannot be deleted any more."
+    assert _said(response) == f"Order {order.number} is {status}: it cannot be deleted any more."
     assert Order.objects.filter(pk=order.pk).exists()
 
 
@@ -434,7 +447,7 @@ def test_bulk_delete_skips_locked_orders(staff_client):
         {"action": "delete_selected", "_selected_action": [open_order.pk, locked.pk]},
     )
     assert response.status_code == 200
-    assert f"Order {locked.reference} is delivered" in response.content.decode()
+    assert f"Order {locked.number} is delivered" in response.content.decode()
     assert Order.objects.count() == 2
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from apps.items.services import item_update
 from apps.orders.models import Order
 from tests.api_helpers import assert_error
 from tests.factories import CustomerFactory, ItemFactory, OrderFactory
@@ -29,6 +30,8 @@ def test_order_create_goes_through_the_service_and_embeds_summaries(api):
     assert response["Location"] == f"http://testserver/v1/orders/{order.uuid}"
     assert body == {
         "id": str(order.uuid),
+        "number": order.number,
+        "external_reference": "",
         "customer": {
             "id": str(customer.uuid),
             "first_name": "Amina",
@@ -73,8 +76,7 @@ def test_order_create_invalid_is_400_on_the_field(api, payload, errors):
 
 def test_order_patch_quantity_keeps_price_item_change_recopies(api):
     order = OrderFactory(item=ItemFactory(price=Decimal("10.00")), quantity=1)
-    order.item.price = Decimal("50.00")
-    order.item.save()
+    item_update(item=order.item, data={"price": Decimal("50.00")})
     body = api.patch(f"{URL}/{order.uuid}", {"quantity": 4}, format="json").json()
     assert (body["quantity"], body["unit_price"], body["total"]) == (4, "10.00", "40.00")
 
@@ -104,7 +106,9 @@ def test_order_detail_and_delete(api):
 def test_order_filters(api):
     now = timezone.now()
     cheap = OrderFactory(quantity=1, item=ItemFactory(price=Decimal("5"), size="S"))
-    dear = OrderFactory(quantity=3, item=ItemFactory(price=Decimal("100"), size="M"))
+    dear = OrderFactory(
+        quantity=3, item=ItemFactory(name="Zebra hoodie", price=Decimal("100"), size="M")
+    )
     old = OrderFactory(quantity=1, item=ItemFactory(price=Decimal("50")))
     Order.objects.filter(pk=old.pk).update(date_created=now - timedelta(days=30))
 

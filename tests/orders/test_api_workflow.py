@@ -121,7 +121,7 @@ def test_a_move_that_is_not_allowed_is_409_with_the_allowed_moves(mover, status,
         "current": status,
         "allowed": allowed,
     }
-    assert f"Order {order.reference} is {status}: it cannot move to {to}" in body["detail"]
+    assert f"Order {order.number} is {status}: it cannot move to {to}" in body["detail"]
     assert Order.objects.get(pk=order.pk).status == status
 
 
@@ -203,7 +203,7 @@ def test_locked_orders_refuse_changes_and_deletes_with_409(api, status):
         body = assert_error(
             api.patch(f"{URL}/{order.uuid}", payload, format="json"), 409, "order_locked"
         )
-        assert order.reference in body["detail"]
+        assert str(order.number) in body["detail"]
     assert_error(api.delete(f"{URL}/{order.uuid}"), 409, "order_locked")
     stored = Order.objects.get(pk=order.pk)
     assert (stored.quantity, stored.item_id) == (1, order.item_id)
@@ -226,8 +226,18 @@ def test_events_endpoint_pages_the_timeline(mover, django_assert_max_num_queries
     assert body["previous"] is None and body["next"]
     assert [r["kind"] for r in body["results"]] == ["note"] * 4
     note = body["results"][0]
-    assert set(note) == {"id", "kind", "at", "actor", "path", "summary", "details"}
-    assert (note["actor"], note["path"], note["details"]) == (
+    assert set(note) == {
+        "id",
+        "kind",
+        "at",
+        "actor",
+        "channel",
+        "order_number",
+        "summary",
+        "details",
+    }
+    assert note["order_number"] == order.number
+    assert (note["actor"], note["channel"], note["details"]) == (
         mover.user.username,
         "system",
         {"text": "note 4"},
@@ -237,7 +247,7 @@ def test_events_endpoint_pages_the_timeline(mover, django_assert_max_num_queries
     # The factory's order has no confirmation SMS; its creation comes from the history.
     assert [r["kind"] for r in second["results"]] == ["note", "status", "created"]
     status_entry = next(r for r in second["results"] if r["kind"] == "status")
-    assert status_entry["path"] == "api"
+    assert status_entry["channel"] == "api"
     assert status_entry["details"] == {"from": "placed", "to": "confirmed", "reason": None}
     assert second["next"] is None and second["previous"]
     back = mover.get(second["previous"]).json()

@@ -57,11 +57,8 @@ def test_new_orders_may_say_placed_or_nothing(cell):
     # record written with it is its creation on the timeline, with the file and the importer.
     assert not OrderEvent.objects.exists()
     [created] = order_timeline(order=order).entries
-    assert (created.kind, created.actor, created.channel) == (
-        "created",
-        user.username,
-        "import: june.csv",
-    )
+    assert (created.kind, created.actor, created.channel) == ("created", user.username, "import")
+    assert created.summary == "Order created through a spreadsheet import (import: june.csv)"
 
 
 @pytest.mark.parametrize("cell", ["confirmed", "delivered", "cancelled", "lost"])
@@ -113,7 +110,7 @@ def test_locked_orders_keep_their_lines(status):
         report = order_import_rows(table=table(HEADER, cells))
         [(row, column, message)] = _errors(report)
         assert (row, column) == (2, "")
-        assert message.startswith(f"Order {order.reference} is {status}:")
+        assert message.startswith(f"Order {order.number} is {status}:")
     stored = Order.objects.get(pk=order.pk)
     assert (stored.quantity, stored.customer_id) == (1, order.customer_id)
     # Unchanged rows of locked orders are fine (an exported file imports back).

@@ -74,7 +74,11 @@ def test_order_delete():
     assert not Order.objects.exists()
 
 
-def test_order_reference_is_short_uuid_prefix():
-    order = OrderFactory()
-    assert order.reference == str(order.uuid)[:8].upper()
-    assert str(order) == f"Order {order.reference}"
+def test_order_numbers_are_allocated_in_creation_order_and_never_reused():
+    first, second = OrderFactory(), OrderFactory()
+    assert second.number == first.number + 1
+    assert str(second) == f"Order {second.number}"
+    order_delete(order=second)
+    third = order_create(customer=first.customer, item=first.item, quantity=1)
+    assert third.number == second.number + 1  # the deleted order's number stays its own
+    assert Order.objects.get(pk=third.pk).number == third.number

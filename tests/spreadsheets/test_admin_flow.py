@@ -9,7 +9,9 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from apps.customers.models import Customer
+from apps.customers.services import customer_delete
 from apps.items.models import Item
+from apps.items.services import item_delete
 from apps.orders.models import Order
 from tests.conftest import ALL_DOMAIN_PERMS
 from tests.factories import CustomerFactory, ItemFactory, OrderFactory, UserFactory
@@ -222,8 +224,8 @@ def test_data_changed_between_preview_and_confirm_imports_nothing(importer_clien
     )
     preview = upload(importer_client, "order", f)
     assert preview.context["result"].report.new == 2
-    item.delete()
-    customer.delete()
+    item_delete(item=item)
+    customer_delete(customer=customer)
     done = confirm(importer_client, "order", preview)
     # The confirmation refuses and the job shows the file as it would import now: all invalid.
     assert done.status_code == 302

@@ -13,12 +13,14 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core.actors import Channel
 from apps.customers.models import Customer
 from apps.customers.services import customer_create
 from apps.items.models import Item, Size
 from apps.items.services import item_create
 from apps.orders.models import Order, OrderStatus
 from apps.orders.services import order_create, order_transition
+from apps.orders.stats import customer_order_stats_rebuild
 
 #: The moves that take a new order to each status (demo data goes through the services).
 PATHS = {
@@ -85,6 +87,7 @@ class Command(BaseCommand):
                     last_name=row["last_name"],
                     phone_number=row["phone_number"],
                     uuid=uuid.UUID(row["uuid"]),
+                    channel=Channel.COMMAND,
                 )
                 created += 1
             customers[row["uuid"]] = obj
@@ -97,6 +100,7 @@ class Command(BaseCommand):
                     size=row["size"],
                     price=row["price"],
                     uuid=uuid.UUID(row["uuid"]),
+                    channel=Channel.COMMAND,
                 )
                 created += 1
             items[row["uuid"]] = item
@@ -116,10 +120,15 @@ class Command(BaseCommand):
                 uuid=uuid.UUID(row["uuid"]),
                 date_created=now - timedelta(days=row["days_ago"], minutes=row["quantity"] * 7),
                 send_confirmation=False,  # demo history, not new orders
+                channel=Channel.COMMAND,
             )
             for step in PATHS[OrderStatus(row.get("status", OrderStatus.PLACED))]:
                 order = order_transition(
-                    order=order, to=step, actor=None, reason=row.get("reason") or None
+                    order=order,
+                    to=step,
+                    actor=None,
+                    channel=Channel.COMMAND,
+                    reason=row.get("reason") or None,
                 )
             created += 1
         return created
@@ -180,3 +189,4 @@ class Command(BaseCommand):
             Order.objects.bulk_create(batch, batch_size=batch_size)
             done += n
             self.stdout.write(f"orders: {done}/{orders}")
+        customer_order_stats_rebuild()

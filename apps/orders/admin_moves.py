@@ -1,0 +1,379 @@
+"""The order admin's moves, made from the one table (``moves.MOVES``).
+
+For every move the table holds, :func:`with_moves` gives the order admin:
+
+- a list action ``<verb>_orders`` that asks first on a page of its own (how many of the
+  selection can make the move and why the others cannot, how many SMS it sends and whether the
+  cost guard has room, the reason when the move needs one), then moves them through
+  ``services.order_transition_many``, each conditional on the version the list showed;
+- a row action ``<verb>_row`` and a page action ``<verb>_detail``, each behind a dialog (a POST,
+  never a link that writes), through ``services.order_transition``;
+- ``has_<verb>_order_permission``: the user's permission, and on one order whether its status
+  allows the move. The rows' "…" menus and the order page offer only the moves that status
+  allows (``row_actions``), so nothing is offered that would then be refused.
+"""
+
+import functools
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
+from django.db.models import Count, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.loader import get_template
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString
+from unfold.decorators import action, display
+from unfold.forms import BaseDialogForm
+from unfold.utils import display_for_label
+from unfold.widgets import UnfoldAdminTextareaWidget
+
+from apps.admin_toolkit.errors import admin_errors
+from apps.admin_toolkit.mixins import ROW_VERSION_PREFIX, row_versions_posted
+from apps.core.actors import Channel
+from apps.notifications.services import RESEND_PERMISSION, sms_hourly_room
+
+from .models import Order
+from .moves import MOVE_TO, MOVES, Move
+from .rules import MAX_REASON_LENGTH, TRANSITIONS, order_transition_allowed
+from .services import TransitionOutcome, order_transition, order_transition_many
+from .sms import order_sms_resend_kind
+
+STATUS_COLOURS: dict[str, str] = {
+    "placed": "info",
+    "confirmed": "primary",
+    "dispatched": "warning",
+    "delivered": "success",
+    "cancelled": "danger",
+}
+
+
+@functools.cache
+def status_badge(status: str) -> SafeString:
+    """The status's coloured badge, rendered once per status and process (not once per row)."""
+    return display_for_label(status, "-", STATUS_COLOURS)
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def _from_statuses(to: str) -> list[str]:
+    return [status for status, targets in TRANSITIONS.items() if to in targets]
+
+
+def move_texts_customer(move: Move) -> bool:
+    return move.to in settings.SMS_NOTIFY_STATUSES
+
+
+def transition_outcome_message(outcome: TransitionOutcome) -> tuple[str, int]:
+    """The admin message for a bulk move and its level: how many moved, how many were skipped
+    and why (their status), and which changed since the list was loaded."""
+    move = MOVE_TO[outcome.to]
+    moved = len(outcome.moved)
+    text = f"{move.done} {plural(moved, 'order')}."
+    if not (outcome.skipped or outcome.stale):
+        return text, messages.SUCCESS
+    if outcome.skipped:
+        why = ", ".join(f"{n:,} {status}" for status, n in sorted(outcome.skipped.items()))
+        allowed = " or ".join(_from_statuses(outcome.to))
+        text += (
+            f" Skipped {plural(outcome.skipped_count, 'order')} ({why}): only {allowed} orders "
+            f"can move to {outcome.to}."
+        )
+    if outcome.stale:
+        numbers = ", ".join(str(o.number) for o in outcome.stale[:10])
+        more = f" and {len(outcome.stale) - 10:,} more" if len(outcome.stale) > 10 else ""
+        text += (
+            f" Not moved, because someone changed them after the list was loaded: "
+            f"{numbers}{more}. Reload the list and try again."
+        )
+    return text, messages.WARNING if moved else messages.ERROR
+
+
+def _reason_field() -> forms.CharField:
+    return forms.CharField(
+        label="Reason",
+        max_length=MAX_REASON_LENGTH,
+        widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}),
+        help_text="Required. Kept on the order's timeline; not sent to the customer.",
+    )
+
+
+class MoveReasonDialogForm(BaseDialogForm):
+    """The reason asked by a row or page dialog of a move that needs one."""
+
+    reason = _reason_field()
+
+
+class MoveReasonForm(forms.Form):
+    """The reason asked once for every order of a list move that needs one."""
+
+    reason = _reason_field()
+
+
+def _dialog(move: Move) -> dict[str, Any]:
+    dialog: dict[str, Any] = {
+        "title": move.question,
+        "description": (
+            "The customer gets an SMS about it."
+            if move_texts_customer(move)
+            else "The customer is not sent an SMS for this move."
+        ),
+        "form_submit_text": move.submit,
+        "form_cancel_text": move.keep,
+    }
+    if move.reason_required:
+        dialog["form_class"] = MoveReasonDialogForm
+    return dialog
+
+
+def _list_action(move: Move) -> Callable[..., Any]:
+    def run(self: Any, request: HttpRequest, queryset: QuerySet[Order]) -> HttpResponse | None:
+        return self.move_selected(request, queryset, move)
+
+    run.__name__ = f"{move.verb}_orders"
+    return action(
+        description=f"{move.label.rstrip('…')} selected orders…", permissions=[move.codename]
+    )(run)
+
+
+def _one_action(move: Move, *, row: bool) -> Callable[..., Any]:
+    def run(self: Any, request: HttpRequest, form: Any, object_id: str) -> HttpResponse:
+        reason = form.cleaned_data.get("reason") if move.reason_required else None
+        return self.move_one(request, object_id, move, reason=reason, row=row)
+
+    run.__name__ = f"{move.verb}_{'row' if row else 'detail'}"
+    return action(
+        description=move.label,
+        permissions=[move.codename],
+        url_path=f"{move.verb}-row" if row else move.verb,
+        icon=move.icon,
+        dialog=_dialog(move),
+    )(run)
+
+
+def _permission(move: Move) -> Callable[..., bool]:
+    def has_permission(self: Any, request: HttpRequest, object_id: Any = None) -> bool:
+        return self.may_move(request, move, object_id)
+
+    has_permission.__name__ = f"has_{move.codename}_permission"
+    return has_permission
+
+
+def with_moves[T](cls: type[T]) -> type[T]:
+    """Give an admin class the list, row and page actions and the permission of every move."""
+    for move in MOVES:
+        setattr(cls, f"{move.verb}_orders", _list_action(move))
+        setattr(cls, f"{move.verb}_row", _one_action(move, row=True))
+        setattr(cls, f"{move.verb}_detail", _one_action(move, row=False))
+        setattr(cls, f"has_{move.codename}_permission", _permission(move))
+    return cls
+
+
+MOVE_LIST_ACTIONS = tuple(f"{move.verb}_orders" for move in MOVES)
+MOVE_ROW_ACTIONS = tuple(f"{move.verb}_row" for move in MOVES)
+MOVE_DETAIL_ACTIONS = tuple(f"{move.verb}_detail" for move in MOVES)
+
+
+@with_moves
+class OrderMovesAdminMixin:
+    """The moves of ``OrderAdmin`` (see the module docstring)."""
+
+    # --- who may make which move ------------------------------------------------------------
+
+    def order_status(self, request: HttpRequest, object_id: Any) -> str | None:
+        """The status of the order ``object_id``, read once per request."""
+        cache: dict[str, str | None] = request.__dict__.setdefault("_order_statuses", {})
+        key = str(object_id)
+        if key not in cache:
+            pk = unquote(key)
+            cache[key] = (
+                Order.objects.filter(pk=pk).values_list("status", flat=True).first()
+                if pk.isdigit()
+                else None
+            )
+        return cache[key]
+
+    def may_move(self, request: HttpRequest, move: Move, object_id: Any = None) -> bool:
+        if not request.user.has_perm(move.permission):
+            return False
+        if object_id is None:
+            return True
+        status = self.order_status(request, object_id)
+        return status is not None and order_transition_allowed(status, move.to)
+
+    def moves_offered(self, request: HttpRequest, status: str) -> list[Move]:
+        """The moves an order in ``status`` offers this user, in workflow order."""
+        return [
+            m
+            for m in MOVES
+            if order_transition_allowed(status, m.to) and request.user.has_perm(m.permission)
+        ]
+
+    # --- the rows' "…" menus ------------------------------------------------------------------
+
+    def get_actions_row(self, request: HttpRequest) -> list:
+        # unfold gives every row the same menu; each order row offers only what its status
+        # allows instead (``row_actions_display``). The row actions' URLs stay registered.
+        return []
+
+    def row_actions_offered(self, request: HttpRequest, order: Order) -> list[dict[str, str]]:
+        """The menu of one row: the moves its status allows and "Resend SMS" where a message
+        applies, each as far as the user may."""
+        offered = [
+            {
+                "title": m.label,
+                "icon": m.icon,
+                "url": reverse(f"admin:orders_order_{m.verb}_row", args=[order.pk]),
+            }
+            for m in self.moves_offered(request, order.status)
+        ]
+        if request.user.has_perm(RESEND_PERMISSION) and order_sms_resend_kind(order.status):
+            offered.append(
+                {
+                    "title": "Resend SMS",
+                    "icon": "sms",
+                    "url": reverse("admin:orders_order_resend_sms_row", args=[order.pk]),
+                }
+            )
+        return offered
+
+    def get_list_display(self, request: HttpRequest) -> Sequence[Any]:
+        columns = list(super().get_list_display(request))  # type: ignore[misc]  # the host ModelAdmin's
+        template = get_template("admin/orders/order/row_actions.html")
+
+        @display(description="")
+        def row_actions(order: Order) -> str:
+            actions = self.row_actions_offered(request, order)
+            return template.render({"actions": actions, "action_id": order.pk})
+
+        return [*columns, row_actions]
+
+    # --- list actions -----------------------------------------------------------------------
+
+    def move_selected(
+        self, request: HttpRequest, queryset: QuerySet[Order], move: Move
+    ) -> HttpResponse | None:
+        """Ask, then move the selected orders that may make ``move`` (see the module doc)."""
+        by_status = Counter(dict(queryset.order_by().values_list("status").annotate(n=Count("pk"))))
+        count = sum(by_status.values())
+        eligible = sum(
+            n for status, n in by_status.items() if order_transition_allowed(status, move.to)
+        )
+        limit = settings.ORDERS_BULK_ACTION_MAX
+        if eligible == 0:
+            allowed = " or ".join(_from_statuses(move.to))
+            messages.warning(
+                request,
+                f"None of the {plural(count, 'selected order')} can move to {move.to}: only "
+                f"{allowed} orders can. Nothing was changed.",
+            )
+            return None
+        if count > limit:
+            messages.error(
+                request,
+                f"{plural(count, 'order')} selected: select at most {limit:,} at a time (filter "
+                "the list, e.g. by status or date).",
+            )
+            return None
+        form = MoveReasonForm(request.POST if "reason" in request.POST else None)
+        if request.POST.get("post") == "yes" and (not move.reason_required or form.is_valid()):
+            versions = {
+                int(pk): v for pk, v in row_versions_posted(request).items() if pk.isdigit()
+            }
+            with admin_errors(request):
+                outcome = order_transition_many(
+                    orders=list(queryset),
+                    to=move.to,
+                    actor=request.user,
+                    channel=Channel.ADMIN,
+                    reason=form.cleaned_data["reason"] if move.reason_required else None,
+                    expected_versions=versions,
+                )
+                text, level = transition_outcome_message(outcome)
+                messages.add_message(request, level, text)
+            return None
+        return self._move_selected_page(request, queryset, move, by_status, eligible, form)
+
+    def _move_selected_page(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Order],
+        move: Move,
+        by_status: Counter[str],
+        eligible: int,
+        form: MoveReasonForm,
+    ) -> TemplateResponse:
+        count = sum(by_status.values())
+        texts = move_texts_customer(move)
+        room = sms_hourly_room() if texts else None
+        sample = list(queryset.select_related("customer").order_by("-date_created", "-id")[:20])
+        context = {
+            **self.admin_site.each_context(request),  # type: ignore[attr-defined]  # the host ModelAdmin's
+            "title": f"{move.label.rstrip('…')} orders",
+            "subtitle": None,
+            "opts": Order._meta,
+            "move": move,
+            "orders": sample,
+            "count": count,
+            "eligible": eligible,
+            "skipped": count - eligible,
+            "skipped_by_status": sorted(
+                (s, n) for s, n in by_status.items() if not order_transition_allowed(s, move.to)
+            ),
+            "allowed_from": " or ".join(_from_statuses(move.to)),
+            "texts_customer": texts,
+            "sms_room": room,
+            "sms_over_cap": room is not None and eligible > room,
+            "form": form if move.reason_required else None,
+            "selected_ids": list(queryset.values_list("pk", flat=True)),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "action_name": f"{move.verb}_orders",
+            # The versions the list showed travel through this page to the move.
+            "row_versions": [
+                (f"{ROW_VERSION_PREFIX}{pk}", version)
+                for pk, version in row_versions_posted(request).items()
+            ],
+            "select_across": request.POST.get("select_across", "0"),
+        }
+        return TemplateResponse(request, "admin/orders/order/move_orders.html", context)
+
+    # --- one order (row and page actions) ---------------------------------------------------
+
+    def move_one(
+        self, request: HttpRequest, object_id: str, move: Move, *, reason: str | None, row: bool
+    ) -> HttpResponse:
+        order = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]  # the host ModelAdmin's
+        if order is None:
+            raise Http404("No such order.")
+        with admin_errors(request) as failed:
+            order_transition(
+                order=order, to=move.to, actor=request.user, channel=Channel.ADMIN, reason=reason
+            )
+        if not failed:
+            sms = " The customer's SMS is queued." if move_texts_customer(move) else ""
+            messages.success(request, f"{order} is now {move.to}.{sms}")
+        url = self.back_to_list(request) if row else self.order_url(order)
+        if request.headers.get("HX-Request"):
+            return HttpResponse(headers={"HX-Redirect": url})
+        return HttpResponseRedirect(url)
+
+    def order_url(self, order: Order) -> str:
+        return reverse("admin:orders_order_change", args=[order.pk])
+
+    def back_to_list(self, request: HttpRequest) -> str:
+        """Back to the list the row was on (its filters kept), else the plain list."""
+        referer = request.headers.get("Referer", "")
+        list_url = reverse("admin:orders_order_changelist")
+        safe = url_has_allowed_host_and_scheme(
+            referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        return referer if safe and list_url in referer else list_url

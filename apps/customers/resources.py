@@ -4,7 +4,7 @@ Registered in ``CustomersConfig.ready()``; the admin, the worker and the command
 sheet registry (``apps/spreadsheets/registry.py``).
 """
 
-from apps.core.actors import Actor
+from apps.core.actors import Actor, Channel
 from apps.spreadsheets import cells
 from apps.spreadsheets.engine import import_rows
 from apps.spreadsheets.plan import ImportReport
@@ -42,7 +42,7 @@ def customer_import_rows(
     dry_run: bool = False,
     skip_invalid: bool = False,
     actor: Actor = None,
-    channel: str = "import",
+    channel: str = Channel.IMPORT,
     file_name: str | None = None,
     expected_digests: list[str] | None = None,
     observer: Observer | None = None,

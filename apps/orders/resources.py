@@ -1,13 +1,15 @@
 """Orders as a spreadsheet: columns, keys, row rules, the import entry and the export
 (docs/import.md). Registered in ``OrdersConfig.ready()`` (``apps/spreadsheets/registry.py``).
 
-Orders match by uuid only (a blank uuid makes a new order); the customer is named by uuid or
+Orders match by uuid, then by number (given by the database, never by a file: a number that
+names no order is an error), then by external reference (the sender's own id: a new one makes a
+new order with it); a row with none of them makes a new order. The customer is named by uuid or
 phone, the item by uuid or name + size. The export adds columns a person reads (the customer's
 name, the unit price, the total) that the import ignores. ``status`` is exported; an import
 may only start new orders as ``placed`` and never moves an existing order (the order's actions
 do), and a dispatched, delivered or cancelled order keeps its customer, item and quantity.
 Imported orders have no ``created`` event: the audit history record the engine writes with them
-(path ``import: <file>``, the importer) is their creation on the timeline.
+(the importer, channel ``import``, the file as its reason) is their creation on the timeline.
 """
 
 from collections.abc import Mapping, Sequence
@@ -29,9 +31,9 @@ from apps.spreadsheets.progress import Observer
 from apps.spreadsheets.readers import Table
 from apps.spreadsheets.registry import ImportOption, SheetRegistration
 from apps.spreadsheets.resources import SheetResource
-from apps.spreadsheets.sheets import Column, Reference, RefKey, Sheet
+from apps.spreadsheets.sheets import Column, Key, Reference, RefKey, Sheet
 
-from .models import Order, OrderStatus
+from .models import EXTERNAL_REFERENCE_MAX_LENGTH, Order, OrderStatus
 from .rules import (
     order_fields_locked,
     order_locked_message,
@@ -40,8 +42,15 @@ from .rules import (
     order_unit_price,
 )
 from .selectors import TOTAL, order_export_list
+from .services import LOCKED_FIELDS
 from .sms import order_sms_drafts
 from .stats import customer_order_stats_refresh
+
+#: The largest number an order may have (the column is a bigint).
+ORDER_NUMBER_MAX = 2**63 - 1
+#: What a dispatched, delivered or cancelled order keeps, as the sheet names its fields (its
+#: external reference may still change).
+LOCKED_LINE = frozenset(Order._meta.get_field(f).attname for f in LOCKED_FIELDS)
 
 
 class OrderSheet(Sheet):
@@ -49,6 +58,16 @@ class OrderSheet(Sheet):
     label = "order"
     columns = (
         Column("uuid", parse=cells.uuid),
+        Column(
+            "number",
+            parse=cells.integer(label="order number", maximum=ORDER_NUMBER_MAX),
+            numeric=True,
+        ),
+        Column(
+            "external_reference",
+            parse=cells.text(max_length=EXTERNAL_REFERENCE_MAX_LENGTH),
+            free_text=True,
+        ),
         Column("customer_uuid", parse=cells.uuid, field="", export="customer__uuid"),
         Column("customer_phone", parse=cells.phone(), field="", export="customer__phone_number"),
         Column(
@@ -110,7 +129,11 @@ class OrderSheet(Sheet):
             read=("price",),
         ),
     )
-    updatable = ("customer_id", "item_id", "quantity")
+    keys = (
+        Key(("number",), "order number {0}", creatable=False),
+        Key(("external_reference",), "external reference {0}"),
+    )
+    updatable = ("customer_id", "item_id", "quantity", "external_reference")
     read_for_rules = ("unit_price", "status")
     options = {"send_confirmations": False}
 
@@ -142,9 +165,8 @@ class OrderSheet(Sheet):
                 f"file says {status}): use the order's actions",
             )
             return
-        if row.changed and order_fields_locked(current):
-            # The number is read for a refused row only (the sheet does not fetch it yet).
-            number = Order.objects.values_list("number", flat=True).get(pk=row.target.pk)
+        if order_fields_locked(current) and set(row.changed) & LOCKED_LINE:
+            number = row.target.values["number"]
             row.error("", order_locked_message(number=number, status=current))
             return
         if "item_id" in row.changed:
@@ -228,7 +250,7 @@ def order_import_rows(
     skip_invalid: bool = False,
     send_confirmations: bool = False,
     actor: Actor = None,
-    channel: str = "import",
+    channel: str = Channel.IMPORT,
     file_name: str | None = None,
     expected_digests: list[str] | None = None,
     observer: Observer | None = None,

@@ -36,7 +36,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
 
-from apps.core.actors import Actor
+from apps.core.actors import Actor, Channel
 
 from .bulk_writer import BulkWriter
 from .copy_writer import CopyWriter
@@ -289,7 +289,7 @@ def import_rows(
     dry_run: bool = False,
     skip_invalid: bool = False,
     actor: Actor = None,
-    channel: str = "import",
+    channel: str = Channel.IMPORT,
     file_name: str | None = None,
     options: Mapping[str, Any] | None = None,
     expected_digests: Sequence[str] | None = None,

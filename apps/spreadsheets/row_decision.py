@@ -118,7 +118,8 @@ class RowDecider:
                 return
         row.action = NEW
         values = row.values
-        row.data = {f: values.get(f) for f in self.sheet.updatable}
+        # A field the file leaves out keeps the model's default (an empty external reference).
+        row.data = {f: values[f] for f in self.sheet.updatable if f in values}
         for column in self.import_columns:
             if column.new_only and column.target in values:
                 row.data[column.target] = values[column.target]

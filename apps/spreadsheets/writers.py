@@ -48,7 +48,7 @@ class History:
     def __init__(self, actor: Actor, *, channel: str, file_name: str | None) -> None:
         self.user = actor_user(actor)
         self.channel = channel
-        self.reason = f"import: {file_name or 'file'}"
+        self.reason = file_name or ""
 
     def custom_attributes(self) -> dict[str, Any]:
         """The history's columns beyond simple-history's own (``core.audit.AuditedHistory``)."""

@@ -58,7 +58,7 @@ def test_new_orders_may_say_placed_or_nothing(cell):
     assert not OrderEvent.objects.exists()
     [created] = order_timeline(order=order).entries
     assert (created.kind, created.actor, created.channel) == ("created", user.username, "import")
-    assert created.summary == "Order created through a spreadsheet import (import: june.csv)"
+    assert created.summary == "Order created through a spreadsheet import (june.csv)"
 
 
 @pytest.mark.parametrize("cell", ["confirmed", "delivered", "cancelled", "lost"])

@@ -346,7 +346,7 @@ def test_order_export_respects_filters_and_has_numeric_totals(importer_client):
     text = export(importer_client, "order", 0, "item__size__exact=S").decode("utf-8-sig")
     lines = text.strip().splitlines()
     assert len(lines) == 2
-    assert lines[0].startswith("uuid,customer_uuid,customer_phone,customer_name")
+    assert lines[0].startswith("uuid,number,external_reference,customer_uuid,customer_phone")
     assert ",1.00,1.00," in lines[1]
 
 
@@ -385,8 +385,16 @@ def test_imported_rows_are_in_the_audit_trail_with_user_and_file(importer_client
     confirm(importer_client, "order", preview)
     changed = customer.history.latest()
     assert (changed.history_type, changed.first_name) == ("~", "New")
-    assert (changed.history_user, changed.history_change_reason) == (importer, "import: people.csv")
+    assert (changed.history_user, changed.history_channel, changed.history_change_reason) == (
+        importer,
+        "import",
+        "people.csv",
+    )
     order = Order.objects.get()
     created = order.history.get()
     assert (created.history_type, created.quantity, created.uuid) == ("+", 2, order.uuid)
-    assert (created.history_user, created.history_change_reason) == (importer, "import: o.csv")
+    assert (created.history_user, created.history_channel, created.history_change_reason) == (
+        importer,
+        "import",
+        "o.csv",
+    )

@@ -219,11 +219,12 @@ def test_each_new_order_gets_one_creation_record_equal_to_the_stored_row():
     for order in imported:
         record = historical.objects.get(id=order.pk)
         assert {n: getattr(record, n) for n in tracked} == {n: getattr(order, n) for n in tracked}
-        assert (record.history_type, record.history_user_id, record.history_change_reason) == (
-            "+",
-            user.pk,
-            "import: x.csv",
-        )
+        assert (
+            record.history_type,
+            record.history_user_id,
+            record.history_channel,
+            record.history_change_reason,
+        ) == ("+", user.pk, "import", "x.csv")
     # The sequence moved past the drawn ids: the next order made elsewhere gets a fresh one.
     highest = max(imported.values_list("pk", flat=True))
     assert OrderFactory().pk > highest

@@ -123,7 +123,10 @@ def test_commands_record_who_ran_them(tmp_path):
     imported, exported = SpreadsheetJob.objects.order_by("pk")
     assert (imported.owner, exported.owner) == (user, None)
     customer = Customer.objects.get()
-    assert customer.history.get().history_user == user
+    assert (customer.history.get().history_user, customer.history.get().history_channel) == (
+        user,
+        "import",
+    )
 
 
 def test_an_export_page_link_still_answers_with_the_admin_back(importer_client, orders):

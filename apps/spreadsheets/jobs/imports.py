@@ -17,6 +17,7 @@ from django.core.files.storage import default_storage
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.core.actors import Channel
 from apps.core.errors import DomainError
 
 from ..engine import PreviewOutdatedError
@@ -41,7 +42,7 @@ from .states import (
 logger = logging.getLogger(__name__)
 
 #: The channel imported rows are recorded with in the audit trail.
-IMPORT_CHANNEL = "import"
+IMPORT_CHANNEL = Channel.IMPORT
 
 
 def _plural(count: int, word: str) -> str:

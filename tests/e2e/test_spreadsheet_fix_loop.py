@@ -102,6 +102,16 @@ def test_fix_loop_when_only_a_file_of_valid_rows_may_go_in(
     page.wait_for_url(f"{live_server.url}/admin/orders/order/**")
     assert Order.objects.count() == 8
     assert sorted(Order.objects.values_list("quantity", flat=True)) == [1, 1, 1, 2, 2, 2, 3, 3]
+    # The same file again: its rows name no order, so the page says it was imported before and
+    # asks before creating them twice.
+    _upload(page, live_server, fixed_path)
+    warning = page.locator("#import-repeat").inner_text()
+    assert "This file is identical to orders-fixed.xlsx" in warning
+    assert "would create 8 new orders" in warning
+    screenshot(page, "import-repeat")
+    page.click("button:has-text('Confirm import')")
+    page.locator("text=This file was imported before").wait_for()
+    assert Order.objects.count() == 8
 
 
 def test_fix_loop_when_invalid_rows_are_skipped(

@@ -50,7 +50,7 @@ from .stats import customer_order_stats_refresh
 ORDER_NUMBER_MAX = 2**63 - 1
 #: What a dispatched, delivered or cancelled order keeps, as the sheet names its fields (its
 #: external reference may still change).
-LOCKED_LINE = frozenset(Order._meta.get_field(f).attname for f in LOCKED_FIELDS)
+LOCKED_LINE = frozenset(f.attname for f in Order._meta.concrete_fields if f.name in LOCKED_FIELDS)
 
 
 class OrderSheet(Sheet):

@@ -141,6 +141,8 @@ class OrderSheet(Sheet):
         super().__init__()
         #: The uuids of orders this run created whose confirmations are not queued yet.
         self.confirmations_to_queue: list[Any] = []
+        #: The customers whose order figures the file's rows change (their orders, new or moved).
+        self.customers_touched: set[int] = set()
 
     def row_rules(self, row: PlannedRow, *, options: Mapping[str, Any]) -> None:
         (item_price,) = row.reference_values["item"]
@@ -155,6 +157,7 @@ class OrderSheet(Sheet):
                 return
             row.data["status"] = OrderStatus.PLACED
             row.data["unit_price"] = order_unit_price(item_price=item_price, item_changed=True)
+            self.customers_touched.add(row.values["customer_id"])
             return
         assert row.target is not None
         current = row.target.values["status"]
@@ -175,17 +178,12 @@ class OrderSheet(Sheet):
                 item_changed=True,
                 current=row.target.values["unit_price"],
             )
+        if set(row.changed) & LOCKED_LINE:
+            self.customers_touched.add(row.target.values["customer_id"])
+            self.customers_touched.add(row.values["customer_id"])
 
     def check_plan(self, report: ImportReport, *, options: Mapping[str, Any], actor: Actor) -> None:
         if not (options.get("send_confirmations") and report.new):
-            return
-        pending = self.confirmations_to_queue
-        if pending:
-            # The confirmed run, its rows written: queue the confirmations now, under the cost
-            # guard's lock, so the room counted is the room used (held only until the commit).
-            created, self.confirmations_to_queue = pending, []
-            if report.skip_invalid or not report.invalid:
-                self._queue_confirmations(created, new=report.new, actor=actor)
             return
         room = sms_hourly_room()
         if room is not None and report.new > room:
@@ -198,12 +196,6 @@ class OrderSheet(Sheet):
     def after_write(
         self, created: Sequence[Any], *, options: Mapping[str, Any], actor: Actor
     ) -> None:
-        # The customers' order figures count the new orders in the import's own transaction.
-        customer_ids = set(
-            Order.objects.filter(uuid__in=created).values_list("customer_id", flat=True)
-        )
-        customer_lock(customer_ids=customer_ids)
-        customer_order_stats_refresh(customer_ids=customer_ids)
         if not options.get("send_confirmations"):
             return
         room = sms_hourly_room()
@@ -211,13 +203,27 @@ class OrderSheet(Sheet):
             # No hourly cap: nothing to count, so each batch's confirmations go at once.
             self._queue_confirmations(list(created), new=len(created), actor=actor)
             return
-        # Under a cap, confirmations are queued once every row is written (``check_plan``):
+        # Under a cap, confirmations are queued once every row is written (``after_import``):
         # taking the guard's lock now would hold it, and every order creation with it, for the
         # rest of the import. A file that already needs more than the room is refused here.
         pending = self.confirmations_to_queue
         pending.extend(created)
         if len(pending) > room:
             raise ImportFileError(self._cap_message(len(pending), room))
+
+    def after_import(
+        self, report: ImportReport, *, options: Mapping[str, Any], actor: Actor
+    ) -> None:
+        # The customers' order figures count what the file wrote, in its own transaction: the
+        # customers are locked first, as every order write does (``orders/stats.py``), once for
+        # the whole file.
+        customer_lock(customer_ids=self.customers_touched)
+        customer_order_stats_refresh(customer_ids=self.customers_touched)
+        if self.confirmations_to_queue:
+            # Queued now, under the cost guard's lock, so the room counted is the room used
+            # (held only until the commit).
+            created, self.confirmations_to_queue = self.confirmations_to_queue, []
+            self._queue_confirmations(created, new=report.new, actor=actor)
 
     def _queue_confirmations(self, created: list[Any], *, new: int, actor: Actor) -> None:
         orders: list[Order] = []

@@ -318,6 +318,7 @@ def import_rows(
         with transaction.atomic():
             report = run.check_and_write()
             if run.writing:
+                sheet.after_import(report, options=run.options, actor=actor)
                 if observer is not None:
                     observer.before_commit(report)
                 report.written = True

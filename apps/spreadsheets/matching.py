@@ -44,6 +44,7 @@ class Matcher:
             assert isinstance(field, models.ForeignKey)  # a reference is a foreign key
             self.attnames[ref.field] = field.attname
         self.keys = sheet.matching_keys()
+        self.key_fields = [key.fields for key in self.keys[1:]]
         # The fields every target is read with: its keys, then what the sheet compares or reads.
         key_fields = [f for key in self.keys for f in key.fields if f != "uuid"]
         self.read_names = list(
@@ -148,9 +149,13 @@ class Matcher:
         """The row's value of each matching key (``None`` where a field is missing)."""
         values = row.values
         out: list[tuple | None] = [(row.uuid,) if row.uuid is not None else None]
-        for key in self.keys[1:]:
-            value = tuple(values.get(f) for f in key.fields)
-            out.append(None if None in value else value)
+        for fields in self.key_fields:
+            if len(fields) == 1:  # the common case, without building a tuple to test it
+                value = values.get(fields[0])
+                out.append(None if value is None else (value,))
+                continue
+            key = tuple([values.get(f) for f in fields])
+            out.append(None if None in key else key)
         return out
 
     def _target(self, values: tuple) -> Target:

@@ -68,6 +68,8 @@ class Table:
     size_hint: int = 0
     formula_escaped: bool = True
     file_format: str = CSV
+    #: Every cell is text (a CSV file's rows): the engine reads them without asking each cell.
+    all_text: bool = False
 
     @classmethod
     def from_rows(cls, headers: Iterable[Any], rows: Iterable[Sequence[Any]]) -> Table:
@@ -143,12 +145,14 @@ def read_table(
         table.file_format = XLSX
         return table
     counting = _CountingReader(fileobj)
-    return _table_from_stream(
+    table = _table_from_stream(
         _csv_rows(counting, limits, bound),
         size=size,
         position=lambda: counting.consumed,
         limits=limits,
     )
+    table.all_text = True
+    return table
 
 
 def _table_from_stream(

@@ -100,28 +100,37 @@ class FileColumns:
 def planned_rows(table: Table, columns: FileColumns, report: ImportReport) -> Iterator[PlannedRow]:
     """Each data row with the text of the sheet's columns; rows with none of them are left out."""
     positions = [(c.name, index) for c, index in columns.positions]
+    widest = max((index for _, index in positions), default=-1)
     labels = {c.name: column_label(c.name) for c in columns.parsed}
     escaped = columns.formula_escaped
     free_text = columns.free_text
     forbidden = FORBIDDEN.search
+    all_text = table.all_text and escaped
     for number, cells in iter(table.rows):
         report.rows_read += 1
         row = PlannedRow(number, cells)
-        texts = row.text
-        width = len(cells)
-        # The common case inlined (a text cell): this loop runs once per cell of the file.
-        for name, index in positions:
-            raw = cells[index] if index < width else None
-            if type(raw) is str:
-                text = raw.strip()
-                if escaped and len(text) > 1 and text[0] == "'" and text[1] in _ESCAPED:
-                    text = text[1:]
-            elif raw is None:
-                continue
-            else:
-                text = cell_text(raw)
-            if text:
-                texts[name] = text
+        if all_text and len(cells) > widest:
+            # A CSV row (text in every cell): this runs once per row of the file.
+            stripped = {name: cells[index].strip() for name, index in positions}
+            texts = {name: text for name, text in stripped.items() if text}
+            if any(text[0] == "'" for text in texts.values()):
+                texts = {name: _unescaped(text) for name, text in texts.items()}
+            row.text = texts
+        else:
+            texts = row.text
+            width = len(cells)
+            for name, index in positions:
+                raw = cells[index] if index < width else None
+                if raw is None:
+                    continue
+                if isinstance(raw, str):
+                    text = str.strip(raw)
+                    if escaped:
+                        text = _unescaped(text)
+                else:
+                    text = cell_text(raw)
+                if text:
+                    texts[name] = text
         if type(cells) is FlaggedRow:
             row.error("", cells.problem)
         elif not texts:
@@ -131,6 +140,12 @@ def planned_rows(table: Table, columns: FileColumns, report: ImportReport) -> It
         if not joined.isprintable() and forbidden(joined):
             _apply_text_rule(row, columns, labels, free_text)
         yield row
+
+
+def _unescaped(text: str) -> str:
+    if len(text) > 1 and text[0] == "'" and text[1] in _ESCAPED:
+        return text[1:]
+    return text
 
 
 def _apply_text_rule(

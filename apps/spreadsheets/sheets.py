@@ -162,3 +162,9 @@ class Sheet:
     ) -> None:
         """Runs in the import's transaction after each batch of new rows (``created``: their
         uuids)."""
+
+    def after_import(
+        self, report: ImportReport, *, options: Mapping[str, Any], actor: Actor
+    ) -> None:
+        """Runs once in the import's transaction when every batch is written, before it commits
+        (what is cheaper once per file than once per batch)."""

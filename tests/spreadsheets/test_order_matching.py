@@ -134,3 +134,35 @@ def test_new_orders_get_their_numbers_from_the_database(shop):
     created = Order.objects.get(number=numbers[0])
     assert created.history.get().number == numbers[0]
     assert created.external_reference == ""
+
+
+def test_an_import_keeps_every_customers_order_figures_exact():
+    """Hundreds of customers at once (the grouped refresh), one of them left with no order."""
+    from apps.customers.models import Customer
+    from apps.orders.selectors import order_summary_for_customer
+
+    item = ItemFactory(name="Cap", size="M", price=Decimal("10.00"))
+    customers = CustomerFactory.create_batch(250)
+    lonely = CustomerFactory()
+    moved = OrderFactory(customer=lonely, item=item, quantity=1)
+    order_import_rows(
+        table=_table(
+            "uuid,customer_uuid,item_name,item_size,quantity", f"{moved.uuid},{lonely.uuid},Cap,M,1"
+        )
+    )
+    assert Customer.objects.get(pk=lonely.pk).orders_count == 1
+    rows = [f",{c.uuid},Cap,M,{n % 3 + 1}" for n, c in enumerate(customers)]
+    rows += [f",{c.uuid},Cap,M,2" for c in customers[:40]]
+    rows.append(f"{moved.uuid},{customers[1].uuid},Cap,M,1")  # the order moves away
+    report = order_import_rows(
+        table=_table("uuid,customer_uuid,item_name,item_size,quantity", *rows)
+    )
+    assert (report.new, report.updated) == (290, 1)
+    for customer in Customer.objects.all():
+        summary = order_summary_for_customer(customer=customer)
+        assert (customer.orders_count, customer.lifetime_value, customer.last_order_at) == (
+            summary.orders,
+            summary.lifetime_value,
+            summary.last_order_at,
+        ), customer.pk
+    assert Customer.objects.get(pk=lonely.pk).orders_count == 0

@@ -32,12 +32,13 @@ from itertools import islice
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, connection, models
 from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
 
 from apps.core.actors import Actor, Channel
 
+from .batch_writing import DirectBatches, ThreadedBatches, batches_for
 from .bulk_writer import BulkWriter
 from .copy_writer import CopyWriter
 from .limits import ImportFileError
@@ -48,7 +49,7 @@ from .readers import Table
 from .row_decision import RowDecider
 from .row_reading import FileColumns, column_label, planned_rows
 from .sheets import Sheet
-from .writers import ConcurrentChangeError, History, Writer
+from .writers import History, Update, Writer
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +137,8 @@ class SheetImport:
             )
         )
         self.has_key_column = self.columns.has_key_column()
+        #: Where checked batches are written (set by ``import_rows`` for a write).
+        self.batches: DirectBatches | ThreadedBatches | None = None
 
     def check_and_write(self) -> ImportReport:
         """Every row read, checked and (unless a dry run, or a row is invalid under the default
@@ -154,10 +157,7 @@ class SheetImport:
                     self.observer.progress(report, self.table)
         except IntegrityError as exc:
             # A concurrent change took a uuid or key since the rows were checked.
-            raise ImportFileError(
-                f"Another change saved a conflicting {self.sheet.label} while this file was "
-                "being imported; nothing was imported. Upload the file again."
-            ) from exc
+            raise self.conflict() from exc
         if self.expected is not None and len(self.expected) != len(report.digests):
             raise PreviewOutdatedError()
         if report.total == 0:
@@ -176,7 +176,7 @@ class SheetImport:
         found = self.matcher.find_targets(rows)
         digest = hashlib.sha256()
         inserts: list[dict[str, Any]] = []
-        updates: list[tuple[int, dict[str, Any], int | None]] = []
+        updates: list[Update] = []
         for row in rows:
             self.decider.decide(row, found)
             if row.errors:
@@ -196,18 +196,31 @@ class SheetImport:
                 assert row.target is not None
                 updates.append((row.target.pk, row.data, row.target.version))
         if self.writing:
-            assert self.writer is not None
-            created = self.writer.insert(inserts)
-            try:
-                self.writer.update(updates)
-            except ConcurrentChangeError as exc:
-                raise PreviewOutdatedError(
-                    why=f"{exc.count:,} of the {self.sheet.label}s this file changes near row "
-                    f"{rows[0].number:,} were changed by someone else while it was being imported"
-                ) from exc
-            if created:
-                self.sheet.after_write(created, options=self.options, actor=self.actor)
+            assert self.batches is not None
+            self.batches.write((inserts, updates, rows[0].number))
         return digest.hexdigest()
+
+    # --- the write's own hooks (run where the write runs: ``batch_writing.py``) -----------------
+
+    def written(self, created: list[Any]) -> None:
+        self.sheet.after_write(created, options=self.options, actor=self.actor)
+
+    def outdated(self, count: int, first_row: int) -> Exception:
+        return PreviewOutdatedError(
+            why=f"{count:,} of the {self.sheet.label}s this file changes near row "
+            f"{first_row:,} were changed by someone else while it was being imported"
+        )
+
+    def before_commit(self) -> None:
+        self.sheet.after_import(self.report, options=self.options, actor=self.actor)
+        if self.observer is not None:
+            self.observer.before_commit(self.report)
+
+    def conflict(self) -> ImportFileError:
+        return ImportFileError(
+            f"Another change saved a conflicting {self.sheet.label} while this file was being "
+            "imported; nothing was imported. Upload the file again."
+        )
 
     def _parse(self, row: PlannedRow) -> None:
         texts, cells, values = row.text, row.cells, row.values
@@ -315,15 +328,15 @@ def import_rows(
     if dry_run:
         report = run.check_and_write()
     else:
-        with transaction.atomic():
+        assert run.writer is not None
+        with batches_for(run.writer, written=run.written, outdated=run.outdated) as batches:
+            run.batches = batches
             report = run.check_and_write()
-            if run.writing:
-                sheet.after_import(report, options=run.options, actor=actor)
-                if observer is not None:
-                    observer.before_commit(report)
-                report.written = True
-            else:
-                transaction.set_rollback(True)
+            try:
+                batches.finish(commit=run.writing, before_commit=run.before_commit)
+            except IntegrityError as exc:
+                raise run.conflict() from exc
+        report.written = run.writing
     logger.info(
         "%s import %s%s by %s: %s new, %s updated, %s unchanged, %s invalid rows%s",
         sheet.label,

@@ -126,7 +126,8 @@ def sidebar_navigation(request: HttpRequest) -> list[dict]:
 
 
 def alpine_expressions_script(request: HttpRequest) -> str:
-    """unfold SCRIPTS: Alpine's expressions compiled ahead of time (backoffice/alpine_csp.py)."""
+    """unfold SCRIPTS: Alpine's expressions compiled ahead of time
+    (``apps/admin_toolkit/alpine_csp.py``)."""
     return static("admin_toolkit/js/alpine-expressions.js")
 
 

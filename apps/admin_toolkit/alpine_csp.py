@@ -99,7 +99,7 @@ class Catalogue:
         if len(text) == 1 and isinstance(text[0], Hole):
             self.whole_tags.append(f"{origin}: {text[0].tag}")
         elif not any(isinstance(p, Hole) for p in parts):
-            self.exact.setdefault("".join(parts), origin)  # type: ignore[arg-type]
+            self.exact.setdefault("".join(parts), origin)  # type: ignore[arg-type]  # no Hole in parts (checked just above); mypy cannot narrow the list
         else:
             self.patterns.setdefault(to_pattern(parts, origin), origin)
 
@@ -187,7 +187,7 @@ def _expand_until(
                 options.extend(branch)
                 if i >= len(parts):
                     raise Unsupported("unterminated {% if %}")
-                closing = _tag_name(parts[i])  # type: ignore[arg-type]
+                closing = _tag_name(parts[i])  # type: ignore[arg-type]  # _expand_until stops on a tag, a str
                 i += 1
                 has_else = has_else or closing == "else"
                 if closing == "endif":

@@ -10,8 +10,9 @@ service that writes says who and how, explicitly, just before the write::
 The historical row then carries ``history_user`` (the actor; empty for the system actor),
 ``history_channel`` (``actors.Channel``) and ``history_change_reason`` (optional words: the file
 of an import). Nothing reads the current request: simple-history's request middleware is not
-installed, and a history row written without a stamp raises :class:`MissingAuditStamp` — a write
-path that forgot to say who it is fails in tests instead of recording nobody.
+installed, and a save or delete of a history-tracked model without a stamp raises
+:class:`MissingAuditStamp` before anything is written — a write path that forgot to say who it
+is fails instead of recording nobody.
 
 The stamp is used once: the historical row takes it off the instance, so a second write of the
 same instance needs its own stamp. Writers that insert historical rows in bulk (the spreadsheet
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
+from django.db.models.signals import pre_delete, pre_save
 from django.dispatch import receiver
 from simple_history.signals import post_create_historical_record, pre_create_historical_record
 
@@ -63,15 +65,35 @@ def audit_stamp(instance: models.Model, *, actor: Actor, channel: str, reason: s
     setattr(instance, _STAMP, AuditStamp(user.pk if user else None, channel, reason))
 
 
-@receiver(pre_create_historical_record)
-def _write_channel(sender: Any, instance: Any, history_instance: Any, **kwargs: Any) -> None:
-    stamp: AuditStamp | None = getattr(instance, _STAMP, None)
-    if stamp is None:
+def _require_stamp(instance: Any) -> None:
+    if getattr(instance, _STAMP, None) is None:
         raise MissingAuditStamp(
             f"{type(instance).__name__} {instance.pk} written without audit_stamp(): "
             "say who writes it and through which channel"
         )
-    history_instance.history_channel = stamp.channel
+
+
+def _tracked(sender: Any) -> bool:
+    return getattr(sender._meta, "simple_history_manager_attribute", None) is not None
+
+
+@receiver(pre_save)
+def _refuse_unstamped_save(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    """Before the row is written, not after: an unstamped save writes nothing."""
+    if _tracked(sender) and not raw:
+        _require_stamp(instance)
+
+
+@receiver(pre_delete)
+def _refuse_unstamped_delete(sender: Any, instance: Any, **kwargs: Any) -> None:
+    if _tracked(sender):
+        _require_stamp(instance)
+
+
+@receiver(pre_create_historical_record)
+def _write_channel(sender: Any, instance: Any, history_instance: Any, **kwargs: Any) -> None:
+    _require_stamp(instance)
+    history_instance.history_channel = getattr(instance, _STAMP).channel
 
 
 @receiver(post_create_historical_record)

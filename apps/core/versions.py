@@ -85,7 +85,7 @@ def versioned_update(
     if update_fields is None:
         fields = [f for f in opts.concrete_fields if not f.primary_key]
     else:
-        fields = [opts.get_field(name) for name in update_fields]  # type: ignore[misc]
+        fields = [opts.get_field(name) for name in update_fields]  # type: ignore[misc]  # get_field may return a relation; update_fields name concrete fields
     now = timezone.now()
     values: dict[str, Any] = {}
     for field in fields:
@@ -102,7 +102,7 @@ def versioned_update(
         values[VERSION_FIELD] = F(VERSION_FIELD) + 1
     if rows.update(**values) != 1:
         if expected_version is None:
-            raise model.DoesNotExist(f"{_label(instance)} no longer exists.")  # type: ignore[attr-defined]
+            raise model.DoesNotExist(f"{_label(instance)} no longer exists.")  # type: ignore[attr-defined]  # every concrete model has DoesNotExist; type[M] does not say so
         raise _stale(instance, expected_version)
     if expected_version is not None:
         setattr(instance, VERSION_FIELD, expected_version + 1)

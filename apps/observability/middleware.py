@@ -40,7 +40,7 @@ class RequestIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = _incoming_request_id(request) or uuid.uuid4().hex
-        request.request_id = request_id  # type: ignore[attr-defined]
+        request.request_id = request_id  # type: ignore[attr-defined]  # an attribute of our own on Django's request
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         try:

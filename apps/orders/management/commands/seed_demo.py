@@ -110,7 +110,8 @@ class Command(BaseCommand):
                 "uuid", flat=True
             )
         )
-        for row in data["orders"]:
+        # Oldest first, so the numbers the database gives follow the orders' dates.
+        for row in sorted(data["orders"], key=lambda r: (-r["days_ago"], -r["quantity"])):
             if uuid.UUID(row["uuid"]) in existing:
                 continue
             order = order_create(

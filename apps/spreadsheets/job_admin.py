@@ -37,7 +37,7 @@ from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
-from apps.core.errors import DomainError
+from apps.admin_toolkit.errors import admin_errors
 
 from .job_presentation import ImportPreview, job_progress
 from .jobs.reports import report_from_json
@@ -242,12 +242,11 @@ class SpreadsheetJobAdmin(ModelAdmin):
         job = self._job(request, object_id)
         if not self._can_import(request, job) or job.owner_id != request.user.pk:
             raise PermissionDenied
-        try:
+        with admin_errors(request) as failed:
             job = job_confirm(
                 job=job, actor=request.user, import_again=request.POST.get("import_again") == "1"
             )
-        except DomainError as exc:
-            messages.error(request, exc.message)
+        if failed:
             return HttpResponseRedirect(job_url(job))
         if not job_fits_request(job):
             job_enqueue(job)
@@ -271,11 +270,9 @@ class SpreadsheetJobAdmin(ModelAdmin):
         job = self._job(request, object_id)
         if job.owner_id != request.user.pk and not request.user.is_superuser:
             raise PermissionDenied
-        try:
+        with admin_errors(request) as failed:
             job_cancel(job=job, actor=request.user)
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
+        if not failed:
             messages.info(request, "The job was asked to stop: nothing it did is kept.")
         return HttpResponseRedirect(job_url(job))
 

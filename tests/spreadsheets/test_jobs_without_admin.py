@@ -133,3 +133,23 @@ def test_an_export_page_link_still_answers_with_the_admin_back(importer_client, 
     job = _export_job(importer_client, "item__size__exact=M")
     page = importer_client.get(reverse("admin:spreadsheets_spreadsheetjob_change", args=[job.pk]))
     assert page.context["download_available"]
+
+
+def test_a_filter_an_export_cannot_reproduce_is_a_message(rf):
+    from django.contrib.admin import SimpleListFilter
+
+    from apps.spreadsheets.list_arguments import UnexportableFilterError, filter_lookups
+
+    class BigSpenders(SimpleListFilter):
+        title = "big spenders"
+        parameter_name = "big"
+
+        def lookups(self, request, model_admin):
+            return [("yes", "yes")]
+
+        def queryset(self, request, queryset):
+            return queryset
+
+    spec = BigSpenders(rf.get("/"), {"big": ["yes"]}, Order, admin.site.get_model_admin(Order))
+    with pytest.raises(UnexportableFilterError, match="“big spenders” cannot be applied"):
+        filter_lookups(spec)

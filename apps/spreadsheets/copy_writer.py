@@ -153,6 +153,7 @@ class CopyWriter(Writer):
         """Each column's COPY text when a row does not give it: computed once when the default
         is a constant (the import's time, a status), per row when it is a callable (a uuid)."""
         out: dict[str, Callable[[], str]] = {}
+        self.varying_defaults: set[str] = set()
         for f in self.fields:
             make = self.defaults[f.attname]
             if f.attname == "date_modified" or (
@@ -162,6 +163,7 @@ class CopyWriter(Writer):
                 out[f.attname] = _constant(text)
             elif f.has_default() and callable(f.default):
                 out[f.attname] = _made(make)
+                self.varying_defaults.add(f.attname)
             else:
                 out[f.attname] = _constant(_copy_text(make()))
         return out
@@ -192,14 +194,26 @@ class CopyWriter(Writer):
         else:
             uuid_default = defaults["uuid"]
         write = buffer.write
+        # The columns no row of the batch gives hold the same text on every line: laid out once
+        # in a template, each row then fills in only what it gives.
+        given = set().union(*rows) - {"uuid"}
+        constant = {
+            c: defaults[c]()
+            for c in columns
+            if c != "uuid" and c not in given and c not in self.varying_defaults
+        }
+        template = [constant.get(c, "") for c in columns]
+        per_row = [(i, c) for i, c in enumerate(columns) if c != "uuid" and c not in constant]
+        uuid_at = columns.index("uuid")
         for data in rows:
-            cells = []
-            for c in columns:
+            cells = template.copy()
+            value = data.get("uuid")
+            text = uuid_default() if value is None else str(value)
+            uuids.append(text)
+            cells[uuid_at] = text
+            for i, c in per_row:
                 value = data.get(c, _MISSING)
-                if c == "uuid":
-                    text = uuid_default() if value is _MISSING or value is None else str(value)
-                    uuids.append(text)
-                elif value is _MISSING:
+                if value is _MISSING:
                     text = defaults[c]()
                 elif (kind := type(value)) is int or kind is Decimal:
                     text = str(value)
@@ -212,7 +226,7 @@ class CopyWriter(Writer):
                     text = value
                 else:
                     text = convert(value)
-                cells.append(text)
+                cells[i] = text
             if history is not None and ids is not None:
                 head = f"{next(ids)}\t" + "\t".join(cells[:kept])
                 history.write(f"{head}{suffix}\n")

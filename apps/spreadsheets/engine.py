@@ -34,7 +34,6 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, connection, models
 from django.utils import timezone
-from phonenumber_field.phonenumber import PhoneNumber
 
 from apps.core.actors import Actor, Channel
 
@@ -44,6 +43,7 @@ from .copy_writer import CopyWriter
 from .limits import ImportFileError
 from .matching import Matcher
 from .plan import NEW, UPDATE, ImportReport, PlannedRow
+from .preview import row_fingerprint, row_shown
 from .progress import Observer
 from .readers import Table
 from .row_decision import RowDecider
@@ -65,16 +65,6 @@ class PreviewOutdatedError(ImportFileError):
             (why or "The data changed since the preview" + where)
             + ": nothing was imported. Review the new preview and confirm again."
         )
-
-
-def display(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, PhoneNumber):
-        return str(value.as_e164)
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    return str(value)
 
 
 def writer_for(model: type[models.Model], *, history: History, now: dt.datetime) -> Writer:
@@ -189,7 +179,7 @@ class SheetImport:
                 continue
             self._count(row)
             if self.fingerprints:
-                digest.update(self._fingerprint(row))
+                digest.update(row_fingerprint(row))
             if row.action == NEW:
                 inserts.append(row.data)
             elif row.action == UPDATE:
@@ -264,35 +254,7 @@ class SheetImport:
         else:
             report.unchanged += 1
         if len(report.preview) < report.preview_limit:
-            report.add_preview(row.number, row.action, self._shown(row))
-
-    def _shown(self, row: PlannedRow) -> list[str]:
-        shown = []
-        target = row.target
-        for column in self.import_columns:
-            if column.new_only:
-                continue
-            if column.name == "uuid":
-                shown.append(display(row.uuid or (target.uuid if target else "")))
-                continue
-            text = row.text.get(column.name, "")
-            name = column.target
-            if target is not None and name in row.changed and name in row.values:
-                text = f"{display(target.values[name])} → {display(row.values[name])}"
-            elif name in row.values:
-                text = display(row.values[name])
-            shown.append(text)
-        return shown
-
-    def _fingerprint(self, row: PlannedRow) -> bytes:
-        """What the row would do, against what state: equal fingerprints, equal writes."""
-        target = row.target
-        state = (
-            f"{target.pk}v{target.version}{list(target.values.values())!r}"
-            if target is not None
-            else "-"
-        )
-        return f"{row.number}{row.action}{state}{list(row.data.items())!r}\n".encode()
+            report.add_preview(row.number, row.action, row_shown(row, self.import_columns))
 
 
 def import_rows(

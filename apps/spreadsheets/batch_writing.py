@@ -4,6 +4,8 @@ Reading and checking rows is Python's work, writing them (COPY, indexes, foreign
 database's. On PostgreSQL, when the import is not already inside a transaction of its caller,
 :class:`ThreadedBatches` writes through a connection of its own in a second thread, so the
 database writes batch N while Python checks batch N+1 — on two cores, at the same time. The
+checking thread also makes the batch's COPY lines (``Writer.prepare``): the writing thread only
+waits on the database, which it does without holding the interpreter. The
 write is still one transaction, on that one connection; the checking thread only reads
 (references, the rows' objects), which it would do the same way in a preview: it never sees the
 import's own uncommitted rows, and a preview's digests still bind the write.
@@ -28,8 +30,9 @@ from django.db import connection, transaction
 
 from .writers import ConcurrentChangeError, Update, Writer
 
-#: A batch to write: the new rows, the updates, and the first row's number (for a message).
-Batch = tuple[list[dict[str, Any]], list[Update], int]
+#: A batch to write: the new rows as ``Writer.prepare`` made them ready, the updates, and the
+#: first row's number (for a message).
+Batch = tuple[Any, list[Update], int]
 #: Run when every batch is written, in the write's transaction, before it commits.
 Finish = Callable[[], None]
 #: Raised for a row changed by someone else meanwhile: ``(count, first row number)`` → error.
@@ -38,8 +41,8 @@ Written = Callable[[list[Any]], None]
 
 
 def _write(writer: Writer, batch: Batch, written: Written, outdated: Outdated) -> None:
-    inserts, updates, first_row = batch
-    created = writer.insert(inserts)
+    prepared, updates, first_row = batch
+    created = writer.insert_prepared(prepared)
     try:
         writer.update(updates)
     except ConcurrentChangeError as exc:

@@ -16,8 +16,8 @@ from .writers import ConcurrentChangeError, Update, Writer
 class BulkWriter(Writer):
     batch_size = 1000
 
-    def insert(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
-        rows = self.with_sequence_values(rows)
+    def insert_prepared(self, prepared: Any) -> list[Any]:
+        rows: Sequence[dict[str, Any]] = prepared
         objs = [self.model(**self.complete(data)) for data in rows]
         bulk_create_with_history(
             objs,

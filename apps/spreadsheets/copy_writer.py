@@ -18,7 +18,7 @@ import os
 import uuid as uuid_module
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection, models
 
@@ -27,6 +27,17 @@ from apps.core.versions import VERSION_FIELD
 from .writers import ConcurrentChangeError, Update, Writer, db_value
 
 _MISSING = object()
+#: Characters of COPY data handed to the connection at a time.
+COPY_CHUNK = 1024 * 1024
+
+
+class PreparedRows(NamedTuple):
+    """A batch of new rows as COPY lines, and its history records' lines (when the rows' ids
+    were drawn first)."""
+
+    lines: io.StringIO
+    history: io.StringIO | None
+    uuids: list[Any]
 
 
 def uuid4_texts(count: int) -> list[str]:
@@ -174,9 +185,10 @@ class CopyWriter(Writer):
             cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [self.sequence, count])
             return [row[0] for row in cursor.fetchall()]
 
-    def insert(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
+    def prepare(self, rows: Sequence[dict[str, Any]]) -> PreparedRows | None:
+        """The COPY lines of the rows and of their history records (Python's work)."""
         if not rows:
-            return []
+            return None
         rows = self.with_sequence_values(rows)
         ids = iter(self._new_ids(len(rows))) if self.sequence is not None else None
         history = io.StringIO() if ids is not None else None
@@ -235,15 +247,23 @@ class CopyWriter(Writer):
             else:
                 write("\t".join(cells))
                 write("\n")
+        return PreparedRows(buffer, history, uuids)
+
+    def insert_prepared(self, prepared: Any) -> list[Any]:
+        """The COPYs of lines ``prepare`` made (the database's work)."""
+        if prepared is None:
+            return []
+        buffer, history, uuids = prepared
         buffer.seek(0)
         with connection.cursor() as cursor:
-            # psycopg2's copy_expert: Django's cursor wrapper has no COPY of its own.
+            # psycopg2's copy_expert: Django's cursor wrapper has no COPY of its own. Large
+            # chunks: each read of the buffer needs the interpreter, the send does not.
             if history is None:
-                cursor.cursor.copy_expert(self.copy_sql, buffer)
+                cursor.cursor.copy_expert(self.copy_sql, buffer, size=COPY_CHUNK)
             else:
-                cursor.cursor.copy_expert(self.copy_with_pk_sql, buffer)
+                cursor.cursor.copy_expert(self.copy_with_pk_sql, buffer, size=COPY_CHUNK)
                 history.seek(0)
-                cursor.cursor.copy_expert(self.history_copy_sql, history)
+                cursor.cursor.copy_expert(self.history_copy_sql, history, size=COPY_CHUNK)
         if history is None:
             self._history("uuid = ANY(%s::uuid[])", "+", uuids)
         return uuids

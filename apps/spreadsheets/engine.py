@@ -187,7 +187,8 @@ class SheetImport:
                 updates.append((row.target.pk, row.data, row.target.version))
         if self.writing:
             assert self.batches is not None
-            self.batches.write((inserts, updates, rows[0].number))
+            assert self.writer is not None
+            self.batches.write((self.writer.prepare(inserts), updates, rows[0].number))
         return digest.hexdigest()
 
     # --- the write's own hooks (run where the write runs: ``batch_writing.py``) -----------------

@@ -106,8 +106,18 @@ class Writer:
             row["date_modified"] = self.now
         return row
 
-    def insert(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
+    def prepare(self, rows: Sequence[dict[str, Any]]) -> Any:
+        """New rows made ready to write (what costs Python work, not the database's): done by
+        the checking thread when a second one writes (``batch_writing.py``)."""
+        return self.with_sequence_values(rows)
+
+    def insert_prepared(self, prepared: Any) -> list[Any]:
+        """Write rows ``prepare`` made ready; their uuids."""
         raise NotImplementedError
+
+    def insert(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
+        """Write new rows (with their history); their uuids."""
+        return self.insert_prepared(self.prepare(rows)) if rows else []
 
     def update(self, rows: Sequence[Update]) -> None:
         raise NotImplementedError

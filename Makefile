@@ -9,6 +9,8 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# pytest-xdist processes for `make test`: one per core; TEST_WORKERS=0 runs in this process.
+TEST_WORKERS ?= auto
 
 .PHONY: help run test venv migrate seed lint format alpine sso idp clean
 
@@ -23,8 +25,10 @@ $(UV):
 	python3 -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv
 
+# --compile-bytecode: the packages' bytecode is written once here, so that a process started with
+# PYTHONDONTWRITEBYTECODE set (every test worker and subprocess) does not compile Django again.
 $(VENV)/.synced: $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen --quiet
+	$(UV) sync --frozen --quiet --compile-bytecode
 	@touch $@
 
 venv: $(VENV)/.synced
@@ -39,8 +43,12 @@ run: seed
 	DJANGO_SETTINGS_MODULE=backoffice.settings.local $(PY) manage.py ensure_local_superuser
 	DJANGO_SETTINGS_MODULE=backoffice.settings.local $(PY) manage.py runserver $(HOST):$(PORT)
 
+# scripts/test-services.sh starts a redis-server and, on PostgreSQL, a streaming replica for the
+# run, and stops them after. Tests marked xdist_group(...) share one pytest-xdist worker
+# (loadgroup); docs/architecture.md, "Parallel-safe tests".
 test: venv idp
-	DJANGO_SETTINGS_MODULE=backoffice.settings.test $(VENV)/bin/pytest $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=backoffice.settings.test scripts/test-services.sh $(VENV)/bin/pytest \
+		-n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # The test OpenID Connect provider (tests/idp, npm oidc-provider), reinstalled when its lock changes.
 IDP_DIR := tests/idp

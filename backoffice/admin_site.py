@@ -105,6 +105,12 @@ SIDEBAR_NAVIGATION = [
         "collapsible": True,
         "items": [
             {
+                "title": "Bulk order moves",
+                "icon": "move_up",
+                "link": reverse_lazy("admin:orders_ordermovejob_changelist"),
+                "permission": is_staff,
+            },
+            {
                 "title": "Spreadsheet jobs",
                 "icon": "table_view",
                 "link": reverse_lazy("admin:spreadsheets_spreadsheetjob_changelist"),
@@ -139,6 +145,11 @@ def alpine_csp_script(request: HttpRequest) -> str:
     """
     url = static("admin_toolkit/js/alpine-csp.js")
     return f"{url}?eval=allowed" if admin_eval_allowed() else url
+
+
+def unsaved_changes_script(request: HttpRequest) -> str:
+    """unfold SCRIPTS: every admin form warns before leaving with unsaved changes."""
+    return static("admin_toolkit/js/unsaved-changes.js")
 
 
 def unfold_scripts(request: HttpRequest) -> dict[str, object]:

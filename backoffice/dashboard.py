@@ -18,7 +18,9 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.admin_toolkit.presentation import money_html
 from apps.core.money import format_money
+from apps.core.replica import replica_reads
 from apps.orders.reports import (
     Backlog,
     DayTotals,
@@ -37,40 +39,47 @@ BACKLOG_LABELS = {
     "placed": ("Waiting to be confirmed", "placed"),
     "confirmed": ("Confirmed, not dispatched", "confirmed"),
 }
+#: unfold's chart options, read from the first dataset: values on the y axis (with the currency
+#: for money), at most ten dates on the x axis.
+AXES = {"displayYAxis": True, "maxTicksXLimit": 10}
 # Bump when the meaning of the cached figures changes (v2: cancelled orders left out).
 CACHE_VERSION = "v2"
 
 
-def _history(key: str, compute: Any) -> Any:
-    """Closed days change only through back-dated imports or edits: cache them for a while.
+def _history(key: str, compute: Any, *, reader: Any) -> Any:
+    """Closed days change only through back-dated imports or edits: cache them for a while (in
+    the shared cache, for every process), and compute them on the read replica when it may
+    serve ``reader`` (``apps/core/replica.py``).
 
-    Today's figures are always queried live; ``DASHBOARD_HISTORY_CACHE_SECONDS`` (0 disables)
-    bounds how stale earlier days can be.
+    Today's figures are always queried live on the primary; ``DASHBOARD_HISTORY_CACHE_SECONDS``
+    (0 disables the cache) bounds how stale earlier days can be.
     """
     ttl = getattr(settings, "DASHBOARD_HISTORY_CACHE_SECONDS", 300)
-    if ttl <= 0:
-        return compute()
-    value = cache.get(key)
+    value = cache.get(key) if ttl > 0 else None
     if value is None:
-        value = compute()
-        cache.set(key, value, ttl)
+        with replica_reads(user=reader):
+            value = compute()
+        if ttl > 0:
+            cache.set(key, value, ttl)
     return value
 
 
-def _daily(since: date, today: date) -> list[DayTotals]:
+def _daily(since: date, today: date, *, reader: Any) -> list[DayTotals]:
     yesterday = today - timedelta(days=1)
     history = _history(
         f"dashboard:{CACHE_VERSION}:days:{since}:{yesterday}",
         lambda: order_daily_totals(since=since, until=yesterday),
+        reader=reader,
     )
     return [*history, *order_daily_totals(since=today, until=today)]
 
 
-def _items(since: date, today: date) -> list[ItemRevenue]:
+def _items(since: date, today: date, *, reader: Any) -> list[ItemRevenue]:
     yesterday = today - timedelta(days=1)
     history = _history(
         f"dashboard:{CACHE_VERSION}:items:{since}:{yesterday}",
         lambda: order_item_revenue(since=since, until=yesterday),
+        reader=reader,
     )
     merged: dict[int, ItemRevenue] = {r.item_id: r for r in history}
     for r in order_item_revenue(since=today, until=today):
@@ -95,11 +104,27 @@ def _sum(days: list[DayTotals], since: date, until: date) -> tuple[int, Decimal]
     return sum(d.orders for d in picked), sum((d.revenue for d in picked), Decimal("0"))
 
 
-def _change(current: Decimal | int, previous: Decimal | int) -> dict[str, Any]:
+#: Below this many orders (or this much revenue) in the previous period, a percentage says more
+#: about the small number than about the business: the change is shown as an amount instead.
+SMALL_PREVIOUS = 10
+#: A change of this many percent or more is shown as an amount too ("+250,550 %" helps nobody).
+LARGE_PERCENT = 1000
+
+
+def _change(
+    current: Decimal | int, previous: Decimal | int, *, money: bool = False
+) -> dict[str, Any]:
+    """The change against the previous period: "new" when it had nothing, an absolute change
+    when it had little (or the percentage would be huge), else a percentage."""
     if not previous:
         return {"text": "new" if current else "—", "up": bool(current)}
-    pct = (Decimal(current) - Decimal(previous)) / Decimal(previous) * 100
-    return {"text": f"{pct:+.0f}% vs previous", "up": pct >= 0}
+    delta = Decimal(current) - Decimal(previous)
+    pct = delta / Decimal(previous) * 100
+    if abs(Decimal(previous)) < SMALL_PREVIOUS or abs(pct) >= LARGE_PERCENT:
+        sign = "+" if delta >= 0 else "-"
+        amount = format_money(abs(delta)) if money else f"{abs(delta):,.0f}"
+        return {"text": f"{sign}{amount} vs previous", "up": delta >= 0}
+    return {"text": f"{pct:+.0f} % vs previous", "up": pct >= 0}
 
 
 def _age(oldest: Any, now: Any) -> str:
@@ -159,7 +184,7 @@ def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[st
     periods = _periods(today)
     earliest = min(prev[0] for _, prev in periods.values())
     chart_start = today - timedelta(days=CHART_DAYS - 1)
-    days = _daily(min(earliest, chart_start), today)
+    days = _daily(min(earliest, chart_start), today, reader=request.user)
 
     kpis = []
     for label, (current, previous) in periods.items():
@@ -171,7 +196,7 @@ def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[st
                 "orders": f"{orders:,}",
                 "revenue": format_money(revenue),
                 "orders_change": _change(orders, prev_orders),
-                "revenue_change": _change(revenue, prev_revenue),
+                "revenue_change": _change(revenue, prev_revenue, money=True),
             }
         )
 
@@ -187,28 +212,37 @@ def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[st
     sms_pending = sms.get("queued", 0) + sms.get("sending", 0)
 
     chart_days = [d for d in days if d.day >= chart_start]
+    money_axes = {**AXES, "suffixYAxis": settings.CURRENCY}
     labels = [d.day.strftime("%d %b") for d in chart_days]
     orders_chart = {
         "labels": labels,
-        "datasets": [{"label": "Orders", "data": [d.orders for d in chart_days]}],
+        "datasets": [{"label": "Orders", "data": [d.orders for d in chart_days], **AXES}],
     }
     revenue_chart = {
         "labels": labels,
-        "datasets": [{"label": "Revenue", "data": [float(d.revenue) for d in chart_days]}],
+        "datasets": [
+            {"label": "Revenue", "data": [float(d.revenue) for d in chart_days], **money_axes}
+        ],
     }
-    items = _items(chart_start, today)
+    items = _items(chart_start, today, reader=request.user)
     by_size: dict[str, Decimal] = {}
     for row in items:
         by_size[row.size] = by_size.get(row.size, Decimal("0")) + row.revenue
     size_order = ["S", "M", "L", "XL", "XXL"]
     size_chart = {
         "labels": size_order,
-        "datasets": [{"label": "Revenue", "data": [float(by_size.get(s, 0)) for s in size_order]}],
+        "datasets": [
+            {
+                "label": "Revenue",
+                "data": [float(by_size.get(s, 0)) for s in size_order],
+                **money_axes,
+            }
+        ],
     }
     top_items = {
         "headers": ["Item", "Size", "Orders", "Quantity", "Revenue"],
         "rows": [
-            [r.name, r.size, f"{r.orders:,}", f"{r.quantity:,}", format_money(r.revenue)]
+            [r.name, r.size, f"{r.orders:,}", f"{r.quantity:,}", money_html(r.revenue)]
             for r in items[:TOP_ITEMS]
         ],
     }

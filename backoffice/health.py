@@ -6,6 +6,13 @@ checks tagged ``configuration``: SMS backend and delivery-report secret, allowed
 template), so a task started before ``migrate`` ran, against the wrong database or with a
 configuration that cannot work is kept out of the target group. Both are unauthenticated, cheap
 and never cached by proxies; what failed goes to the log, the answer only says how many.
+
+``/readyz`` also asks the shared cache (``CACHE_URL``) and says ``"cache": "shared"``, ``"local"``
+(none configured) or ``"unreachable"``. A cache that does not answer leaves the task in service
+(``"status": "degraded"``, 200): every task shares the same Redis, so refusing would take them all
+out of the load balancer at once while the product still works without it
+(``apps/core/shared_cache.py`` says how each limit degrades). ``READYZ_REQUIRE_CACHE`` makes it a
+503 instead.
 """
 
 import logging
@@ -13,12 +20,15 @@ import threading
 import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core import checks
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from apps.core.shared_cache import shared_cache_status
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +103,15 @@ def readyz(request: HttpRequest) -> JsonResponse:
             {"status": "unavailable", "database": "ok", "pending_migrations": len(pending)},
             status=503,
         )
-    return JsonResponse({"status": "ok", "database": "ok"})
+    cache = shared_cache_status()
+    if cache == "unreachable":
+        logger.warning("readyz: the shared cache does not answer")
+        if settings.READYZ_REQUIRE_CACHE:
+            return JsonResponse(
+                {"status": "unavailable", "database": "ok", "cache": cache}, status=503
+            )
+        return JsonResponse({"status": "degraded", "database": "ok", "cache": cache})
+    return JsonResponse({"status": "ok", "database": "ok", "cache": cache})
 
 
 class ProbeMiddleware:

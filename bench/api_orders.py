@@ -105,6 +105,8 @@ from django.conf import settings
 from apps.orders.models import Order
 User = get_user_model()
 user, _ = User.objects.get_or_create(username="%(username)s")
+user.is_staff = True  # the back office serves active staff only (apps/accounts/access.py)
+user.save()
 user.user_permissions.set(
     [Permission.objects.get(content_type__app_label="orders", codename=c) for c in %(perms)r]
 )

@@ -43,7 +43,8 @@ from django.test import RequestFactory  # noqa: E402
 from rest_framework.request import Request  # noqa: E402
 
 from apps.accounts.authentication import OIDCBearerAuthentication  # noqa: E402
-from apps.accounts.bearer import identity_providers, userinfo_cache_key  # noqa: E402
+from apps.accounts.identity_provider import identity_providers  # noqa: E402
+from apps.accounts.unknown_tokens import userinfo_cache_key  # noqa: E402
 from tests.idp_fixtures import PROVIDER_ID, TestIdP, configure_sso  # noqa: E402
 
 

@@ -10,8 +10,8 @@ from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.urls import NoReverseMatch, reverse
 
-from apps.accounts.models import ServiceAccount
-from tests.factories import OrderFactory, UserFactory
+from apps.accounts.services import service_account_create
+from tests.factories import OrderFactory
 from tests.sms_helpers import sms_confirmation_queue
 
 
@@ -20,9 +20,7 @@ def sample_objects() -> None:
     order = OrderFactory(quantity=2)
     sms_confirmation_queue(order=order)
     Group.objects.get_or_create(name="Sample group")
-    ServiceAccount.objects.create(
-        user=UserFactory(username="svc-sample"), client_id="svc-sample", subject="svc-sample"
-    )
+    service_account_create(client_id="sample")  # its user is svc-sample
 
 
 def admin_page_urls() -> list[str]:

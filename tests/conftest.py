@@ -1,3 +1,5 @@
+from collections import Counter
+
 import pytest
 from django.core.cache import cache
 from django.test import Client
@@ -10,6 +12,14 @@ ALL_DOMAIN_PERMS = [
     for app, model in (("customers", "customer"), ("items", "item"), ("orders", "order"))
     for action in ("view", "add", "change", "delete")
 ]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test has its own id: pytest-xdist hands tests to processes by id and a duplicate
+    runs once per id in the summary (docs/architecture.md, "Parallel-safe tests")."""
+    duplicates = [nodeid for nodeid, n in Counter(item.nodeid for item in items).items() if n > 1]
+    if duplicates:
+        raise pytest.UsageError(f"tests with the same id: {duplicates}")
 
 
 @pytest.fixture

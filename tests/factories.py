@@ -72,6 +72,8 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
     password = factory.django.Password("pw-test-12345")
+    # People using the back office are staff (admin and /v1 alike: apps/accounts/access.py).
+    is_staff = True
 
     @factory.post_generation
     def perms(user: AbstractUser, create: bool, extracted: list[str] | None, **kwargs: Any) -> None:

@@ -481,7 +481,10 @@ class FaultProxy:
         self._server = _ProxyServer(("127.0.0.1", 0), _ProxyHandler)
         self._server.proxy = self
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        # A short poll: close() (shutdown) waits for the loop to notice, up to one interval.
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
 
     def count(self, path: str | None = None) -> int:
         with self._lock:
@@ -546,7 +549,7 @@ def configure_sso(settings: Any, issuer: str, *, client_id: str = ADMIN_CLIENT_I
     """Point staff SSO and API bearer auth at ``issuer`` (as the environment would)."""
     from django.core.cache import cache
 
-    from apps.accounts.bearer import identity_providers
+    from apps.accounts.identity_provider import identity_providers
 
     settings.OIDC_ISSUER = issuer
     settings.OIDC_PROVIDER_ID = PROVIDER_ID
@@ -585,7 +588,7 @@ def configure_sso(settings: Any, issuer: str, *, client_id: str = ADMIN_CLIENT_I
 def sso_settings(settings: Any, idp: TestIdP) -> Iterator[TestIdP]:
     configure_sso(settings, idp.issuer)
     yield idp
-    from apps.accounts.bearer import identity_providers
+    from apps.accounts.identity_provider import identity_providers
 
     identity_providers().reset()
 

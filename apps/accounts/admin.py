@@ -13,9 +13,12 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group, User
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
+
+from apps.core.actors import Channel
 
 from .models import ServiceAccount
 from .services import service_account_create, service_account_delete, service_account_update
@@ -98,8 +101,9 @@ class ServiceAccountForm(forms.ModelForm):
 
 
 @admin.register(ServiceAccount)
-class ServiceAccountAdmin(ModelAdmin):
-    """Machine clients (client-credentials tokens) allowed to call /v1."""
+class ServiceAccountAdmin(SimpleHistoryAdmin, ModelAdmin):
+    """Machine clients (client-credentials tokens) allowed to call /v1; the history page shows
+    who created and changed each, through which channel, and the access it was given."""
 
     form = ServiceAccountForm
     list_display = ("client_id", "subject", "description", "show_groups", "show_active")
@@ -130,6 +134,7 @@ class ServiceAccountAdmin(ModelAdmin):
                 groups=data["groups"],
                 is_active=data["is_active"],
                 actor=request.user,
+                channel=Channel.ADMIN,
             )
             return
         account = service_account_create(
@@ -138,17 +143,22 @@ class ServiceAccountAdmin(ModelAdmin):
             description=data["description"],
             groups=data["groups"],
             actor=request.user,
+            channel=Channel.ADMIN,
         )
         if not data["is_active"]:
-            service_account_update(service_account=account, is_active=False, actor=request.user)
+            service_account_update(
+                service_account=account, is_active=False, actor=request.user, channel=Channel.ADMIN
+            )
         obj.pk, obj.user, obj.date_created = account.pk, account.user, account.date_created
 
     def delete_model(self, request: HttpRequest, obj: ServiceAccount) -> None:
-        service_account_delete(service_account=obj, actor=request.user)
+        service_account_delete(service_account=obj, actor=request.user, channel=Channel.ADMIN)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ServiceAccount]) -> None:
         for account in queryset.select_related("user"):
-            service_account_delete(service_account=account, actor=request.user)
+            service_account_delete(
+                service_account=account, actor=request.user, channel=Channel.ADMIN
+            )
 
 
 # Sign-in lockouts (django-axes) in the unfold style; deleting an attempt lifts its lock.

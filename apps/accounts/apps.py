@@ -25,7 +25,7 @@ class AccountsConfig(AppConfig):
 
         from django.core.signals import setting_changed
 
-        from .bearer import IdentityProviders
+        from .identity_provider import IdentityProviders
 
         # What this process learns from the IdP for bearer tokens (discovery, keys, back-off);
         # rebuilt when the OIDC settings change (tests override them).

@@ -5,6 +5,8 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import Error, Warning, register
 
+from apps.api_toolkit.throttling import rate_problem
+
 from .services import parse_group_map
 
 
@@ -21,12 +23,9 @@ def sso_settings_check(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     except ValueError as exc:
         problems.append(Error(str(exc), id="accounts.E002"))
     if settings.OIDC_UNKNOWN_TOKEN_RATE:
-        from .bearer import UnknownTokenLimit
-
-        try:
-            UnknownTokenLimit(settings.OIDC_UNKNOWN_TOKEN_RATE)
-        except ValueError as exc:
-            problems.append(Error(str(exc), id="accounts.E003"))
+        problem = rate_problem(settings.OIDC_UNKNOWN_TOKEN_RATE)
+        if problem is not None:
+            problems.append(Error(f"OIDC_UNKNOWN_TOKEN_RATE: {problem}.", id="accounts.E003"))
     if not settings.DEBUG and not settings.OIDC_ISSUER.startswith("https://"):
         problems.append(
             Warning(

@@ -1,5 +1,8 @@
 from django.conf import settings
 from django.db import models
+from simple_history.models import HistoricalRecords
+
+from apps.core.audit import AuditedHistory
 
 
 class ServiceAccount(models.Model):
@@ -26,6 +29,10 @@ class ServiceAccount(models.Model):
     )
     description = models.CharField(max_length=255, blank=True)
     date_created = models.DateTimeField(auto_now_add=True)
+
+    # Who created, changed or deleted the account, and through which channel (the change of its
+    # user's groups and active flag is named in the record's reason).
+    history = HistoricalRecords(cascade_delete_history=False, bases=[AuditedHistory])
 
     class Meta:
         ordering = ["client_id"]

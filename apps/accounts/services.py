@@ -14,7 +14,8 @@ from django.contrib.auth.models import AbstractUser, Group
 from django.db import transaction
 from django.utils.text import slugify
 
-from apps.core.actors import Actor
+from apps.core.actors import Actor, Channel
+from apps.core.audit import audit_stamp
 from apps.core.errors import DomainError
 
 from .models import ClaimsState, ServiceAccount
@@ -155,6 +156,12 @@ def _unique_username(base: str) -> str:
     return candidate
 
 
+def _access_summary(user: AbstractUser) -> str:
+    """The account user's access, for the audit record's reason."""
+    groups = ", ".join(sorted(user.groups.values_list("name", flat=True))) or "none"
+    return f"active: {'yes' if user.is_active else 'no'}; groups: {groups}"
+
+
 @transaction.atomic
 def service_account_create(
     *,
@@ -163,6 +170,7 @@ def service_account_create(
     description: str = "",
     groups: Iterable[Group] = (),
     actor: Actor = None,
+    channel: str = Channel.SYSTEM,
 ) -> ServiceAccount:
     """A machine client's API identity: a user without password or admin access."""
     client_id = client_id.strip()
@@ -181,6 +189,7 @@ def service_account_create(
         user=user, client_id=client_id, subject=subject, description=description
     )
     account.full_clean()
+    audit_stamp(account, actor=actor, channel=channel, reason=_access_summary(user))
     account.save()
     return account
 
@@ -194,7 +203,9 @@ def service_account_update(
     groups: Iterable[Group] | None = None,
     is_active: bool | None = None,
     actor: Actor = None,
+    channel: str = Channel.SYSTEM,
 ) -> ServiceAccount:
+    """Change an account; its audit record names who, the channel and the access it now has."""
     if subject is not None:
         subject = subject.strip() or service_account.client_id
         clash = ServiceAccount.objects.filter(subject=subject).exclude(pk=service_account.pk)
@@ -204,17 +215,24 @@ def service_account_update(
     if description is not None:
         service_account.description = description
     service_account.full_clean()
-    service_account.save()
     user = service_account.user
     if groups is not None:
         user.groups.set(list(groups))
     if is_active is not None and user.is_active != is_active:
         user.is_active = is_active
         user.save(update_fields=["is_active"])
+    audit_stamp(service_account, actor=actor, channel=channel, reason=_access_summary(user))
+    service_account.save()
     return service_account
 
 
 @transaction.atomic
-def service_account_delete(*, service_account: ServiceAccount, actor: Actor = None) -> None:
-    """Deleting the account deletes its user: its tokens stop working at once."""
-    service_account.user.delete()
+def service_account_delete(
+    *, service_account: ServiceAccount, actor: Actor = None, channel: str = Channel.SYSTEM
+) -> None:
+    """Deleting the account deletes its user: its tokens stop working at once. The account is
+    deleted first, with its audit record; then the user (not tracked)."""
+    user = service_account.user
+    audit_stamp(service_account, actor=actor, channel=channel)
+    service_account.delete()
+    user.delete()

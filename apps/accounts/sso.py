@@ -41,7 +41,8 @@ def mark_sso_session(sender: Any, request: HttpRequest, user: Any, **kwargs: Any
 
 
 def _end_session_url(request: HttpRequest) -> str | None:
-    from .bearer import IdentityProviderUnavailable, identity_providers
+    from .identity_provider import identity_providers
+    from .token_errors import IdentityProviderUnavailable
 
     provider = identity_providers().current()
     if provider is None:

@@ -22,6 +22,8 @@ from apps.core.errors import DomainError, StaleVersionError
 from apps.core.text import validate_multiline_text, validate_text
 from apps.core.versions import VERSION_FIELD, is_versioned
 
+from .history import HistoryInWordsMixin
+from .paginators import ReplicaCountPaginator
 from .stale import VersionedAdminForm
 
 #: The hidden input each change-list row carries: the version the list showed.
@@ -40,10 +42,11 @@ def row_versions_posted(request: HttpRequest) -> dict[str, int]:
     return versions
 
 
-class ServiceModelAdmin[M: models.Model](SimpleHistoryAdmin, ModelAdmin):
+class ServiceModelAdmin[M: models.Model](HistoryInWordsMixin, SimpleHistoryAdmin, ModelAdmin):
     """A ModelAdmin whose save/delete call services instead of ``Model.save``/``delete``.
 
-    The object's history page lists every recorded change with its author and path.
+    The object's history page lists every recorded change with its author and path, and what
+    changed in words, from → to (``history.HistoryInWordsMixin``).
     Subclasses implement ``service_create``, ``service_update`` and ``service_delete``, and
     ``service_delete_blockers`` when other rows may block a delete: the delete pages then show
     the service's own reason (how many rows block it) instead of listing every one of them.
@@ -57,6 +60,7 @@ class ServiceModelAdmin[M: models.Model](SimpleHistoryAdmin, ModelAdmin):
     """
 
     form = VersionedAdminForm
+    paginator = ReplicaCountPaginator
     change_form_before_template = "admin_toolkit/stale_form.html"
 
     def formfield_for_dbfield(
@@ -76,6 +80,21 @@ class ServiceModelAdmin[M: models.Model](SimpleHistoryAdmin, ModelAdmin):
     # unfold's change list template asks every row for ``list_sections``; a missing attribute
     # makes Django's template engine call ``dir()`` on the ModelAdmin each time (~35 ms/page).
     list_sections: list = []
+
+    def get_paginator(
+        self,
+        request: HttpRequest,
+        queryset: Any,
+        per_page: int,
+        orphans: int = 0,
+        allow_empty_first_page: bool = True,
+    ) -> Any:
+        paginator = super().get_paginator(
+            request, queryset, per_page, orphans, allow_empty_first_page
+        )
+        if isinstance(paginator, ReplicaCountPaginator):
+            paginator.reader = request.user  # their own writes are counted (read your writes)
+        return paginator
 
     @display(description=mark_safe(checkbox.render("action_toggle_all", 1)))  # noqa: S308
     def action_checkbox(self, obj: models.Model) -> SafeString:

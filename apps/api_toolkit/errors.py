@@ -77,6 +77,15 @@ class IdempotencyKeyReused(exceptions.APIException):
     default_code = "idempotency_key_reused"
 
 
+class IdempotencyQuotaExceeded(exceptions.Throttled):
+    """429: the user keeps as many Idempotency-Key answers as they may (count or bytes)."""
+
+    default_detail = (
+        "Too many Idempotency-Key answers are kept for you; retry later, or without a key."
+    )
+    default_code = "idempotency_quota_exceeded"
+
+
 def error_body(*, status_code: int, code: str, detail: str, errors: dict | None = None) -> dict:
     return {"status": status_code, "code": code, "detail": detail, "errors": errors or {}}
 
@@ -180,7 +189,8 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         )
     body.update(details)
     if isinstance(exc, PreconditionFailed):
-        body["current"] = exc.current
+        if exc.current is not None:  # a list (a create's target) has no current object
+            body["current"] = exc.current
         if exc.etag:
             response["ETag"] = exc.etag
     elif isinstance(exc, IdempotencyKeyInUse):

@@ -13,7 +13,13 @@ Follows the IETF httpapi "Idempotency-Key header" draft and Stripe's behaviour:
 - answers with 5xx (and 429, which asks the client to come back later) are not kept: the view's
   writes are rolled back with the key, and the retry runs again; other 4xx are kept;
 - keys live ``API_IDEMPOTENCY_KEY_TTL_HOURS`` (24 h): older ones count as unused and
-  ``manage.py housekeeping`` (beside the worker; ``idempotency_prune`` alone) deletes them.
+  ``manage.py housekeeping`` (beside the worker; ``idempotency_prune`` alone) deletes them;
+- each user keeps at most ``API_IDEMPOTENCY_MAX_KEYS_PER_USER`` live keys holding at most
+  ``API_IDEMPOTENCY_MAX_BYTES_PER_USER`` bytes: a new key beyond either is 429
+  ``idempotency_quota_exceeded`` (``Retry-After``: until their oldest key expires), nothing run;
+  a request without a key still goes through. A kept answer's body is at most
+  ``API_IDEMPOTENCY_MAX_RESPONSE_BYTES``: a larger one is kept without its body (a replay
+  answers the status and headers, ``Location`` and ``ETag`` included, with an empty body).
 
 How: the whole request runs in one database transaction. After authentication, permissions and
 throttling, the key's record is looked up and inserted *before* the view runs, the view runs,
@@ -48,13 +54,14 @@ from typing import Any
 import orjson
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import Count, Min, Sum
 from django.http import HttpResponse, HttpResponseBase
 from django.http.request import RawPostDataException
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 
-from .errors import IdempotencyKeyInUse, IdempotencyKeyReused
+from .errors import IdempotencyKeyInUse, IdempotencyKeyReused, IdempotencyQuotaExceeded
 from .models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
@@ -103,6 +110,23 @@ def _lock_id(user_pk: Any, key: str) -> int:
     """A signed 64-bit number for ``pg_try_advisory_xact_lock`` from (user, key)."""
     digest = hashlib.sha256(f"{user_pk}\n{key}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
+
+
+# What a record holds besides its path, headers and body (key, fingerprint, columns, index).
+_RECORD_OVERHEAD = 400
+
+
+def _quota_check(user_id: Any, now: Any) -> None:
+    """429 when the user's live keys are at their count or byte quota (module docstring)."""
+    live = IdempotencyKey.objects.filter(user_id=user_id, created_at__gt=now - _ttl())
+    usage = live.aggregate(keys=Count("id"), size=Sum("stored_bytes"), oldest=Min("created_at"))
+    if (
+        usage["keys"] < settings.API_IDEMPOTENCY_MAX_KEYS_PER_USER
+        and (usage["size"] or 0) < settings.API_IDEMPOTENCY_MAX_BYTES_PER_USER
+    ):
+        return
+    wait = (usage["oldest"] + _ttl() - now).total_seconds() if usage["oldest"] else 1.0
+    raise IdempotencyQuotaExceeded(wait=max(1.0, wait))
 
 
 class Replay(Exception):
@@ -156,12 +180,15 @@ class Attempt:
             if existing.created_at > now - _ttl():
                 raise _existing(existing, digest)
             existing.delete()
+        _quota_check(user_id, now)
+        path = request.get_full_path()
         record = IdempotencyKey(
             user_id=user_id,
             key=key,
             fingerprint=digest,
             method=request.method or "POST",
-            path=request.get_full_path(),
+            path=path,
+            stored_bytes=_RECORD_OVERHEAD + len(key) + len(path.encode()),
             created_at=now,
         )
         if connection.vendor == "postgresql":
@@ -185,12 +212,17 @@ class Attempt:
         render: Callable[[], Any] | None = getattr(response, "render", None)
         if render is not None:
             render()
+        headers = {
+            name: value for name, value in response.items() if name.lower() not in _NOT_REPLAYED
+        }
+        body = bytes(getattr(response, "content", b""))
+        if len(body) > settings.API_IDEMPOTENCY_MAX_RESPONSE_BYTES:
+            body = b""  # kept without its body (module docstring)
         IdempotencyKey.objects.filter(pk=self.record.pk).update(
             status_code=response.status_code,
-            headers={
-                name: value for name, value in response.items() if name.lower() not in _NOT_REPLAYED
-            },
-            body=getattr(response, "content", b""),
+            headers=headers,
+            body=body,
+            stored_bytes=self.record.stored_bytes + len(body) + len(orjson.dumps(headers)),
         )
 
 

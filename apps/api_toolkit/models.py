@@ -22,13 +22,20 @@ class IdempotencyKey(models.Model):
     status_code = models.PositiveSmallIntegerField(null=True)
     headers = models.JSONField(default=dict)
     body = models.BinaryField(default=b"")
+    stored_bytes = models.PositiveIntegerField(
+        default=0, help_text="What this record holds, in bytes (the per-user quota counts it)."
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user"),
         ]
-        indexes = [models.Index(fields=["created_at"], name="idempotency_key_created_idx")]
+        indexes = [
+            models.Index(fields=["created_at"], name="idempotency_key_created_idx"),
+            # The quota: a user's keys within their lifetime.
+            models.Index(fields=["user", "created_at"], name="idempotency_key_quota_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} ({self.key})"

@@ -3,8 +3,9 @@
 ``ApiAutoSchema`` adds the error responses every operation can give to whatever the view
 declares, through drf-spectacular's public ``get_operation`` and ``resolve_serializer``, and the
 headers of retries and concurrent edits: ``Idempotency-Key`` on every POST (409, 422),
-``If-None-Match`` on reads (304), ``If-Match`` on PATCH and DELETE (412, and 428 when
-``API_REQUIRE_IF_MATCH`` is set), ``ETag`` on every object response.
+``If-None-Match`` on reads (304), ``If-Match`` and ``If-None-Match`` on every write (412; 428
+on PATCH and DELETE without ``If-Match`` when ``API_REQUIRE_IF_MATCH`` is set), ``ETag`` on
+every object response.
 """
 
 from collections.abc import Callable
@@ -24,8 +25,9 @@ class ErrorSerializer(serializers.Serializer):
         help_text="Machine-readable reason: `invalid`, `parse_error`, `not_authenticated`, "
         "`authentication_failed`, `permission_denied`, `not_found`, `method_not_allowed`, "
         "`not_acceptable`, `unsupported_media_type`, `delete_blocked`, `conflict`, "
-        "`idempotency_key_in_use`, `idempotency_key_reused`, `precondition_failed`, "
-        "`precondition_required`, `throttled`, `server_error`."
+        "`idempotency_key_in_use`, `idempotency_key_reused`, `idempotency_quota_exceeded`, "
+        "`precondition_failed`, `precondition_required`, `too_large`, `throttled`, "
+        "`server_error`."
     )
     detail = serializers.CharField(help_text="A human-readable message.")
     # DRF's serializer metaclass pops declared fields off the class: Serializer.errors stays.
@@ -43,14 +45,20 @@ ERROR_DESCRIPTIONS = {
     "404": "No object with this id (or a malformed id).",
     "405": "Method not allowed (PUT is not supported: use PATCH).",
     "409": "The object cannot be deleted while other records refer to it (`delete_blocked`).",
-    "412": "`If-Match` names another version of the object (`precondition_failed`): nothing was "
-    "written; `current` holds the object as it is now and `ETag` its tag.",
+    "412": "A precondition failed (`precondition_failed`): `If-Match` names another version of "
+    "the object, or `If-None-Match` is `*` or names the current one. Nothing was written; "
+    "`current` holds the object as it is now and `ETag` its tag.",
     "415": "The body is not JSON (`Content-Type: application/json` is required).",
     "422": "This `Idempotency-Key` was already used for a different request "
     "(`idempotency_key_reused`).",
     "428": "`If-Match` is required for this write (`precondition_required`).",
-    "429": "Too many requests for this user; retry after `Retry-After` seconds.",
+    "429": "Too many requests for this user (`throttled`), or too many `Idempotency-Key` answers "
+    "kept for them (`idempotency_quota_exceeded`); retry after `Retry-After` seconds.",
 }
+LIST_PRECONDITION_FAILED = (
+    "A precondition failed (`precondition_failed`): the list exists and has no entity tag, so "
+    "`If-None-Match: *` and an `If-Match` naming a tag cannot hold. Nothing was written."
+)
 POST_CONFLICT = (
     "A request with this `Idempotency-Key` is still being processed "
     "(`idempotency_key_in_use`); retry after `Retry-After` seconds."
@@ -77,8 +85,17 @@ IDEMPOTENCY_KEY_PARAMETER = {
 IF_MATCH_PARAMETER = {
     "name": "If-Match",
     "in": "header",
-    "description": "The `ETag` of the version this write is based on: if the object changed "
-    "since, the answer is 412 and nothing is written.",
+    "description": "`*` or the `ETag`(s) of the version this write is based on, compared "
+    "strongly (a weak `W/` tag never matches): if the object changed since, the answer is 412 "
+    "and nothing is written. A list has no tag: any tag here fails a create.",
+    "schema": {"type": "string"},
+}
+IF_NONE_MATCH_WRITE_PARAMETER = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "description": "`*` (the target exists: always 412 for a write) or `ETag`s, compared weakly: "
+    "412 when one names the current version.",
     "schema": {"type": "string"},
 }
 IF_NONE_MATCH_PARAMETER = {
@@ -109,15 +126,12 @@ class ApiAutoSchema(AutoSchema):
     """Adds the shared error responses to every operation, so the schema lists what can happen."""
 
     def is_conditional_write(self) -> bool:
-        return (
-            self.method in ("PATCH", "DELETE") and "{" in self.path
-        ) or self.is_conditional_action()
+        """Every write evaluates ``If-Match`` and ``If-None-Match`` (``conditional.py``)."""
+        return self.method in ("POST", "PATCH", "DELETE")
 
-    def is_conditional_action(self) -> bool:
-        """An action of an object that honours ``If-Match`` but never requires it (a viewset's
-        ``conditional_actions``, e.g. an order's ``transitions``)."""
-        action = getattr(self.view, "action", None)
-        return self.method == "POST" and action in getattr(self.view, "conditional_actions", ())
+    def if_match_required(self) -> bool:
+        """Only PATCH and DELETE of an object may be made to require ``If-Match``."""
+        return bool(settings.API_REQUIRE_IF_MATCH) and self.method in ("PATCH", "DELETE")
 
     def error_codes(self) -> list[str]:
         codes = ["401", "403", "429"]
@@ -134,7 +148,7 @@ class ApiAutoSchema(AutoSchema):
             codes += ["400", "409", "422"]  # malformed, in-use and reused Idempotency-Key
         if self.is_conditional_write():
             codes.append("412")
-            if settings.API_REQUIRE_IF_MATCH and not self.is_conditional_action():
+            if self.if_match_required():
                 codes.append("428")
         return sorted(set(codes))
 
@@ -171,11 +185,13 @@ class ApiAutoSchema(AutoSchema):
                 response["headers"] = {
                     "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds."}
                 }
-            if code == "412":
+            if code == "412" and "{" in self.path:
                 response["content"]["application/json"]["schema"] = self._precondition_schema(
                     error_ref
                 )
                 response["headers"] = {"ETag": ETAG_HEADER}
+            elif code == "412":
+                response["description"] = LIST_PRECONDITION_FAILED
             responses[code] = response
         self._add_conditional_headers(operation, responses)
         return operation
@@ -223,14 +239,12 @@ class ApiAutoSchema(AutoSchema):
                 "headers": {"ETag": ETAG_HEADER},
             }
         if self.is_conditional_write():
-            required = settings.API_REQUIRE_IF_MATCH and not self.is_conditional_action()
-            parameters.append({**IF_MATCH_PARAMETER, "required": required})
-        has_object = (
-            (self.method == "GET" and is_detail)
-            or self.method == "PATCH"
-            or self.is_conditional_action()
-        )
-        if has_object or (self.method == "POST" and not is_detail):
+            parameters.append({**IF_MATCH_PARAMETER, "required": self.if_match_required()})
+            parameters.append(IF_NONE_MATCH_WRITE_PARAMETER)
+        # Answers that carry an object: reads and changes of one, creates, and an object's
+        # actions that answer it (a move; not the 202 of a resend).
+        has_object = (self.method == "GET" and is_detail) or self.method in ("PATCH", "POST")
+        if has_object:
             for code, response in responses.items():
                 if code in ("200", "201"):
                     response.setdefault("headers", {})["ETag"] = ETAG_HEADER

@@ -4,13 +4,14 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils.safestring import SafeString
 from unfold.decorators import display
 
 from apps.admin_toolkit.filters import DayRangeFilter
 from apps.admin_toolkit.mixins import ServiceModelAdmin
+from apps.admin_toolkit.presentation import money_html
 from apps.core.actors import Channel
 from apps.core.errors import DomainError
-from apps.core.money import format_money
 from apps.spreadsheets.admin import SpreadsheetAdmin
 
 from .models import Customer
@@ -54,8 +55,8 @@ class CustomerAdmin(ServiceModelAdmin[Customer], SpreadsheetAdmin):
         return obj.full_name
 
     @display(description="lifetime value", ordering="lifetime_value")
-    def lifetime_value_display(self, obj: Customer) -> str:
-        return format_money(obj.lifetime_value)
+    def lifetime_value_display(self, obj: Customer) -> SafeString:
+        return money_html(obj.lifetime_value)
 
     def render_change_form(
         self,

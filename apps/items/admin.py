@@ -3,13 +3,14 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.safestring import SafeString
 from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeNumericFilter
 from unfold.decorators import display
 
 from apps.admin_toolkit.mixins import ServiceModelAdmin
+from apps.admin_toolkit.presentation import money_html
 from apps.core.actors import Channel
 from apps.core.errors import DomainError
-from apps.core.money import format_money
 from apps.spreadsheets.admin import SpreadsheetAdmin
 
 from .models import Item
@@ -35,8 +36,8 @@ class ItemAdmin(ServiceModelAdmin[Item], SpreadsheetAdmin):
     ordering = ("name", "size")
 
     @display(description="price", ordering="price")
-    def price_display(self, obj: Item) -> str:
-        return format_money(obj.price)
+    def price_display(self, obj: Item) -> SafeString:
+        return money_html(obj.price)
 
     def service_create(self, request: HttpRequest, data: Mapping[str, Any]) -> Item:
         return item_create(

@@ -6,8 +6,6 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.safestring import SafeString
 from unfold.contrib.filters.admin import (
     AutocompleteSelectFilter,
@@ -19,9 +17,10 @@ from unfold.paginator import InfinitePaginator
 
 from apps.admin_toolkit.filters import DayRangeFilter
 from apps.admin_toolkit.mixins import ServiceModelAdmin
+from apps.admin_toolkit.presentation import money_html
 from apps.core.actors import Channel
+from apps.core.dates import format_datetime
 from apps.core.errors import DomainError
-from apps.core.money import format_money
 from apps.spreadsheets.admin import SpreadsheetAdmin
 
 from .admin_moves import (
@@ -31,6 +30,7 @@ from .admin_moves import (
     OrderMovesAdminMixin,
     status_badge,
 )
+from .admin_selection import OrderSelectionAdminMixin
 from .admin_sms import OrderSmsAdminMixin
 from .admin_timeline import OrderTimelineAdminMixin
 from .models import Order
@@ -60,6 +60,7 @@ class TotalRangeFilter(RangeNumericListFilter):
 @admin.register(Order)
 class OrderAdmin(
     OrderMovesAdminMixin,
+    OrderSelectionAdminMixin,
     OrderTimelineAdminMixin,
     OrderSmsAdminMixin,
     ServiceModelAdmin[Order],
@@ -151,8 +152,7 @@ class OrderAdmin(
 
     @display(description="in this status since")
     def status_since_display(self, obj: Order) -> str:
-        when = timezone.localtime(obj.status_changed_at or obj.date_created)
-        return date_format(when, "DATETIME_FORMAT")
+        return format_datetime(obj.status_changed_at or obj.date_created)
 
     @display(description="customer", ordering="customer__last_name", header=True)
     def customer_display(self, obj: Order) -> tuple[str, str, str, None]:
@@ -165,12 +165,12 @@ class OrderAdmin(
         return str(obj.item)
 
     @display(description="unit price", ordering="unit_price")
-    def unit_price_display(self, obj: Order) -> str:
-        return format_money(obj.unit_price)
+    def unit_price_display(self, obj: Order) -> SafeString:
+        return money_html(obj.unit_price)
 
     @display(description="total", ordering="total")
-    def total_display(self, obj: "WithAnnotations[Order, _Total]") -> str:
-        return format_money(obj.total)
+    def total_display(self, obj: "WithAnnotations[Order, _Total]") -> SafeString:
+        return money_html(obj.total)
 
     # --- locked orders: dispatched and later are shown read-only -------------------------
 

@@ -6,7 +6,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 
-from apps.core.money import format_money
+from apps.admin_toolkit.presentation import money_html
 from apps.customers.models import Customer
 from apps.customers.panels import CustomerPanel
 
@@ -32,13 +32,13 @@ def orders_panel_context(request: HttpRequest, customer: Customer) -> dict[str, 
     base = reverse("admin:customers_customer_change", args=[customer.pk])
     return {
         "order_summary": summary,
-        "lifetime_value": format_money(summary.lifetime_value),
+        "lifetime_value": money_html(summary.lifetime_value),
         "latest_orders": [
             {
                 "order": o,
                 "url": reverse("admin:orders_order_change", args=[o.pk]),
                 "colour": STATUS_COLOURS.get(o.status, ""),
-                "total": format_money(o.total),  # type: ignore[attr-defined]  # annotated by order_list
+                "total": money_html(o.total),  # type: ignore[attr-defined]  # annotated by order_list
             }
             for o in latest
         ],

@@ -2,10 +2,8 @@
 
 For every move the table holds, :func:`with_moves` gives the order admin:
 
-- a list action ``<verb>_orders`` that asks first on a page of its own (how many of the
-  selection can make the move and why the others cannot, how many SMS it sends and whether the
-  cost guard has room, the reason when the move needs one), then moves them through
-  ``services.order_transition_many``, each conditional on the version the list showed;
+- a list action ``<verb>_orders`` that asks first on a page of its own, then moves the selection
+  in the request or hands it to the worker as a job (``admin_move_list``);
 - a row action ``<verb>_row`` and a page action ``<verb>_detail``, each behind a dialog (a POST,
   never a link that writes), through ``services.order_transition``;
 - ``has_<verb>_order_permission``: the user's permission, and on one order whether its status
@@ -14,36 +12,34 @@ For every move the table holds, :func:`with_moves` gives the order admin:
 """
 
 import functools
-from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from django import forms
-from django.conf import settings
 from django.contrib import messages
-from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import get_template
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString
 from unfold.decorators import action, display
-from unfold.forms import BaseDialogForm
 from unfold.utils import display_for_label
-from unfold.widgets import UnfoldAdminTextareaWidget
 
 from apps.admin_toolkit.errors import admin_errors
-from apps.admin_toolkit.mixins import ROW_VERSION_PREFIX, row_versions_posted
 from apps.core.actors import Channel
-from apps.notifications.services import RESEND_PERMISSION, sms_hourly_room
+from apps.notifications.services import RESEND_PERMISSION
 
+from .admin_move_list import (
+    OrderMoveListAdminMixin,
+    move_texts_customer,
+    reason_field,
+)
+from .admin_sms import SmsPreviewDialogForm
 from .models import Order
-from .moves import MOVE_TO, MOVES, Move
-from .rules import MAX_REASON_LENGTH, TRANSITIONS, order_transition_allowed
-from .services import TransitionOutcome, order_transition, order_transition_many
+from .moves import MOVES, Move
+from .rules import order_transition_allowed
+from .services import order_transition
 from .sms import order_sms_resend_kind
 
 STATUS_COLOURS: dict[str, str] = {
@@ -61,62 +57,13 @@ def status_badge(status: str) -> SafeString:
     return display_for_label(status, "-", STATUS_COLOURS)
 
 
-def plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
-def _from_statuses(to: str) -> list[str]:
-    return [status for status, targets in TRANSITIONS.items() if to in targets]
-
-
-def move_texts_customer(move: Move) -> bool:
-    return move.to in settings.SMS_NOTIFY_STATUSES
-
-
-def transition_outcome_message(outcome: TransitionOutcome) -> tuple[str, int]:
-    """The admin message for a bulk move and its level: how many moved, how many were skipped
-    and why (their status), and which changed since the list was loaded."""
-    move = MOVE_TO[outcome.to]
-    moved = len(outcome.moved)
-    text = f"{move.done} {plural(moved, 'order')}."
-    if not (outcome.skipped or outcome.stale):
-        return text, messages.SUCCESS
-    if outcome.skipped:
-        why = ", ".join(f"{n:,} {status}" for status, n in sorted(outcome.skipped.items()))
-        allowed = " or ".join(_from_statuses(outcome.to))
-        text += (
-            f" Skipped {plural(outcome.skipped_count, 'order')} ({why}): only {allowed} orders "
-            f"can move to {outcome.to}."
-        )
-    if outcome.stale:
-        numbers = ", ".join(str(o.number) for o in outcome.stale[:10])
-        more = f" and {len(outcome.stale) - 10:,} more" if len(outcome.stale) > 10 else ""
-        text += (
-            f" Not moved, because someone changed them after the list was loaded: "
-            f"{numbers}{more}. Reload the list and try again."
-        )
-    return text, messages.WARNING if moved else messages.ERROR
-
-
-def _reason_field() -> forms.CharField:
-    return forms.CharField(
-        label="Reason",
-        max_length=MAX_REASON_LENGTH,
-        widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}),
-        help_text="Required. Kept on the order's timeline; not sent to the customer.",
-    )
-
-
-class MoveReasonDialogForm(BaseDialogForm):
-    """The reason asked by a row or page dialog of a move that needs one."""
-
-    reason = _reason_field()
-
-
-class MoveReasonForm(forms.Form):
-    """The reason asked once for every order of a list move that needs one."""
-
-    reason = _reason_field()
+def move_dialog_form(move: Move) -> type[SmsPreviewDialogForm]:
+    """The form of a move's row or page dialog: the SMS the move sends (when its status
+    notifies), and the reason when the move needs one."""
+    fields: dict[str, Any] = {"sms_status": move.to, "__module__": __name__}
+    if move.reason_required:
+        fields["reason"] = reason_field()
+    return type(f"{move.verb.capitalize()}DialogForm", (SmsPreviewDialogForm,), fields)
 
 
 def _dialog(move: Move) -> dict[str, Any]:
@@ -129,9 +76,8 @@ def _dialog(move: Move) -> dict[str, Any]:
         ),
         "form_submit_text": move.submit,
         "form_cancel_text": move.keep,
+        "form_class": move_dialog_form(move),
     }
-    if move.reason_required:
-        dialog["form_class"] = MoveReasonDialogForm
     return dialog
 
 
@@ -184,7 +130,7 @@ MOVE_DETAIL_ACTIONS = tuple(f"{move.verb}_detail" for move in MOVES)
 
 
 @with_moves
-class OrderMovesAdminMixin:
+class OrderMovesAdminMixin(OrderMoveListAdminMixin):
     """The moves of ``OrderAdmin`` (see the module docstring)."""
 
     # --- who may make which move ------------------------------------------------------------
@@ -256,95 +202,6 @@ class OrderMovesAdminMixin:
             return template.render({"actions": actions, "action_id": order.pk})
 
         return [*columns, row_actions]
-
-    # --- list actions -----------------------------------------------------------------------
-
-    def move_selected(
-        self, request: HttpRequest, queryset: QuerySet[Order], move: Move
-    ) -> HttpResponse | None:
-        """Ask, then move the selected orders that may make ``move`` (see the module doc)."""
-        by_status = Counter(dict(queryset.order_by().values_list("status").annotate(n=Count("pk"))))
-        count = sum(by_status.values())
-        eligible = sum(
-            n for status, n in by_status.items() if order_transition_allowed(status, move.to)
-        )
-        limit = settings.ORDERS_BULK_ACTION_MAX
-        if eligible == 0:
-            allowed = " or ".join(_from_statuses(move.to))
-            messages.warning(
-                request,
-                f"None of the {plural(count, 'selected order')} can move to {move.to}: only "
-                f"{allowed} orders can. Nothing was changed.",
-            )
-            return None
-        if count > limit:
-            messages.error(
-                request,
-                f"{plural(count, 'order')} selected: select at most {limit:,} at a time (filter "
-                "the list, e.g. by status or date).",
-            )
-            return None
-        form = MoveReasonForm(request.POST if "reason" in request.POST else None)
-        if request.POST.get("post") == "yes" and (not move.reason_required or form.is_valid()):
-            versions = {
-                int(pk): v for pk, v in row_versions_posted(request).items() if pk.isdigit()
-            }
-            with admin_errors(request):
-                outcome = order_transition_many(
-                    orders=list(queryset),
-                    to=move.to,
-                    actor=request.user,
-                    channel=Channel.ADMIN,
-                    reason=form.cleaned_data["reason"] if move.reason_required else None,
-                    expected_versions=versions,
-                )
-                text, level = transition_outcome_message(outcome)
-                messages.add_message(request, level, text)
-            return None
-        return self._move_selected_page(request, queryset, move, by_status, eligible, form)
-
-    def _move_selected_page(
-        self,
-        request: HttpRequest,
-        queryset: QuerySet[Order],
-        move: Move,
-        by_status: Counter[str],
-        eligible: int,
-        form: MoveReasonForm,
-    ) -> TemplateResponse:
-        count = sum(by_status.values())
-        texts = move_texts_customer(move)
-        room = sms_hourly_room() if texts else None
-        sample = list(queryset.select_related("customer").order_by("-date_created", "-id")[:20])
-        context = {
-            **self.admin_site.each_context(request),  # type: ignore[attr-defined]  # the host ModelAdmin's
-            "title": f"{move.label.rstrip('…')} orders",
-            "subtitle": None,
-            "opts": Order._meta,
-            "move": move,
-            "orders": sample,
-            "count": count,
-            "eligible": eligible,
-            "skipped": count - eligible,
-            "skipped_by_status": sorted(
-                (s, n) for s, n in by_status.items() if not order_transition_allowed(s, move.to)
-            ),
-            "allowed_from": " or ".join(_from_statuses(move.to)),
-            "texts_customer": texts,
-            "sms_room": room,
-            "sms_over_cap": room is not None and eligible > room,
-            "form": form if move.reason_required else None,
-            "selected_ids": list(queryset.values_list("pk", flat=True)),
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "action_name": f"{move.verb}_orders",
-            # The versions the list showed travel through this page to the move.
-            "row_versions": [
-                (f"{ROW_VERSION_PREFIX}{pk}", version)
-                for pk, version in row_versions_posted(request).items()
-            ],
-            "select_across": request.POST.get("select_across", "0"),
-        }
-        return TemplateResponse(request, "admin/orders/order/move_orders.html", context)
 
     # --- one order (row and page actions) ---------------------------------------------------
 

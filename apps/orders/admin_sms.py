@@ -5,30 +5,75 @@ A resend sends the message of the order's current state (``sms.order_sms_resend_
 row menu and the page offer it only where a message applies, with the text it will send.
 """
 
+from collections import Counter
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.safestring import SafeString
 from unfold.decorators import action, display
+from unfold.forms import BaseDialogForm
 
 from apps.admin_toolkit.errors import admin_errors
 from apps.core.actors import Channel
 from apps.notifications.admin import SmsMessageInline, sms_status_badge
-from apps.notifications.services import RESEND_PERMISSION
+from apps.notifications.models import SmsKind
+from apps.notifications.services import RESEND_PERMISSION, sms_hourly_room
+from apps.notifications.subjects import SmsDraft
 
 from .models import Order
 from .services import order_sms_resend, order_sms_resend_many
-from .sms import order_sms_resend_kind
+from .sms import (
+    order_sms_draft,
+    order_sms_resend_draft,
+    order_sms_resend_kind,
+    orders_with_relations,
+)
+
+PREVIEW_ORDERS = 20
 
 
 def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def sms_preview(draft: SmsDraft | None) -> dict[str, Any]:
+    """What ``admin/orders/order/sms_preview.html`` shows of a message about to be sent."""
+    if draft is None:
+        return {"draft": None}
+    return {"draft": draft, "kind": SmsKind(draft.kind).label}
+
+
+class SmsPreviewDialogForm(BaseDialogForm):
+    """A dialog that shows, above its fields, the SMS its action sends for the order: the text,
+    the number and the kind (``sms_status``: that status's message when it notifies; ``None``:
+    what a resend sends in the order's current status)."""
+
+    form_before_template = "admin/orders/order/sms_preview.html"
+    sms_status: str | None = None
+
+    def get_before_template_context(
+        self, request: HttpRequest, object_id: int | str | None = None
+    ) -> dict[str, Any]:
+        pk = unquote(str(object_id or ""))
+        order = (
+            Order.objects.select_related("customer", "item").filter(pk=pk).first()
+            if pk.isdigit()
+            else None
+        )
+        if order is None:
+            return sms_preview(None)
+        if self.sms_status is None:
+            return sms_preview(order_sms_resend_draft(order))
+        if self.sms_status not in settings.SMS_NOTIFY_STATUSES:
+            return sms_preview(None)
+        return sms_preview(order_sms_draft(order=order, status=self.sms_status))
 
 
 _dialog = {
@@ -37,6 +82,7 @@ _dialog = {
     "their current number.",
     "form_submit_text": "Send 1 SMS",
     "form_cancel_text": "Don't send",
+    "form_class": SmsPreviewDialogForm,
 }
 
 
@@ -60,8 +106,16 @@ class OrderSmsAdminMixin:
 
     @action(description="Resend SMS…", permissions=["resend_sms"])
     def resend_sms(self, request: HttpRequest, queryset: QuerySet[Order]) -> HttpResponse | None:
-        count = queryset.count()
         if request.POST.get("post") != "yes":
+            by_status = Counter(
+                dict(queryset.order_by().values_list("status").annotate(n=Count("pk")))
+            )
+            count = sum(by_status.values())
+            sends = sum(n for st, n in by_status.items() if order_sms_resend_kind(st))
+            room = sms_hourly_room()
+            sample = orders_with_relations(
+                queryset.order_by("-date_created", "-id")[:PREVIEW_ORDERS]
+            )
             context = {
                 **self.admin_site.each_context(request),  # type: ignore[attr-defined]  # the host ModelAdmin's
                 "title": "Resend SMS",
@@ -69,6 +123,21 @@ class OrderSmsAdminMixin:
                 "opts": Order._meta,
                 "queryset": queryset,
                 "count": count,
+                "sends": sends,
+                "skips": count - sends,
+                "skipped_by_status": sorted(
+                    (st, n) for st, n in by_status.items() if not order_sms_resend_kind(st)
+                ),
+                "sms_room": room,
+                "sms_over_cap": room is not None and sends > room,
+                "previews": [(o, sms_preview(order_sms_resend_draft(o))) for o in sample],
+                # Across pages the list's filters (in the URL) select, as for moves.
+                "select_across": (request.POST.get("select_across", "0") == "1" and "1") or "0",
+                "selected_ids": (
+                    [o.pk for o in sample]
+                    if request.POST.get("select_across") == "1"
+                    else list(queryset.values_list("pk", flat=True))
+                ),
                 "orders_label": _plural(count, "order"),
                 "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
                 "action_name": "resend_sms",

@@ -7,12 +7,14 @@ from django import forms
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 from unfold.widgets import UnfoldAdminTextareaWidget
 
-from apps.admin_toolkit.errors import admin_errors
+from apps.admin_toolkit.errors import ADMIN_MAPPED_ERRORS, admin_error_message, admin_errors
 from apps.core.actors import Channel
 
 from .models import Order
@@ -83,6 +85,18 @@ class OrderTimelineAdminMixin:
     """The order page's timeline and its note form (``change_form_outer_after_template``)."""
 
     change_form_outer_after_template = "admin/orders/order/timeline.html"
+    # The history page leads with the same timeline in words (moves with their reasons, notes,
+    # field changes, SMS), then the audit records, each with what changed from → to.
+    object_history_template = "admin/orders/order/object_history.html"
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        order = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]  # the host ModelAdmin's
+        context = dict(extra_context or {})
+        if order is not None:
+            context.update(self.timeline_context(request, order), note_form=None)
+        return super().history_view(request, object_id, extra_context=context)  # type: ignore[misc]  # SimpleHistoryAdmin's
 
     def has_note_order_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.has_perm("orders.note_order")
@@ -99,6 +113,8 @@ class OrderTimelineAdminMixin:
         if not self.has_note_order_permission(request):
             raise PermissionDenied
         form = NoteForm(request.POST)
+        if request.headers.get("X-Requested-With") == "fetch":
+            return self.add_note_in_place(request, order, form)
         if form.is_valid():
             with admin_errors(request, prefix="Note not added: ") as failed:
                 order_note_add(
@@ -114,6 +130,31 @@ class OrderTimelineAdminMixin:
                 for error in errors:
                     messages.error(request, f"Note not added: {error}")
         return HttpResponseRedirect(self.order_url(order) + "#timeline")
+
+    def add_note_in_place(self, request: HttpRequest, order: Order, form: NoteForm) -> JsonResponse:
+        """The note box's own request (``orders/js/note-form.js``): the page is not left, so
+        nothing else typed on it is lost. Answers the outcome and the timeline's first page."""
+        errors: list[str] = [str(e) for field in form.errors.values() for e in field]
+        if not errors:
+            try:
+                with transaction.atomic():
+                    order_note_add(
+                        order=order,
+                        text=form.cleaned_data["text"],
+                        actor=request.user,
+                        channel=Channel.ADMIN,
+                    )
+            except ADMIN_MAPPED_ERRORS as exc:
+                errors = [admin_error_message(exc)]
+        if errors:
+            return JsonResponse({"errors": [f"Note not added: {e}" for e in errors]}, status=400)
+        page = order_timeline(order=order, page_size=TIMELINE_PAGE_SIZE)
+        timeline = render_to_string(
+            "admin/orders/timeline_table.html",
+            {"entries": timeline_rows(page.entries), "show_order": False},
+            request=request,
+        )
+        return JsonResponse({"message": f"Note added to {order}.", "timeline": timeline})
 
     def order_url(self, order: Order) -> str:
         return reverse("admin:orders_order_change", args=[order.pk])

@@ -102,15 +102,12 @@ class OrderViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
             sms_status=sms_latest_status(),
         )
 
-    def rows(self, queryset: QuerySet[Order]) -> QuerySet:
+    def output_rows(self, queryset: QuerySet[Order]) -> QuerySet:
         return order_rows(queryset)
 
     def _fetch(self, order: Order) -> dict[str, Any]:
         """The order as lists show it (annotations included), after a write."""
         return order_rows(self.get_queryset(), versions=True).get(pk=order.pk)
-
-    # Actions that honour If-Match without requiring it (the schema documents it and the 412).
-    conditional_actions = ("transitions",)
 
     def object_version(self, obj: Order | dict[str, Any]) -> int:
         return obj["version"] if isinstance(obj, dict) else obj.version
@@ -242,7 +239,7 @@ class OrderViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
         # with it, the move happens only if the order is still at that version. The service
         # refuses a move the user may not make (403) or the status does not allow (409
         # ``invalid_transition`` with ``current`` and ``allowed``).
-        expected = self.expected_version(request, order) if "If-Match" in request.headers else None
+        expected = self.expected_version(request, order)
         order = order_transition(
             order=order,
             to=data["to"],

@@ -132,6 +132,17 @@ class OrderUpdateInputSerializer(OrderCreateInputSerializer):
         kwargs["partial"] = True
         super().__init__(*args, **kwargs)
 
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        # What the browsable API pre-fills its PATCH form with: the order as the viewset reads
+        # it (a row of ``order_rows()``), in this serializer's own fields.
+        row = instance if isinstance(instance, dict) else {}
+        return {
+            "customer": str(row["customer__uuid"]) if "customer__uuid" in row else None,
+            "item": str(row["item__uuid"]) if "item__uuid" in row else None,
+            "quantity": row.get("quantity"),
+            "external_reference": row.get("external_reference", ""),
+        }
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if isinstance(self.initial_data, dict) and (
             "status" in self.initial_data or "status_changed_at" in self.initial_data

@@ -186,3 +186,7 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+
+# Bulk moves run by the worker (their own module; registered with the app here).
+from .move_job_models import MoveJobStatus, OrderMoveJob, OrderMoveJobOrder  # noqa: E402, F401

@@ -108,6 +108,7 @@ def order_create(
         order.uuid = uuid
     if date_created is not None:
         order.date_created = date_created
+        order._history_date = date_created  # type: ignore[attr-defined]  # simple-history's documented override
     model_full_save(order, actor=actor, channel=channel)
     OrderEvent.objects.create(
         order=order,
@@ -280,6 +281,14 @@ def _check_transition_permission(actor: Actor, to: str) -> None:
         raise PermissionDenied(f"You may not move orders to {to}.")
 
 
+def order_transition_check(*, to: Any, reason: str | None, actor: Actor) -> tuple[str, str]:
+    """The target status and the reason of a move, checked before any order is touched: the
+    status exists, the reason is there when needed, the actor holds the move's permission."""
+    target, text = _transition_arguments(to, reason)
+    _check_transition_permission(actor, target)
+    return target, text
+
+
 def _transition_arguments(to: Any, reason: str | None) -> tuple[str, str]:
     try:
         target = order_status_clean(to)
@@ -300,6 +309,8 @@ def _transition(
     actor: Actor,
     channel: str,
     expected_version: int | None = None,
+    at: datetime | None = None,
+    notify: bool = True,
 ) -> Order:
     if expected_version is not None:
         lock_version(order, expected_version=expected_version)
@@ -311,7 +322,9 @@ def _transition(
     current = locked.status
     if not order_transition_allowed(current, to):
         raise InvalidTransitionError(number=locked.number, current=current, to=to)
-    now = timezone.now()
+    now = at or timezone.now()
+    if at is not None:
+        locked._history_date = at  # type: ignore[attr-defined]  # simple-history's documented override
     model_update(
         instance=locked,
         fields=("status", "status_changed_at"),
@@ -319,6 +332,7 @@ def _transition(
         actor=actor,
         channel=channel,
         expected_version=expected_version,
+        reason=reason,
     )
     OrderEvent.objects.create(
         order=locked,
@@ -333,7 +347,8 @@ def _transition(
     if to in REVENUE_EXCLUDED:
         customer_lock(customer_ids=[locked.customer_id])
         customer_order_stats_refresh(customer_ids=[locked.customer_id])
-    order_sms_queue(order=locked, status=to, actor=actor, channel=channel)
+    if notify:
+        order_sms_queue(order=locked, status=to, actor=actor, channel=channel)
     for name in ("status", "status_changed_at", "date_modified", "version"):
         setattr(order, name, getattr(locked, name))
     return order
@@ -348,6 +363,8 @@ def order_transition(
     channel: str = Channel.SYSTEM,
     reason: str | None = None,
     expected_version: int | None = None,
+    at: datetime | None = None,
+    notify: bool = True,
 ) -> Order:
     """Move ``order`` to status ``to`` if ``rules.TRANSITIONS`` allows it from its current status.
 
@@ -359,6 +376,9 @@ def order_transition(
     ``InvalidTransitionError`` (the move is not allowed from the current status); with
     ``expected_version`` (an ``If-Match``), ``StaleVersionError`` when the order is no longer at
     that version.
+
+    ``at`` back-dates a move that happened earlier (the demo data's history: its event, status
+    time and audit record); ``notify=False`` records it without texting the customer.
     """
     target, text = _transition_arguments(to, reason)
     _check_transition_permission(actor, target)
@@ -369,6 +389,8 @@ def order_transition(
         actor=actor,
         channel=channel,
         expected_version=expected_version,
+        at=at,
+        notify=notify,
     )
 
 
@@ -402,8 +424,7 @@ def order_transition_many(
     bulk moves); one savepoint per order. ``expected_versions`` (primary key → the version the
     caller's list showed) makes each move conditional on it: an order changed since is left
     alone (``outcome.stale``)."""
-    target, text = _transition_arguments(to, reason)
-    _check_transition_permission(actor, target)
+    target, text = order_transition_check(to=to, reason=reason, actor=actor)
     outcome = TransitionOutcome(to=target)
     versions = expected_versions or {}
     for order in sorted(orders, key=lambda o: o.pk):

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import connections, models, transaction
 from django.db.models import DateTimeField, DecimalField, Func, IntegerField
 
 from .export_rows import export_queryset, export_values, iso_text
@@ -130,7 +130,9 @@ def _copy_csv(
     header = ",".join(c.name for c in sheet.columns)
     out.write(f"{BOM}{header}\n".encode())
     target = _CountingFile(out, progress)
-    with transaction.atomic(), connection.cursor() as cursor:
+    # The database the router chose for this read: the replica inside replica_reads().
+    alias = query.db
+    with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
         raw = cursor.cursor  # psycopg2's cursor: mogrify and copy_expert are not on Django's
         cursor.execute("SELECT set_config('TimeZone', %s, true)", [settings.TIME_ZONE])
         select = raw.mogrify(sql, params).decode()
@@ -144,7 +146,7 @@ def csv_write(
     sheet: Sheet, queryset: models.QuerySet, out: IO[bytes], progress: RowProgress | None = None
 ) -> int:
     """CSV of the export into ``out``; returns the number of rows."""
-    if connection.vendor == "postgresql":
+    if connections[queryset.db].vendor == "postgresql":
         return _copy_csv(sheet, queryset, out, progress)
     rows = 0
 

@@ -77,6 +77,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the messages (it tells a person why their session ended).
+    "apps.accounts.middleware.SessionAccessMiddleware",
+    "apps.core.replica.RecentWriterMiddleware",
+    # Before anything reads a body (CsrfViewMiddleware does in process_view).
+    "apps.security.body_limits.RequestBodyLimitMiddleware",
     "apps.admin_toolkit.guards.AdminInputGuardMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -129,6 +134,73 @@ def sqlite_one_writer(database: dict[str, Any]) -> dict[str, Any]:
 
 
 sqlite_one_writer(DATABASES["default"])
+
+
+def add_replica_connection(databases: dict[str, Any], replica: dict[str, Any] | None) -> None:
+    """The read replica for heavy reads (apps/core/replica.py), when one is configured: the
+    primary's connection settings with the replica's address. Connecting gives up quickly, so a
+    replica that is down costs a heavy read little before it falls back to the primary."""
+    if not replica:
+        return
+    options = {**replica.get("OPTIONS", {})}
+    if replica.get("ENGINE", "").endswith("postgresql"):
+        options.setdefault("connect_timeout", 2)
+    databases["replica"] = {
+        **replica,
+        "CONN_MAX_AGE": databases["default"].get("CONN_MAX_AGE", 0),
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": options,
+    }
+
+
+_replica_url = env.str("DATABASE_REPLICA_URL", default="")
+add_replica_connection(DATABASES, env.db_url_config(_replica_url) if _replica_url else None)
+DATABASE_ROUTERS = ["apps.core.replica.PrimaryReplicaRouter"]
+# Heavy reads leave the replica for the primary while it lags more than this (s); its lag is
+# checked at most this often per process; a person's heavy reads use the primary for this long
+# after they wrote (read your writes).
+DATABASE_REPLICA_MAX_LAG_SECONDS = env.float("DATABASE_REPLICA_MAX_LAG_SECONDS", default=30.0)
+DATABASE_REPLICA_CHECK_SECONDS = env.float("DATABASE_REPLICA_CHECK_SECONDS", default=5.0)
+DATABASE_REPLICA_READ_YOUR_WRITES_SECONDS = env.float(
+    "DATABASE_REPLICA_READ_YOUR_WRITES_SECONDS", default=60.0
+)
+
+
+def cache_settings(url: str, *, password: str = "", timeout: float = 0.5) -> dict[str, Any]:
+    """``CACHES``: ``default`` is Redis through Django's own ``RedisCache`` when ``url`` is set
+    (``redis://`` or ``rediss://`` with TLS), this process's memory otherwise; ``local`` is always
+    this process's memory (what limits count in while Redis does not answer,
+    ``apps/core/shared_cache.py``). Short socket timeouts: a cache that hangs must not hold a
+    request for long."""
+    local = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "local"}
+    if not url:
+        return {"default": {**local, "LOCATION": "default"}, "local": local}
+    options: dict[str, Any] = {"socket_connect_timeout": timeout, "socket_timeout": timeout}
+    if password:
+        # The auth token comes on its own (Secrets Manager), not inside the URL.
+        options["password"] = password
+    return {
+        "default": {
+            # Django's RedisCache, falling back to local memory while Redis does not answer.
+            "BACKEND": "apps.core.cache_backends.FailSoftRedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "custorder",
+            "OPTIONS": options,
+        },
+        "local": local,
+    }
+
+
+CACHES = cache_settings(
+    env.str("CACHE_URL", default=""),
+    password=env.str("CACHE_PASSWORD", default=""),
+    timeout=env.float("CACHE_SOCKET_TIMEOUT_SECONDS", default=0.5),
+)
+# After the shared cache failed, it is left alone for this long (limits count per process).
+SHARED_CACHE_RETRY_SECONDS = env.float("SHARED_CACHE_RETRY_SECONDS", default=5.0)
+# /readyz answers 503 (not just "cache": "unreachable") while the shared cache does not answer.
+READYZ_REQUIRE_CACHE = env.bool("READYZ_REQUIRE_CACHE", default=False)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -142,6 +214,11 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="Africa/Nairobi")
 USE_I18N = True
 USE_TZ = True
+# One date and time format on every page (Django's own rendering and ``apps.core.dates``), in
+# Django's ``date`` format syntax, shown in TIME_ZONE.
+DATETIME_DISPLAY_FORMAT = env.str("DATETIME_DISPLAY_FORMAT", default="Y-m-d H:i")
+DATE_DISPLAY_FORMAT = env.str("DATE_DISPLAY_FORMAT", default="Y-m-d")
+FORMAT_MODULE_PATH = ["backoffice.formats"]
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -194,11 +271,19 @@ SPREADSHEET_HEARTBEAT_TIMEOUT_SECONDS = env.int(
 # Files a request (an upload) may carry; large uploads go to a temporary file, not memory.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Request bodies, refused (413) from their Content-Length before they are read
+# (apps/security/body_limits.py): without a session or bearer token; signed in; the import upload
+# (IMPORT_MAX_UPLOAD_BYTES) only for people who may import.
+REQUEST_MAX_BODY_BYTES_ANONYMOUS = env.int("REQUEST_MAX_BODY_BYTES_ANONYMOUS", default=64 * 1024)
+REQUEST_MAX_BODY_BYTES = env.int("REQUEST_MAX_BODY_BYTES", default=3 * 1024 * 1024)
 
 # Background tasks and SMS (docs/sms.md)
 TASKS = {
     "default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}
 }
+# `manage.py db_worker` waits out a lost database: first wait, doubling up to the longest.
+WORKER_RECONNECT_BASE_SECONDS = env.float("WORKER_RECONNECT_BASE_SECONDS", default=0.5)
+WORKER_RECONNECT_MAX_SECONDS = env.float("WORKER_RECONNECT_MAX_SECONDS", default=30.0)
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")
 # Production settings refuse the console backend (messages only logged, yet marked sent) unless
 # this says the environment must not send SMS.
@@ -261,8 +346,8 @@ OIDC_DISCOVERY_CACHE_SECONDS = env.int("OIDC_DISCOVERY_CACHE_SECONDS", default=8
 OIDC_HTTP_CONNECT_TIMEOUT = env.float("OIDC_HTTP_CONNECT_TIMEOUT", default=2.0)
 OIDC_HTTP_TIMEOUT = env.float("OIDC_HTTP_TIMEOUT", default=5.0)
 OIDC_IDP_FAILURE_BACKOFF_SECONDS = env.float("OIDC_IDP_FAILURE_BACKOFF_SECONDS", default=10.0)
-# Userinfo calls for opaque tokens not seen before, per client address (the client address
-# behind the load balancer comes from X-Forwarded-For with AXES_PROXY_COUNT); empty = no limit.
+# Userinfo calls for opaque tokens not seen before, per client address
+# (apps/security/client_address.py), in DRF's rate syntax; empty = no limit.
 OIDC_UNKNOWN_TOKEN_RATE = env.str("OIDC_UNKNOWN_TOKEN_RATE", default="30/minute")
 # mozilla-django-oidc: its DRF class reads the header and calls our backend; its backend's
 # constructor reads these (endpoints empty = from the IdP's discovery document). It stays out of
@@ -355,6 +440,8 @@ UNFOLD = {
     "SCRIPTS": [
         "backoffice.admin_site.alpine_expressions_script",
         "backoffice.admin_site.alpine_csp_script",
+        # Every admin form asks before the page is left with unsaved changes.
+        "backoffice.admin_site.unsaved_changes_script",
     ],
     "SHOW_VIEW_ON_SITE": False,
     "SIDEBAR": {
@@ -376,9 +463,10 @@ API_AUTHENTICATION_CLASSES = env.list(
 )
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": API_AUTHENTICATION_CLASSES,
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # The one access rule (active staff, or a service account) before any view's own checks.
+    "DEFAULT_PERMISSION_CLASSES": ["apps.accounts.permissions.BackOfficeAccess"],
     "DEFAULT_THROTTLE_CLASSES": ["apps.api_toolkit.throttling.UserThrottle"],
-    # Per-process unless CACHES points at a shared cache.
+    # Counted in the shared cache (CACHE_URL) by every process of every task.
     "DEFAULT_THROTTLE_RATES": {"user": env.str("API_THROTTLE_USER_RATE", default="1200/minute")},
     # JSON bodies up to DATA_UPLOAD_MAX_MEMORY_SIZE bytes and API_JSON_MAX_DEPTH levels.
     "DEFAULT_PARSER_CLASSES": ["apps.api_toolkit.parsers.JSONParser"],
@@ -399,6 +487,15 @@ REST_FRAMEWORK = {
 # PATCH and DELETE need If-Match (428 without it).
 API_IDEMPOTENCY_KEY_TTL_HOURS = env.int("API_IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 API_IDEMPOTENCY_KEY_REQUIRED = env.list("API_IDEMPOTENCY_KEY_REQUIRED", default=[])
+# Per user, among the keys not yet expired: how many, and how many bytes their records hold
+# (429 idempotency_quota_exceeded beyond); the largest answer body kept for a replay.
+API_IDEMPOTENCY_MAX_KEYS_PER_USER = env.int("API_IDEMPOTENCY_MAX_KEYS_PER_USER", default=10_000)
+API_IDEMPOTENCY_MAX_BYTES_PER_USER = env.int(
+    "API_IDEMPOTENCY_MAX_BYTES_PER_USER", default=32 * 1024 * 1024
+)
+API_IDEMPOTENCY_MAX_RESPONSE_BYTES = env.int(
+    "API_IDEMPOTENCY_MAX_RESPONSE_BYTES", default=64 * 1024
+)
 API_REQUIRE_IF_MATCH = env.bool("API_REQUIRE_IF_MATCH", default=False)
 # Bounded work per request: JSON nesting depth, and the words and characters of ?search=.
 API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
@@ -413,7 +510,7 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SERVE_PERMISSIONS": ["apps.accounts.permissions.BackOfficeAccess"],
     "SCHEMA_PATH_PREFIX": "/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
@@ -454,6 +551,14 @@ SMS_STATUS_TEMPLATES = {
 }
 # Most orders one admin action may move at once (the work runs inside the request).
 ORDERS_BULK_ACTION_MAX = env.int("ORDERS_BULK_ACTION_MAX", default=500)
+# Larger list moves run on the worker as a job (progress, cancel, a report), up to this many
+# orders per job, in batches of ORDERS_MOVE_JOB_BATCH (one transaction each).
+ORDERS_MOVE_JOB_MAX = env.int("ORDERS_MOVE_JOB_MAX", default=200_000)
+ORDERS_MOVE_JOB_BATCH = env.int("ORDERS_MOVE_JOB_BATCH", default=200)
+# A running bulk move whose worker has not reported for this long is marked failed (housekeeping).
+ORDERS_MOVE_JOB_HEARTBEAT_TIMEOUT_SECONDS = env.int(
+    "ORDERS_MOVE_JOB_HEARTBEAT_TIMEOUT_SECONDS", default=300
+)
 
 # Audit history (django-simple-history): who changed what, and through which path.
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
@@ -528,6 +633,9 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
 AXES_HTTP_RESPONSE_CODE = 429
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# One client address for the lockout, the throttles and the bearer caps: X-Forwarded-For read
+# with the number of proxies in front of us (1 behind the load balancer).
+# (AXES_PROXY_COUNT was this setting's earlier name and is still read.)
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=env.int("AXES_PROXY_COUNT", default=0))
+AXES_CLIENT_IP_CALLABLE = "apps.security.client_address.client_ip"
 AXES_SENSITIVE_PARAMETERS = ["password"]

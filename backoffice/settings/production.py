@@ -14,6 +14,7 @@ from .base import (
     SMS_DELIVERY_REPORT_SECRET,
     SMS_DELIVERY_REPORTS_ENABLED,
     add_jobs_connection,
+    add_replica_connection,
     env,
     sqlite_one_writer,
 )
@@ -44,6 +45,19 @@ else:
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 add_jobs_connection(DATABASES)
+# The read replica: DATABASE_REPLICA_URL, or on AWS the RDS replica's host with the primary's
+# name, user and password (DB_REPLICA_HOST).
+if env.str("DATABASE_REPLICA_URL", default=""):
+    add_replica_connection(DATABASES, env.db_url_config(env.str("DATABASE_REPLICA_URL")))
+elif env.str("DB_REPLICA_HOST", default=""):
+    add_replica_connection(
+        DATABASES,
+        {
+            **DATABASES["default"],
+            "HOST": env.str("DB_REPLICA_HOST"),
+            "PORT": env.int("DB_REPLICA_PORT", default=DATABASES["default"].get("PORT") or 5432),
+        },
+    )
 sqlite_one_writer(DATABASES["default"])
 
 if len(SECRET_KEY) < 50:

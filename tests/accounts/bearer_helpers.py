@@ -13,7 +13,8 @@ from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth.models import Group, Permission
 from django.db import connections
 
-from apps.accounts.bearer import SigningKeys, identity_providers
+from apps.accounts.identity_provider import identity_providers
+from apps.accounts.idp_documents import SigningKeys
 from tests.factories import UserFactory
 from tests.idp_fixtures import PROVIDER_ID
 

@@ -16,7 +16,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from apps.accounts.bearer import BearerTokenBackend, IdentityProvider, identity_providers
+from apps.accounts.bearer import BearerTokenBackend
+from apps.accounts.identity_provider import IdentityProvider, identity_providers
 from apps.accounts.services import service_account_create, user_sync_from_claims
 from tests.accounts.bearer_helpers import WRITE_PERMS, bearer, group_with, provision_sso_user
 from tests.idp_fixtures import MACHINE_CLIENT_ID, MACHINE_CLIENT_SECRET, configure_sso

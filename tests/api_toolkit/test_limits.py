@@ -64,7 +64,11 @@ def test_the_schema_documents_the_search_limits(api):
 
 
 def _post(api, body: bytes | str, content_type: str = "application/json"):
-    return api.post("/v1/customers", data=body, content_type=content_type)
+    # The client is authenticated inside DRF (force_authenticate); the header gives the request
+    # the signed-in body bound of apps/security/body_limits.py as a real client's would.
+    return api.post(
+        "/v1/customers", data=body, content_type=content_type, HTTP_AUTHORIZATION="Bearer x"
+    )
 
 
 @pytest.mark.parametrize("depth", [33, 2000, 100_000])

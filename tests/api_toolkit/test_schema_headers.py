@@ -94,3 +94,18 @@ def test_the_document_validates_without_warnings(tmp_path):
     document = yaml.safe_load(out.read_text())
     operation_ids = [op["operationId"] for ops in document["paths"].values() for op in ops.values()]
     assert len(operation_ids) == len(set(operation_ids)) == 18
+
+
+def test_every_write_documents_both_preconditions_and_the_412():
+    writes = [
+        (path, method, op)
+        for path, ops in schema()["paths"].items()
+        for method, op in ops.items()
+        if method in ("post", "patch", "delete")
+    ]
+    assert len(writes) == 11
+    for path, method, op in writes:
+        assert {"If-Match", "If-None-Match"} <= set(params(op)), (path, method)
+        assert "412" in op["responses"], (path, method)
+        if "{id}" not in path:  # a create: the list has no current object to show
+            assert "current" not in str(op["responses"]["412"]["content"])

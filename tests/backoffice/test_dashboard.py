@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from apps.orders.models import Order
 from apps.orders.reports import order_daily_totals, order_item_revenue, start_of_day
+from backoffice.dashboard import _change
 from tests.factories import CustomerFactory, ItemFactory, OrderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -68,10 +69,33 @@ def test_dashboard_shows_kpis_and_charts(staff_client):
     today = next(k for k in ctx["kpis"] if k["title"] == "Today")
     assert today["orders"] == "1"
     assert today["revenue"] == "KES 2,500.00"
+    assert '<span class="whitespace-nowrap">KES 2,500.00</span>' in response.content.decode()
     assert ctx["customers_new"] == 2
     html = response.content.decode()
     assert "Orders per day" in html and "Top items by revenue" in html
     assert 'data-type="bar"' in html
+    # the charts show values on their y axis (unfold reads displayYAxis from the datasets)
+    orders_chart = json.loads(ctx["orders_chart"])
+    assert orders_chart["datasets"][0]["displayYAxis"] is True
+    revenue_chart = json.loads(ctx["revenue_chart"])
+    assert revenue_chart["datasets"][0]["suffixYAxis"] == "KES"
+
+
+@pytest.mark.parametrize(
+    ("current", "previous", "money", "text", "up"),
+    [
+        (5, 0, False, "new", True),
+        (0, 0, False, "—", False),
+        (12, 3, False, "+9 vs previous", True),  # a tiny previous period: the amount
+        (250551, 100, False, "+250,451 vs previous", True),  # a huge ratio: the amount
+        (90, 100, False, "-10 % vs previous", False),
+        (150, 100, False, "+50 % vs previous", True),
+        (Decimal("2500.00"), Decimal("1.00"), True, "+KES 2,499.00 vs previous", True),
+        (Decimal("3.00"), Decimal("5.00"), True, "-KES 2.00 vs previous", False),
+    ],
+)
+def test_period_changes_read_sanely(current, previous, money, text, up):
+    assert _change(current, previous, money=money) == {"text": text, "up": up}
 
 
 @pytest.mark.parametrize("n_orders", [3, 60])
@@ -154,7 +178,9 @@ def test_cancelled_orders_leave_every_revenue_figure(staff_client):
         "XL": 0,
         "XXL": 0,
     }
-    assert ctx["top_items"]["rows"] == [[kept.item.name, "L", "1", "2", "KES 20.00"]]
+    assert ctx["top_items"]["rows"] == [
+        [kept.item.name, "L", "1", "2", '<span class="whitespace-nowrap">KES 20.00</span>']
+    ]
     assert "leave cancelled orders out" in response.content.decode()
 
 

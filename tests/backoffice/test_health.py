@@ -38,10 +38,11 @@ def test_healthz_refuses_other_methods(client):
 
 
 @pytest.mark.django_db
-def test_readyz_ok_when_database_answers_and_schema_is_current(client):
+def test_readyz_ok_when_database_answers_and_schema_is_current(client, settings):
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    cache = "shared" if settings.TEST_REDIS_URL else "local"
+    assert response.json() == {"status": "ok", "database": "ok", "cache": cache}
 
 
 @pytest.mark.django_db

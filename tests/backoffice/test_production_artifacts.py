@@ -42,15 +42,21 @@ def _containers(template: dict) -> dict[str, dict]:
     }
 
 
+def _entries(items: list) -> list[dict]:
+    """Environment or secret entries; a conditional one (``!If [cond, entry, NoValue]``) as the
+    entry it sets when its condition holds."""
+    return [item[1] if isinstance(item, list) else item for item in items]
+
+
 def test_every_task_gets_the_same_configuration(template):
     containers = _containers(template)
     assert set(containers) == {"WebTaskDefinition", "WorkerTaskDefinition", "MigrateTaskDefinition"}
     environments = {
-        name: {item["Name"]: item["Value"] for item in c["Environment"]}
+        name: {item["Name"]: item["Value"] for item in _entries(c["Environment"])}
         for name, c in containers.items()
     }
     secrets = {
-        name: {item["Name"]: item["ValueFrom"] for item in c["Secrets"]}
+        name: {item["Name"]: item["ValueFrom"] for item in _entries(c["Secrets"])}
         for name, c in containers.items()
     }
     web_env, web_secrets = environments["WebTaskDefinition"], secrets["WebTaskDefinition"]
@@ -70,7 +76,7 @@ def test_every_variable_the_stack_sets_is_read_by_the_application(template):
     )
     read = set(re.findall(r"env\.\w+\(\s*\"([A-Z0-9_]+)\"", source)) | {"DJANGO_SETTINGS_MODULE"}
     web = _containers(template)["WebTaskDefinition"]
-    names = {item["Name"] for item in web["Environment"] + web["Secrets"]}
+    names = {item["Name"] for item in _entries(web["Environment"] + web["Secrets"])}
     names -= {"GUNICORN_WORKERS", "GUNICORN_THREADS"}  # read by gunicorn.conf.py
     assert names <= read, sorted(names - read)
     gunicorn_conf = (ROOT / "gunicorn.conf.py").read_text()
@@ -85,7 +91,7 @@ def test_secrets_come_from_secrets_manager_only(template):
         if resource["Type"] == "AWS::SecretsManager::Secret"
     }
     web = _containers(template)["WebTaskDefinition"]
-    for item in web["Secrets"]:
+    for item in _entries(web["Secrets"]):
         assert item["ValueFrom"].split(":")[0].strip("${}") in secret_resources, item
     for name, parameter in template["Parameters"].items():
         assert "secret" not in name.lower() and "password" not in name.lower(), name
@@ -114,3 +120,30 @@ def test_the_pipeline_deploys_main_only_after_approval():
     assert jobs["build-image"]["requires"] == ["test"]
     for name in ("build-image", "hold-production", "deploy-production"):
         assert jobs[name]["filters"]["branches"]["only"] == "main", name
+
+
+def test_the_shared_cache_is_encrypted_and_its_token_a_secret(template):
+    cache = template["Resources"]["Cache"]
+    assert cache["Type"] == "AWS::ElastiCache::ReplicationGroup"
+    properties = cache["Properties"]
+    assert properties["TransitEncryptionEnabled"] is True
+    assert properties["AtRestEncryptionEnabled"] is True
+    assert properties["AuthToken"] == "{{resolve:secretsmanager:${CacheAuthToken}:SecretString}}"
+    assert template["Resources"]["CacheAuthToken"]["Type"] == "AWS::SecretsManager::Secret"
+    for name, container in _containers(template).items():
+        environment = {item["Name"]: item["Value"] for item in _entries(container["Environment"])}
+        secrets = {item["Name"]: item["ValueFrom"] for item in _entries(container["Secrets"])}
+        assert environment["CACHE_URL"].startswith("rediss://"), name  # TLS
+        assert secrets["CACHE_PASSWORD"] == "CacheAuthToken", name
+    ingress = template["Resources"]["CacheSecurityGroup"]["Properties"]["SecurityGroupIngress"]
+    assert {rule["SourceSecurityGroupId"] for rule in ingress} == {
+        "WebSecurityGroup",
+        "BackgroundSecurityGroup",
+    }
+
+
+def test_the_read_replica_is_optional(template):
+    replica = template["Resources"]["DatabaseReplica"]
+    assert replica["Condition"] == "ReadReplica"
+    assert replica["Properties"]["SourceDBInstanceIdentifier"] == "Database"
+    assert template["Parameters"]["DbReadReplica"]["Default"] == "false"

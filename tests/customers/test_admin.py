@@ -90,15 +90,18 @@ def test_customer_page_shows_orders_value_and_timeline(staff_client):
     summary = ctx["order_summary"]
     assert (summary.orders, summary.cancelled, str(summary.lifetime_value)) == (2, 1, "200.00")
     assert summary.last_order_at == last
-    assert ctx["lifetime_value"] == "KES 200.00"
+    assert ctx["lifetime_value"] == '<span class="whitespace-nowrap">KES 200.00</span>'
     assert [row["order"].pk for row in ctx["latest_orders"]] == [kept.pk, dropped.pk]
-    assert [row["total"] for row in ctx["latest_orders"]] == ["KES 200.00", "KES 500.00"]
+    assert [row["total"] for row in ctx["latest_orders"]] == [
+        '<span class="whitespace-nowrap">KES 200.00</span>',
+        '<span class="whitespace-nowrap">KES 500.00</span>',
+    ]
     assert ctx["orders_url"].endswith(f"?customer__id__exact={customer.pk}")
     entries = [entry for entry, _ in ctx["timeline"]]
     assert {e.order_uuid for e in entries} == {kept.uuid, dropped.uuid}
     assert {e.kind for e in entries} == {"created", "status", "note", "sms"}
     html = response.content.decode()
-    assert 'id="lifetime-value">KES 200.00<' in html
+    assert 'id="lifetime-value"><span class="whitespace-nowrap">KES 200.00</span><' in html
     assert timezone.localtime(last).strftime("%Y-%m-%d %H:%M") in html
     assert reverse("admin:orders_order_change", args=[kept.pk]) in html
     # The link lists exactly this customer's orders.

@@ -215,15 +215,18 @@ def test_the_cancel_page_carries_the_versions_to_the_move(operator):
     assert _statuses([fresh, changed]) == ["cancelled", "placed"]
 
 
-def test_bulk_moves_are_bounded(operator, settings):
-    settings.ORDERS_BULK_ACTION_MAX = 2
+def test_bulk_moves_over_the_bounds(operator, settings):
+    """Past ``ORDERS_BULK_ACTION_MAX`` a move runs as a job (tests/orders/test_move_jobs.py);
+    past ``ORDERS_MOVE_JOB_MAX`` it is refused."""
+    settings.ORDERS_BULK_ACTION_MAX = 1
+    settings.ORDERS_MOVE_JOB_MAX = 2
     client, _ = operator
     orders = OrderFactory.create_batch(3)
     response = client.post(
         reverse(LIST), {"action": "confirm_orders", "_selected_action": [o.pk for o in orders]}
     )
     assert _messages(response) == [
-        "3 orders selected: select at most 2 at a time (filter the list, e.g. by status or date)."
+        "3 orders can move: at most 2 move at a time (filter the list, e.g. by status or date)."
     ]
     assert _statuses(orders) == ["placed"] * 3
 

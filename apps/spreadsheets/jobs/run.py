@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 
+from apps.core.replica import replica_reads
+
 from ..limits import ReadBound, ReadBoundReached
 from ..models import JobKind, JobPhase, JobStatus, SpreadsheetJob
 from .exports import export_run
@@ -32,7 +34,10 @@ def job_run(job_id: int, *, in_request: bool = False) -> str:
     bound = ReadBound.from_settings() if in_request else None
     try:
         if job.kind == JobKind.EXPORT:
-            export_run(job)
+            # An export reads the replica when it may serve the job's owner
+            # (apps/core/replica.py); the job's own rows are written on the primary.
+            with replica_reads(user=job.owner):
+                export_run(job)
         else:
             import_run(job, bound=bound)
     except ReadBoundReached:

@@ -3,6 +3,7 @@
 import json
 import random
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -30,6 +31,27 @@ PATHS = {
     OrderStatus.DELIVERED: [OrderStatus.CONFIRMED, OrderStatus.DISPATCHED, OrderStatus.DELIVERED],
     OrderStatus.CANCELLED: [OrderStatus.CANCELLED],
 }
+#: How long after its creation a demo order made each move: its timeline runs forward.
+STEP_AFTER = {
+    OrderStatus.CONFIRMED: timedelta(hours=2),
+    OrderStatus.DISPATCHED: timedelta(hours=26),
+    OrderStatus.DELIVERED: timedelta(days=3),
+    OrderStatus.CANCELLED: timedelta(hours=5),
+}
+
+
+def demo_step_times(created: Any, steps: Sequence[str], now: Any) -> list[Any]:
+    """When each move of a demo order happened: after its creation, in order, never later than
+    a minute before ``now`` (a recent order's moves are squeezed into the time it has had)."""
+    times = []
+    previous = created
+    for i, step in enumerate(steps):
+        latest = now - timedelta(minutes=len(steps) - i)
+        at = min(created + STEP_AFTER[OrderStatus(step)], latest)
+        at = max(at, previous + timedelta(seconds=1))
+        times.append(at)
+        previous = at
+    return times
 
 
 def synthetic_status(rng: random.Random, age_days: float) -> str:
@@ -114,22 +136,26 @@ class Command(BaseCommand):
         for row in sorted(data["orders"], key=lambda r: (-r["days_ago"], -r["quantity"])):
             if uuid.UUID(row["uuid"]) in existing:
                 continue
+            created_at = now - timedelta(days=row["days_ago"], minutes=row["quantity"] * 7 + 10)
             order = order_create(
                 customer=customers[row["customer"]],
                 item=items[row["item"]],
                 quantity=row["quantity"],
                 uuid=uuid.UUID(row["uuid"]),
-                date_created=now - timedelta(days=row["days_ago"], minutes=row["quantity"] * 7),
+                date_created=created_at,
                 send_confirmation=False,  # demo history, not new orders
                 channel=Channel.COMMAND,
             )
-            for step in PATHS[OrderStatus(row.get("status", OrderStatus.PLACED))]:
+            steps = PATHS[OrderStatus(row.get("status", OrderStatus.PLACED))]
+            for step, at in zip(steps, demo_step_times(created_at, steps, now), strict=True):
                 order = order_transition(
                     order=order,
                     to=step,
                     actor=None,
                     channel=Channel.COMMAND,
                     reason=row.get("reason") or None,
+                    at=at,
+                    notify=False,  # demo history: nobody is texted
                 )
             created += 1
         return created

@@ -143,3 +143,22 @@ def test_a_run_cancelled_before_its_commit_writes_nothing(importer_client):
     assert Customer.objects.count() == 0
     job.refresh_from_db()
     assert (job.status, job.message) == (JobStatus.CANCELLED, "Cancelled: nothing was imported.")
+
+
+@override_settings(SPREADSHEET_REQUEST_MAX_ROWS=10)
+def test_a_check_cancelled_after_its_last_progress_report_ends_cancelled(
+    importer_client, monkeypatch
+):
+    _post(importer_client, csv_file(_people(50)))
+    job = SpreadsheetJob.objects.get()
+    assert job_claim(job)
+
+    def cancelled_meanwhile(job, report):
+        job_cancel(job=SpreadsheetJob.objects.get(pk=job.pk), actor=None)
+        return None
+
+    monkeypatch.setattr("apps.spreadsheets.jobs.imports._repeat_of", cancelled_meanwhile)
+    import_run(job, bound=None)
+    job.refresh_from_db()
+    assert (job.status, job.message) == (JobStatus.CANCELLED, "Cancelled: nothing was imported.")
+    assert job.run_token is None and Customer.objects.count() == 0

@@ -66,11 +66,17 @@ def job_finish(job: SpreadsheetJob, status: str, **fields: Any) -> None:
 
 
 def job_await_confirmation(job: SpreadsheetJob, **fields: Any) -> None:
-    """A checked import waits for its confirmation (its run is over)."""
+    """A checked import waits for its confirmation (its run is over) — only if this run still
+    owns the job and nobody asked to cancel it since its last progress report: otherwise
+    :class:`RunLostError` (the cancel or the sweep has the last word)."""
     fields.update(
         status=JobStatus.AWAITING_CONFIRMATION, heartbeat_at=timezone.now(), run_token=None
     )
-    SpreadsheetJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(**fields)
+    owned = SpreadsheetJob.objects.filter(
+        pk=job.pk, status=JobStatus.RUNNING, run_token=job.run_token, cancel_requested=False
+    ).update(**fields)
+    if not owned:
+        raise RunLostError
     for name, value in fields.items():
         setattr(job, name, value)
 

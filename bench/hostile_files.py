@@ -42,7 +42,7 @@ def child(path: str, name: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from apps.customers.services import customer_import_rows
+    from apps.customers.resources import customer_import_rows
     from apps.spreadsheets.limits import ImportFileError, SheetLimits
     from apps.spreadsheets.readers import read_table
 

@@ -51,15 +51,17 @@ from tests.replicas import free_port  # noqa: E402
 
 EXPORT = """
 import time
-from apps.spreadsheets.jobs import job_export_create, job_run
+from apps.orders.resources import ORDER_SHEET
+from apps.spreadsheets.jobs.create import job_export_create
+from apps.spreadsheets.jobs.run import job_run
 from django.db import connections
 from django.contrib.auth import get_user_model
 owner, _ = get_user_model().objects.get_or_create(
     username="bench-exporter", defaults={"is_staff": True, "is_superuser": True}
 )
 started = time.time()
-job = job_export_create(model="orders.order", query={}, file_format="csv", actor=owner)
-status = job_run(job.pk, live=True)
+job = job_export_create(registration=ORDER_SHEET, arguments={}, file_format="csv", actor=owner)
+status = job_run(job.pk)
 job.refresh_from_db()
 print("EXPORT", status, job.rows_read, started, time.time(), "replica" in connections.settings)
 """

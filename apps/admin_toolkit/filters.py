@@ -45,22 +45,26 @@ class DayRangeFilter(RangeDateFilter):
 
     template = "admin_toolkit/filters/day_range.html"
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
+    def field_lookups(self) -> dict[str, datetime]:
+        """The field lookups the chosen days make (``ValueError`` for a day that is none)."""
         filters = {}
+        value_from = self.used_parameters.get(f"{self.parameter_name}_from")
+        if value_from not in EMPTY_VALUES and isinstance(value_from, str):
+            day = parse_date_str(value_from)
+            filters[f"{self.parameter_name}__gte"] = timezone.make_aware(
+                datetime.combine(day, time.min)
+            )
+        value_to = self.used_parameters.get(f"{self.parameter_name}_to")
+        if value_to not in EMPTY_VALUES and isinstance(value_to, str):
+            day = parse_date_str(value_to) + timedelta(days=1)
+            filters[f"{self.parameter_name}__lt"] = timezone.make_aware(
+                datetime.combine(day, time.min)
+            )
+        return filters
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
         try:
-            value_from = self.used_parameters.get(f"{self.parameter_name}_from")
-            if value_from not in EMPTY_VALUES and isinstance(value_from, str):
-                day = parse_date_str(value_from)
-                filters[f"{self.parameter_name}__gte"] = timezone.make_aware(
-                    datetime.combine(day, time.min)
-                )
-            value_to = self.used_parameters.get(f"{self.parameter_name}_to")
-            if value_to not in EMPTY_VALUES and isinstance(value_to, str):
-                day = parse_date_str(value_to) + timedelta(days=1)
-                filters[f"{self.parameter_name}__lt"] = timezone.make_aware(
-                    datetime.combine(day, time.min)
-                )
-            return queryset.filter(**filters)
+            return queryset.filter(**self.field_lookups())
         except (ValueError, TypeError, ValidationError):
             return None
 

@@ -19,6 +19,7 @@ from unfold.admin import ModelAdmin, checkbox
 from unfold.decorators import display
 
 from apps.core.errors import DomainError, StaleVersionError
+from apps.core.text import validate_multiline_text, validate_text
 from apps.core.versions import VERSION_FIELD, is_versioned
 
 from .history import HistoryInWordsMixin
@@ -61,6 +62,16 @@ class ServiceModelAdmin[M: models.Model](HistoryInWordsMixin, SimpleHistoryAdmin
     form = VersionedAdminForm
     paginator = ReplicaCountPaginator
     change_form_before_template = "admin_toolkit/stale_form.html"
+
+    def formfield_for_dbfield(
+        self, db_field: models.Field, request: HttpRequest, **kwargs: Any
+    ) -> Any:
+        """Every text field of the form follows the one text rule (``apps/core/text.py``)."""
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if formfield is not None and isinstance(db_field, models.CharField | models.TextField):
+            multiline = isinstance(db_field, models.TextField)
+            formfield.validators.append(validate_multiline_text if multiline else validate_text)
+        return formfield
 
     # Filled in by the database or the services: meaningless on the add form.
     hidden_on_add: tuple[str, ...] = ("uuid", "date_created", "date_modified")

@@ -26,7 +26,6 @@ from .services import (
     customer_create,
     customer_delete,
     customer_delete_blockers,
-    customer_import_rows,
     customer_update,
 )
 
@@ -40,8 +39,6 @@ class CustomerAdmin(
     SpreadsheetAdmin,
 ):
     resource_classes = [CustomerResource]
-    import_service = staticmethod(customer_import_rows)
-    import_template_files = ("customers-template.csv", "customers-sample.csv")
     list_display = (
         "full_name_display",
         "phone_number",

@@ -15,6 +15,7 @@ from apps.api_toolkit.formats import iso
 from apps.api_toolkit.schema import crud_schema
 from apps.api_toolkit.viewsets import ApiViewSetMixin
 from apps.core.actors import Channel
+from apps.core.text import validate_text
 
 from .models import Customer
 from .selectors import CUSTOMER_SEARCH, customer_list
@@ -42,8 +43,8 @@ class CustomerOutputSerializer(serializers.Serializer):
 
 
 class CustomerCreateInputSerializer(serializers.Serializer):
-    first_name = serializers.CharField(max_length=250)
-    last_name = serializers.CharField(max_length=250)
+    first_name = serializers.CharField(max_length=250, validators=[validate_text])
+    last_name = serializers.CharField(max_length=250, validators=[validate_text])
     phone_number = PhoneNumberField(
         help_text="E.164 (+254712345678) or a local number of the default region."
     )

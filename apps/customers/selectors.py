@@ -1,8 +1,10 @@
+from collections.abc import Mapping, Sequence
 from uuid import UUID
 
 from django.db.models import QuerySet
 
-from apps.core.search_filter import SearchSpec
+from apps.core.querying import lookups_q
+from apps.core.search_filter import SearchSpec, search_queryset
 
 from .models import Customer
 
@@ -24,3 +26,21 @@ def customer_list() -> QuerySet[Customer]:
 
 def customer_get(*, uuid: UUID | str) -> Customer | None:
     return Customer.objects.filter(uuid=uuid).first()
+
+
+def customer_export_list(
+    *,
+    filters: Mapping[str, Sequence[str]] | None = None,
+    search: str = "",
+    ordering: Sequence[str] = (),
+) -> QuerySet[Customer]:
+    """The customers an export writes, in the list's order.
+
+    ``filters``: field lookups to the values any of which must match (a list's filters);
+    ``search``: the list's search box, read as the list reads it (``CUSTOMER_SEARCH``);
+    ``ordering``: the list's sort. Plain data, so an export job stores them
+    (``apps/core/querying.py``).
+    """
+    qs = customer_list().filter(lookups_q(filters or {}))
+    qs = search_queryset(qs, CUSTOMER_SEARCH, search)
+    return qs.order_by(*ordering) if ordering else qs

@@ -8,12 +8,10 @@ from django.db import transaction
 from apps.core.actors import Actor, Channel, actor_user
 from apps.core.errors import DeleteBlockedError
 from apps.core.services import model_delete, model_full_save, model_update, related_counts
-from apps.core.text import note_clean
+from apps.core.text import note_clean, text_fields_check
 from apps.core.versions import lock_version
-from apps.spreadsheets.engine import ImportReport, Observer, Table, import_rows
 
 from .models import Customer, CustomerNote
-from .resources import CustomerSheet
 
 CUSTOMER_UPDATE_FIELDS = ("first_name", "last_name", "phone_number")
 
@@ -54,6 +52,7 @@ def customer_create(
     actor: Actor = None,
     channel: str = Channel.SYSTEM,
 ) -> Customer:
+    text_fields_check(first_name=first_name, last_name=last_name)
     customer = Customer(
         first_name=first_name.strip(), last_name=last_name.strip(), phone_number=phone_number
     )
@@ -76,6 +75,7 @@ def customer_update(
     cleaned = {
         k: v.strip() if isinstance(v, str) and k != "phone_number" else v for k, v in data.items()
     }
+    text_fields_check(first_name=cleaned.get("first_name"), last_name=cleaned.get("last_name"))
     customer, _ = model_update(
         instance=customer,
         fields=CUSTOMER_UPDATE_FIELDS,
@@ -131,27 +131,3 @@ def customer_delete(
     if blocked is not None:
         raise blocked
     model_delete(customer, actor=actor, channel=channel)
-
-
-def customer_import_rows(
-    *,
-    table: Table,
-    dry_run: bool = False,
-    actor: Actor = None,
-    file_name: str | None = None,
-    expected_digests: list[str] | None = None,
-    observer: Observer | None = None,
-) -> ImportReport:
-    """Check a spreadsheet of customers; unless ``dry_run`` or a row is invalid, write it.
-
-    Rows match existing customers by uuid, else by phone number (``resources.py``).
-    """
-    return import_rows(
-        sheet=CustomerSheet(),
-        table=table,
-        dry_run=dry_run,
-        actor=actor,
-        file_name=file_name,
-        expected_digests=expected_digests,
-        observer=observer,
-    )

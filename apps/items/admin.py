@@ -23,7 +23,6 @@ from .services import (
     item_create,
     item_delete,
     item_delete_blockers,
-    item_import_rows,
     item_update,
 )
 
@@ -31,8 +30,6 @@ from .services import (
 @admin.register(Item)
 class ItemAdmin(SearchAdminMixin, ListHeaderAdminMixin, ServiceModelAdmin[Item], SpreadsheetAdmin):
     resource_classes = [ItemResource]
-    import_service = staticmethod(item_import_rows)
-    import_template_files = ("items-template.csv", "items-sample.csv")
     list_display = ("name", "size", "price_display", "date_created")
     search_spec = ITEM_SEARCH
     list_filter = (("size", ChoicesDropdownFilter), ("price", RangeNumericFilter))

@@ -13,6 +13,7 @@ from apps.api_toolkit.formats import iso, money
 from apps.api_toolkit.schema import crud_schema
 from apps.api_toolkit.viewsets import ApiViewSetMixin
 from apps.core.actors import Channel
+from apps.core.text import validate_text
 
 from .models import Item, Size
 from .selectors import ITEM_SEARCH, item_list
@@ -39,7 +40,7 @@ class ItemOutputSerializer(serializers.Serializer):
 
 
 class ItemCreateInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=250)
+    name = serializers.CharField(max_length=250, validators=[validate_text])
     size = serializers.ChoiceField(choices=Size.choices)
     price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0"))
 

@@ -8,11 +8,10 @@ from django.db import transaction
 from apps.core.actors import Actor, Channel
 from apps.core.errors import DeleteBlockedError
 from apps.core.services import model_delete, model_full_save, model_update, related_counts
+from apps.core.text import text_fields_check
 from apps.core.versions import lock_version
-from apps.spreadsheets.engine import ImportReport, Observer, Table, import_rows
 
 from .models import Item
-from .resources import ItemSheet
 
 ITEM_UPDATE_FIELDS = ("name", "size", "price")
 
@@ -27,6 +26,7 @@ def item_create(
     actor: Actor = None,
     channel: str = Channel.SYSTEM,
 ) -> Item:
+    text_fields_check(name=name)
     item = Item(name=name.strip(), size=size, price=price)
     if uuid is not None:
         item.uuid = uuid
@@ -45,6 +45,7 @@ def item_update(
     """Change name, size or price (orders keep their own ``unit_price``); with
     ``expected_version``, only if the item is still at that version."""
     cleaned = {k: v.strip() if k == "name" and isinstance(v, str) else v for k, v in data.items()}
+    text_fields_check(name=cleaned.get("name"))
     if "price" in cleaned and cleaned["price"] is not None:
         cleaned["price"] = Decimal(str(cleaned["price"]))
     item, _ = model_update(
@@ -87,27 +88,3 @@ def item_delete(
     if blocked is not None:
         raise blocked
     model_delete(item, actor=actor, channel=channel)
-
-
-def item_import_rows(
-    *,
-    table: Table,
-    dry_run: bool = False,
-    actor: Actor = None,
-    file_name: str | None = None,
-    expected_digests: list[str] | None = None,
-    observer: Observer | None = None,
-) -> ImportReport:
-    """Check a spreadsheet of items; unless ``dry_run`` or a row is invalid, write it.
-
-    Rows match existing items by uuid, else by name and size (``resources.py``).
-    """
-    return import_rows(
-        sheet=ItemSheet(),
-        table=table,
-        dry_run=dry_run,
-        actor=actor,
-        file_name=file_name,
-        expected_digests=expected_digests,
-        observer=observer,
-    )

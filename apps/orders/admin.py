@@ -2,7 +2,6 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.db.models import QuerySet
@@ -16,7 +15,6 @@ from unfold.contrib.filters.admin import (
 )
 from unfold.decorators import display
 from unfold.paginator import InfinitePaginator
-from unfold.widgets import UnfoldBooleanWidget
 
 from apps.admin_toolkit.filters import DayRangeFilter
 from apps.admin_toolkit.mixins import ServiceModelAdmin
@@ -26,7 +24,7 @@ from apps.core.actors import Channel
 from apps.core.dates import format_datetime
 from apps.core.errors import DomainError
 from apps.saved_views.admin import SavedViewsAdminMixin
-from apps.spreadsheets.admin import SpreadsheetAdmin, SpreadsheetImportForm
+from apps.spreadsheets.admin import SpreadsheetAdmin
 
 from .admin_filters import CancelReasonFilter
 from .admin_moves import (
@@ -47,7 +45,6 @@ from .services import (
     ORDER_UPDATE_FIELDS,
     order_create,
     order_delete,
-    order_import_rows,
     order_update,
 )
 
@@ -57,16 +54,6 @@ if TYPE_CHECKING:
 
 class _Total(TypedDict):
     total: Decimal  # annotated by order_list(), see get_queryset
-
-
-class OrderImportForm(SpreadsheetImportForm):
-    send_confirmations = forms.BooleanField(
-        label="Send SMS confirmations",
-        required=False,
-        initial=False,
-        widget=UnfoldBooleanWidget,
-        help_text="Text each customer an order confirmation for every new order in the file.",
-    )
 
 
 class TotalRangeFilter(RangeNumericListFilter):
@@ -86,10 +73,6 @@ class OrderAdmin(
     SpreadsheetAdmin,
 ):
     resource_classes = [OrderResource]
-    import_service = staticmethod(order_import_rows)
-    import_template_files = ("orders-template.csv", "orders-sample.csv")
-    import_form_class = OrderImportForm
-    import_option_fields = ("send_confirmations",)
     list_display = (
         "number_display",
         "status_display",

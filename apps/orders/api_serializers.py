@@ -7,6 +7,7 @@ from rest_framework import serializers
 from apps.api_toolkit.fields import UUIDRelatedField
 from apps.api_toolkit.formats import iso, money
 from apps.api_toolkit.schema import ErrorSerializer
+from apps.core.text import validate_multiline_text, validate_text
 from apps.customers.selectors import customer_get
 from apps.items.models import Size
 from apps.items.selectors import item_get
@@ -118,6 +119,7 @@ class OrderCreateInputSerializer(serializers.Serializer):
         required=False,
         allow_blank=True,
         max_length=EXTERNAL_REFERENCE_MAX_LENGTH,
+        validators=[validate_text],
         help_text="Your own id for the order (optional; unique when set): a retry with the same "
         "one is refused (409 `duplicate_external_reference`) instead of making a second order.",
     )
@@ -177,6 +179,7 @@ class OrderTransitionInputSerializer(serializers.Serializer):
         required=False,
         allow_blank=True,
         max_length=MAX_REASON_LENGTH,
+        validators=[validate_multiline_text],
         help_text="Why, in words; required with `reason_code` `other`. Recorded on the order's "
         "timeline and the order, never sent to the customer.",
     )

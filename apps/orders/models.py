@@ -157,7 +157,7 @@ class OrderEvent(models.Model):
     ``note`` (an internal note in ``text``, never sent to the customer). Field changes come from
     the order's history and messages from ``SmsMessage``; ``timeline.py`` merges the three.
     Orders written in bulk (imports) have no ``created`` event: their history's creation record
-    (path ``import: <file>``) stands in.
+    (channel ``import``, the file as its reason) stands in.
     """
 
     uuid = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)

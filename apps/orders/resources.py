@@ -1,12 +1,15 @@
-"""Orders as a spreadsheet: columns, keys and row rules (docs/import.md).
+"""Orders as a spreadsheet: columns, keys, row rules, the import entry and the export
+(docs/import.md). Registered in ``OrdersConfig.ready()`` (``apps/spreadsheets/registry.py``).
 
-Orders match by uuid only (a blank uuid makes a new order); the customer is named by uuid or
+Orders match by uuid, then by number (given by the database, never by a file: a number that
+names no order is an error), then by external reference (the sender's own id: a new one makes a
+new order with it); a row with none of them makes a new order. The customer is named by uuid or
 phone, the item by uuid or name + size. The export adds columns a person reads (the customer's
 name, the unit price, the total) that the import ignores. ``status`` is exported; an import
 may only start new orders as ``placed`` and never moves an existing order (the order's actions
 do), and a dispatched, delivered or cancelled order keeps its customer, item and quantity.
 Imported orders have no ``created`` event: the audit history record the engine writes with them
-(path ``import: <file>``, the importer) is their creation on the timeline.
+(the importer, channel ``import``, the file as its reason) is their creation on the timeline.
 """
 
 from collections.abc import Mapping, Sequence
@@ -21,12 +24,16 @@ from apps.customers.services import customer_lock
 from apps.items.models import Item
 from apps.notifications.services import SmsCapExceededError, sms_hourly_room, sms_queue_bulk
 from apps.spreadsheets import cells
+from apps.spreadsheets.engine import import_rows
 from apps.spreadsheets.limits import ImportFileError
-from apps.spreadsheets.plan import NEW, UPDATE, ImportReport, PlannedRow
+from apps.spreadsheets.plan import NEW, ImportReport, PlannedRow
+from apps.spreadsheets.progress import Observer
+from apps.spreadsheets.readers import Table
+from apps.spreadsheets.registry import ImportOption, SheetRegistration
 from apps.spreadsheets.resources import SheetResource
-from apps.spreadsheets.sheets import Column, Reference, RefKey, Sheet
+from apps.spreadsheets.sheets import Column, Key, Reference, RefKey, Sheet
 
-from .models import Order, OrderStatus
+from .models import EXTERNAL_REFERENCE_MAX_LENGTH, Order, OrderStatus
 from .rules import (
     order_fields_locked,
     order_locked_message,
@@ -34,9 +41,16 @@ from .rules import (
     order_status_clean,
     order_unit_price,
 )
-from .selectors import TOTAL
+from .selectors import TOTAL, order_export_list
+from .services import LOCKED_FIELDS
 from .sms import order_sms_drafts
 from .stats import customer_order_stats_refresh
+
+#: The largest number an order may have (the column is a bigint).
+ORDER_NUMBER_MAX = 2**63 - 1
+#: What a dispatched, delivered or cancelled order keeps, as the sheet names its fields (its
+#: external reference may still change).
+LOCKED_LINE = frozenset(f.attname for f in Order._meta.concrete_fields if f.name in LOCKED_FIELDS)
 
 
 class OrderSheet(Sheet):
@@ -44,6 +58,16 @@ class OrderSheet(Sheet):
     label = "order"
     columns = (
         Column("uuid", parse=cells.uuid),
+        Column(
+            "number",
+            parse=cells.integer(label="order number", maximum=ORDER_NUMBER_MAX),
+            numeric=True,
+        ),
+        Column(
+            "external_reference",
+            parse=cells.text(max_length=EXTERNAL_REFERENCE_MAX_LENGTH),
+            free_text=True,
+        ),
         Column("customer_uuid", parse=cells.uuid, field="", export="customer__uuid"),
         Column("customer_phone", parse=cells.phone(), field="", export="customer__phone_number"),
         Column(
@@ -56,7 +80,13 @@ class OrderSheet(Sheet):
             ),
         ),
         Column("item_uuid", parse=cells.uuid, field="", export="item__uuid"),
-        Column("item_name", parse=cells.text(max_length=250), field="", export="item__name"),
+        Column(
+            "item_name",
+            parse=cells.text(max_length=250),
+            field="",
+            export="item__name",
+            free_text=True,
+        ),
         Column(
             "item_size", parse=cells.text(max_length=3, upper=True), field="", export="item__size"
         ),
@@ -96,20 +126,26 @@ class OrderSheet(Sheet):
             ),
             required="item is required (uuid, or name and size)",
             error_column="item_name",
-            fetch=("price",),
+            read=("price",),
         ),
     )
-    compared = ("customer_id", "item_id", "quantity")
-    state = ("unit_price", "status")
+    keys = (
+        Key(("number",), "order number {0}", creatable=False),
+        Key(("external_reference",), "external reference {0}"),
+    )
+    updatable = ("customer_id", "item_id", "quantity", "external_reference")
+    read_for_rules = ("unit_price", "status")
     options = {"send_confirmations": False}
 
+    def __init__(self) -> None:
+        super().__init__()
+        #: The uuids of orders this run created whose confirmations are not queued yet.
+        self.confirmations_to_queue: list[Any] = []
+        #: The customers whose order figures the file's rows change (their orders, new or moved).
+        self.customers_touched: set[int] = set()
+
     def row_rules(self, row: PlannedRow, *, options: Mapping[str, Any]) -> None:
-        if row.action == UPDATE and row.target is not None:
-            # An updated order may change its customer's figures, and its former customer's.
-            touched = self._touched_customers()
-            touched.add(row.target.values["customer_id"])
-            touched.add(row.data.get("customer_id", row.target.values["customer_id"]))
-        (item_price,) = row.fetched["item"]
+        (item_price,) = row.reference_values["item"]
         status = row.values.get("status")
         if row.action == NEW:
             if status is not None and status != OrderStatus.PLACED:
@@ -121,6 +157,7 @@ class OrderSheet(Sheet):
                 return
             row.data["status"] = OrderStatus.PLACED
             row.data["unit_price"] = order_unit_price(item_price=item_price, item_changed=True)
+            self.customers_touched.add(row.values["customer_id"])
             return
         assert row.target is not None
         current = row.target.values["status"]
@@ -131,9 +168,8 @@ class OrderSheet(Sheet):
                 f"file says {status}): use the order's actions",
             )
             return
-        if row.changed and order_fields_locked(current):
-            # The number is read for a refused row only (the sheet does not fetch it yet).
-            number = Order.objects.values_list("number", flat=True).get(pk=row.target.pk)
+        if order_fields_locked(current) and set(row.changed) & LOCKED_LINE:
+            number = row.target.values["number"]
             row.error("", order_locked_message(number=number, status=current))
             return
         if "item_id" in row.changed:
@@ -142,17 +178,12 @@ class OrderSheet(Sheet):
                 item_changed=True,
                 current=row.target.values["unit_price"],
             )
+        if set(row.changed) & LOCKED_LINE:
+            self.customers_touched.add(row.target.values["customer_id"])
+            self.customers_touched.add(row.values["customer_id"])
 
-    def check_plan(self, report: ImportReport, *, options: Mapping[str, Any]) -> None:
+    def check_plan(self, report: ImportReport, *, options: Mapping[str, Any], actor: Actor) -> None:
         if not (options.get("send_confirmations") and report.new):
-            return
-        pending = self._pending_confirmations()
-        if pending:
-            # The confirmed run, every row written: queue the confirmations now, under the cost
-            # guard's lock, so the room counted is the room used (held only until the commit).
-            created, pending[:] = list(pending), []
-            if not report.invalid:
-                self._queue_confirmations(created, new=report.new, actor=None)
             return
         room = sms_hourly_room()
         if room is not None and report.new > room:
@@ -165,38 +196,34 @@ class OrderSheet(Sheet):
     def after_write(
         self, created: Sequence[Any], *, options: Mapping[str, Any], actor: Actor
     ) -> None:
-        # The customers' order figures count the batch's new and changed orders in the import's
-        # own transaction (the customers of updated rows were noted by ``row_rules``).
-        touched = self._touched_customers()
-        customer_ids = {
-            *touched,
-            *Order.objects.filter(uuid__in=created).values_list("customer_id", flat=True),
-        }
-        touched.clear()
-        customer_lock(customer_ids=customer_ids)
-        customer_order_stats_refresh(customer_ids=customer_ids)
-        if not created or not options.get("send_confirmations"):
+        if not options.get("send_confirmations"):
             return
         room = sms_hourly_room()
         if room is None:
             # No hourly cap: nothing to count, so each batch's confirmations go at once.
             self._queue_confirmations(list(created), new=len(created), actor=actor)
             return
-        # Under a cap, confirmations are queued once every row is written (``check_plan``):
+        # Under a cap, confirmations are queued once every row is written (``after_import``):
         # taking the guard's lock now would hold it, and every order creation with it, for the
         # rest of the import. A file that already needs more than the room is refused here.
-        pending = self._pending_confirmations()
+        pending = self.confirmations_to_queue
         pending.extend(created)
         if len(pending) > room:
             raise ImportFileError(self._cap_message(len(pending), room))
 
-    def _touched_customers(self) -> set[Any]:
-        """The customers of the rows this batch updates (before and after the update)."""
-        return self.__dict__.setdefault("_touched", set())
-
-    def _pending_confirmations(self) -> list[Any]:
-        """The uuids of orders this run created whose confirmations are not queued yet."""
-        return self.__dict__.setdefault("_pending", [])
+    def after_import(
+        self, report: ImportReport, *, options: Mapping[str, Any], actor: Actor
+    ) -> None:
+        # The customers' order figures count what the file wrote, in its own transaction: the
+        # customers are locked first, as every order write does (``orders/stats.py``), once for
+        # the whole file.
+        customer_lock(customer_ids=self.customers_touched)
+        customer_order_stats_refresh(customer_ids=self.customers_touched)
+        if self.confirmations_to_queue:
+            # Queued now, under the cost guard's lock, so the room counted is the room used
+            # (held only until the commit).
+            created, self.confirmations_to_queue = self.confirmations_to_queue, []
+            self._queue_confirmations(created, new=report.new, actor=actor)
 
     def _queue_confirmations(self, created: list[Any], *, new: int, actor: Actor) -> None:
         orders: list[Order] = []
@@ -220,6 +247,51 @@ class OrderSheet(Sheet):
             f"allows only {room:,} more (other messages were queued since the preview). Untick "
             "“Send SMS confirmations”, or import fewer new orders at a time."
         )
+
+
+def order_import_rows(
+    *,
+    table: Table,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    send_confirmations: bool = False,
+    actor: Actor = None,
+    channel: str = Channel.IMPORT,
+    file_name: str | None = None,
+    expected_digests: list[str] | None = None,
+    observer: Observer | None = None,
+) -> ImportReport:
+    """Check a spreadsheet of orders; unless ``dry_run``, write it (every row only if all are
+    valid, or the valid ones with ``skip_invalid``). SMS confirmations are queued for the new
+    orders only when ``send_confirmations`` is set."""
+    return import_rows(
+        sheet=OrderSheet(),
+        table=table,
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        actor=actor,
+        channel=channel,
+        file_name=file_name,
+        options={"send_confirmations": send_confirmations},
+        expected_digests=expected_digests,
+        observer=observer,
+    )
+
+
+ORDER_SHEET = SheetRegistration(
+    name="orders",
+    sheet=OrderSheet,
+    import_rows=order_import_rows,
+    export_selector=order_export_list,
+    options=(
+        ImportOption(
+            "send_confirmations",
+            "Send SMS confirmations",
+            "Text each customer an order confirmation for every new order in the file.",
+        ),
+    ),
+    templates=("orders-template.csv", "orders-sample.csv"),
+)
 
 
 class OrderResource(SheetResource):

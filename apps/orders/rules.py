@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 
 from apps.core.errors import DomainError
-from apps.core.text import NOTE_MAX_LENGTH, note_clean
+from apps.core.text import NOTE_MAX_LENGTH, note_clean, text_problem
 
 from .models import OrderStatus
 from .moves import MOVES
@@ -163,7 +163,15 @@ def order_transition_reason_clean(
         raise CancelReasonError(
             "reason", f"The reason is too long (at most {MAX_REASON_LENGTH} characters)."
         )
-    return "", text
+    return "", _reason_words_check(text)
+
+
+def _reason_words_check(words: str) -> str:
+    """A move's reason in words under the multi-line text rule (``apps.core.text``)."""
+    problem = text_problem(words, multiline=True)
+    if problem is not None:
+        raise CancelReasonError("reason", f"The reason {problem}.")
+    return words
 
 
 # --- cancellation reasons ---------------------------------------------------------------------
@@ -220,7 +228,7 @@ def order_cancel_reason_clean(*, code: Any, text: Any) -> tuple[str, str]:
         raise CancelReasonError(
             "reason", f"The reason is too long (at most {MAX_REASON_LENGTH} characters)."
         )
-    return chosen, words
+    return chosen, _reason_words_check(words)
 
 
 def order_note_clean(text: Any) -> str:

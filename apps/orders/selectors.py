@@ -1,4 +1,4 @@
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -7,7 +7,8 @@ from uuid import UUID
 
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, Q, QuerySet, Sum
 
-from apps.core.search_filter import SearchSpec
+from apps.core.querying import lookups_q
+from apps.core.search_filter import SearchSpec, search_queryset
 from apps.customers.models import Customer
 from apps.notifications.selectors import sms_latest_status
 
@@ -46,6 +47,24 @@ def order_list(
     if filters:
         qs = qs.filter(**filters)
     return qs
+
+
+def order_export_list(
+    *,
+    filters: Mapping[str, Sequence[str]] | None = None,
+    search: str = "",
+    ordering: Sequence[str] = (),
+) -> QuerySet[Order]:
+    """The orders an export writes (with ``total``), newest first.
+
+    ``filters``: field lookups to the values any of which must match (a list's filters);
+    ``search``: the list's search box, read as the list reads it (``ORDER_SEARCH``);
+    ``ordering``: the list's sort. Plain data, so an export job stores them
+    (``apps/core/querying.py``).
+    """
+    qs = order_list().filter(lookups_q(filters or {}))
+    qs = search_queryset(qs, ORDER_SEARCH, search)
+    return qs.order_by(*ordering) if ordering else qs
 
 
 def order_get(*, uuid: UUID | str) -> Order | None:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from apps.core.actors import Actor, Channel, actor_user
 from apps.core.errors import StaleVersionError
 from apps.core.services import model_delete, model_full_save, model_update
+from apps.core.text import text_fields_check
 from apps.core.versions import lock_version
 from apps.customers.models import Customer
 from apps.customers.services import customer_lock
@@ -26,10 +27,8 @@ from apps.notifications.services import (
     sms_resend_bulk,
 )
 from apps.notifications.subjects import SmsDraft
-from apps.spreadsheets.engine import ImportReport, Observer, Table, import_rows
 
 from .models import Order, OrderEvent, OrderEventKind, OrderStatus
-from .resources import OrderSheet
 from .rules import (
     REVENUE_EXCLUDED,
     TRANSITION_PERMISSIONS,
@@ -57,6 +56,7 @@ ORDER_UPDATE_FIELDS = (*LOCKED_FIELDS, "external_reference")
 def _external_reference_free(value: Any, *, order: Order | None = None) -> str:
     """The reference, stripped; ``DuplicateExternalReferenceError`` when another order has it."""
     reference = str(value or "").strip()
+    text_fields_check(external_reference=reference)
     if reference:
         others = Order.objects.filter(external_reference=reference)
         if order is not None:
@@ -488,30 +488,3 @@ def order_note_add(
     )
     model_full_save(event, actor=actor, channel=channel)
     return event
-
-
-def order_import_rows(
-    *,
-    table: Table,
-    dry_run: bool = False,
-    send_confirmations: bool = False,
-    actor: Actor = None,
-    file_name: str | None = None,
-    expected_digests: list[str] | None = None,
-    observer: Observer | None = None,
-) -> ImportReport:
-    """Check a spreadsheet of orders; unless ``dry_run`` or a row is invalid, write it.
-
-    Columns and row rules: ``apps/orders/resources.py``. SMS confirmations are queued for the
-    new orders only when ``send_confirmations`` is set.
-    """
-    return import_rows(
-        sheet=OrderSheet(),
-        table=table,
-        dry_run=dry_run,
-        actor=actor,
-        file_name=file_name,
-        options={"send_confirmations": send_confirmations},
-        expected_digests=expected_digests,
-        observer=observer,
-    )

@@ -2,7 +2,7 @@
 
 from urllib.parse import parse_qsl, urlencode
 
-from apps.core.text import check_clean_text
+from apps.core.text import text_check
 
 from .models import NAME_MAX_LENGTH, QUERY_MAX_LENGTH
 
@@ -31,8 +31,8 @@ def saved_view_query_clean(query: str) -> str:
             f"These filters are too long to save (at most {QUERY_MAX_LENGTH} characters)."
         )
     for key, value in pairs:
-        check_clean_text(key)
-        check_clean_text(value)
+        text_check(key)
+        text_check(value)
     return text
 
 
@@ -43,5 +43,5 @@ def saved_view_name_clean(name: str) -> str:
         raise ValueError("A view needs a name.")
     if len(text) > NAME_MAX_LENGTH:
         raise ValueError(f"A view's name is at most {NAME_MAX_LENGTH} characters.")
-    check_clean_text(text)
+    text_check(text)
     return text

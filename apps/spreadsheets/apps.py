@@ -9,6 +9,6 @@ class SpreadsheetsConfig(AppConfig):
     def ready(self) -> None:
         from apps.core.housekeeping import register
 
-        from .jobs import jobs_sweep
+        from .jobs.sweep import jobs_sweep
 
         register("spreadsheet jobs", jobs_sweep)

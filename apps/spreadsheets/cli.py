@@ -1,46 +1,30 @@
-"""What ``manage.py import_file`` and ``export_file`` share: models by name, progress on a
+"""What ``manage.py import_file`` and ``export_file`` share: who runs them, progress on a
 terminal, and the job record each run leaves (the same records the admin lists)."""
 
 from __future__ import annotations
 
-import sys
 import time
-from collections.abc import Mapping, Sequence
-from typing import IO, Any
+from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
-from django.utils import timezone
 
-from .engine import ImportReport
-from .jobs import JobObserver
-from .models import JobKind, JobPhase, JobStatus, SpreadsheetJob
+from apps.core.actors import Actor
+
+from .jobs.observer import JobObserver
+from .models import SpreadsheetJob
+from .plan import ImportReport
 from .readers import Table
 
-MODELS = {"customers": "customers.customer", "items": "items.item", "orders": "orders.order"}
 
-
-def model_label(name: str) -> str:
-    try:
-        return MODELS[name]
-    except KeyError:
-        raise CommandError(f"Unknown model {name!r}: use one of {', '.join(MODELS)}.") from None
-
-
-def job_for_command(
-    *, kind: str, model: str, file_name: str, file_format: str, options: Mapping[str, Any]
-) -> SpreadsheetJob:
-    now = timezone.now()
-    return SpreadsheetJob.objects.create(
-        kind=kind,
-        model=model,
-        status=JobStatus.RUNNING,
-        phase=JobPhase.EXPORT if kind == JobKind.EXPORT else JobPhase.WRITE,
-        file_name=file_name[-255:],
-        file_format=file_format,
-        options={**options, "command": True},
-        started_at=now,
-        heartbeat_at=now,
-    )
+def command_actor(username: str | None) -> Actor:
+    """The user a command acts as (``--as USERNAME``), or ``None``: the system actor."""
+    if not username:
+        return None
+    user = get_user_model()._default_manager.filter(username=username).first()
+    if user is None or not user.is_active:
+        raise CommandError(f"No active user {username!r} (--as).")
+    return user
 
 
 class TerminalProgress:
@@ -84,8 +68,8 @@ class TerminalProgress:
 class CommandObserver(JobObserver):
     """The job's observer, also drawing progress on the terminal."""
 
-    def __init__(self, job: SpreadsheetJob, progress: TerminalProgress) -> None:
-        super().__init__(job, live=True)
+    def __init__(self, job: SpreadsheetJob, progress: TerminalProgress, **kwargs: Any) -> None:
+        super().__init__(job, **kwargs)
         self.terminal = progress
 
     def progress(self, report: ImportReport, table: Table) -> None:
@@ -101,10 +85,3 @@ class CommandObserver(JobObserver):
     def rows(self, written: int) -> None:
         self.terminal.show(written, self.job.rows_total or None)
         super().rows(written)
-
-    def invalid_row(self, number: int, cells: Sequence[Any], errors: Mapping[str, str]) -> None:
-        return None
-
-
-def stderr() -> IO[str]:
-    return sys.stderr

@@ -4,15 +4,18 @@
 - ``csv_write``: CSV into a file, for export jobs. On PostgreSQL the database writes it itself
   (``COPY (SELECT …) TO STDOUT WITH (FORMAT csv)``) from the same expressions, formatted in SQL
   exactly as the Python path formats them; elsewhere ``csv_chunks``.
-- ``xlsx_write``: XLSX into a file (``xlsx_writer.py``: typed cells, streamed).
+- ``xlsx_write``: XLSX into a file (``xlsx_writer.py``: typed cells — numbers, money with a
+  number format, dates in the configured time zone — streamed).
 
 CSV cells that a spreadsheet program would run as formulas get the usual apostrophe
-(``formulas.py``). XLSX cells are typed: text is never evaluated, so it is written as it is.
+(``formulas.py``); datetimes are ISO 8601 text in the configured time zone. XLSX cells are
+typed: text is never evaluated, so it is written as it is.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
@@ -20,7 +23,8 @@ from django.conf import settings
 from django.db import connections, models, transaction
 from django.db.models import DateTimeField, DecimalField, Func, IntegerField
 
-from .formulas import FORMULA_PREFIXES
+from .export_rows import export_queryset, export_values, iso_text
+from .formulas import escape_formula
 from .sheets import Sheet
 from .xlsx_writer import XlsxWriter
 
@@ -35,8 +39,14 @@ class _Echo:
         return value
 
 
-def _text(value: Any) -> str:
-    return value if type(value) is str else "" if value is None else str(value)
+def _csv_cell(value: Any) -> str:
+    if type(value) is str:
+        return escape_formula(value)
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return iso_text(value)
+    return str(value)
 
 
 def csv_chunks(
@@ -44,18 +54,10 @@ def csv_chunks(
 ) -> Iterator[bytes]:
     """CSV (UTF-8 with BOM, so spreadsheet programs detect it) in chunks of about 64 kB."""
     writer = csv.writer(_Echo())
-    numeric = [c.numeric for c in sheet.columns]
-    prefixes = FORMULA_PREFIXES
     buffer: list[str] = [BOM + writer.writerow([c.name for c in sheet.columns])]
     size = rows = 0
-    for row in sheet.export_rows(queryset):
-        cells = []
-        for is_number, value in zip(numeric, row, strict=True):
-            text = _text(value)
-            if not is_number and text and text[0] in prefixes:
-                text = "'" + text
-            cells.append(text)
-        line = writer.writerow(cells)
+    for row in export_values(sheet, queryset):
+        line = writer.writerow([_csv_cell(value) for value in row])
         buffer.append(line)
         size += len(line)
         rows += 1
@@ -77,7 +79,7 @@ class _FormulaEscaped(Func):
 
     def as_sql(self, compiler: Any, connection: Any, *args: Any, **kwargs: Any) -> Any:
         sql, params = compiler.compile(self.source_expressions[0])
-        starts = f"left(({sql})::text, 1) IN ('=', '+', '-', '@', chr(9), chr(13))"
+        starts = f"left(({sql})::text, 1) IN ('=', '+', '-', '@', chr(9), chr(13), chr(39))"
         return (
             f"CASE WHEN {starts} THEN '''' || ({sql})::text ELSE ({sql})::text END",
             [*params, *params, *params],
@@ -112,7 +114,7 @@ class _CountingFile:
 def _copy_csv(
     sheet: Sheet, queryset: models.QuerySet, out: IO[bytes], progress: RowProgress | None
 ) -> int:
-    annotated, names = sheet.export_queryset(queryset)
+    annotated, names = export_queryset(sheet, queryset)
     formatted: dict[str, Any] = {}
     for column, name in zip(sheet.columns, names, strict=True):
         output = annotated.query.annotations[name].output_field
@@ -167,9 +169,9 @@ def xlsx_write(
         out,
         sheet_name=str(sheet.model._meta.verbose_name_plural),
         header=[c.name for c in sheet.columns],
-        numeric=[c.numeric for c in sheet.columns],
+        money=[c.places is not None for c in sheet.columns],
     ) as writer:
-        for row in sheet.export_rows(queryset):
+        for row in export_values(sheet, queryset):
             writer.write_row(row)
             if progress is not None and writer.rows % PROGRESS_EVERY == 0:
                 progress(writer.rows)

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
 from apps.core.errors import DomainError
+from apps.core.text import text_visible
 
 
 class ImportFileError(DomainError):
@@ -20,6 +21,31 @@ class ImportFileError(DomainError):
 
 class SheetLimitError(ImportFileError):
     """The file goes over one of the configured limits."""
+
+
+class ReadBoundReached(Exception):
+    """A read made in a web request reached the rows or inflated bytes a request may read: the
+    worker takes the job over (``jobs/run.py``)."""
+
+
+@dataclass(frozen=True)
+class ReadBound:
+    """How much a read made in a web request may do (``SPREADSHEET_REQUEST_MAX_ROWS``,
+    ``SPREADSHEET_REQUEST_MAX_BYTES``: bytes read, inflated for a workbook)."""
+
+    rows: int
+    bytes: int
+
+    @classmethod
+    def from_settings(cls) -> ReadBound:
+        return cls(
+            rows=settings.SPREADSHEET_REQUEST_MAX_ROWS,
+            bytes=settings.SPREADSHEET_REQUEST_MAX_BYTES,
+        )
+
+    def check(self, rows: int, read: int) -> None:
+        if rows > self.rows or read > self.bytes:
+            raise ReadBoundReached
 
 
 @dataclass(frozen=True)
@@ -76,3 +102,20 @@ class SheetLimits:
             f"{where} holds more than {self.max_cell_chars:,} characters, the most one cell may "
             "hold."
         )
+
+
+#: Characters of a cell's value quoted in a message ("“…” is not a valid phone number").
+QUOTED_CHARS = 40
+
+
+def cut(text: str, limit: int) -> str:
+    """``text`` within ``limit`` characters, an ellipsis marking what was cut; characters the
+    text rule refuses are shown by their code (``<U+0000>``), never stored as they are."""
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text_visible(text)
+
+
+def quoted(value: object) -> str:
+    """A value as a message quotes it: in quotation marks, cut to a few dozen characters."""
+    return f"“{cut(str(value), QUOTED_CHARS)}”"

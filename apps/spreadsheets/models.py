@@ -17,6 +17,9 @@ class JobStatus(models.TextChoices):
     RUNNING = "running", "running"
     AWAITING_CONFIRMATION = "awaiting_confirmation", "awaiting confirmation"
     SUCCEEDED = "succeeded", "succeeded"
+    #: Checked, and refused for its invalid rows: nothing imported, an error file to fix.
+    REJECTED = "rejected", "rejected"
+    #: A fault: the file could not be read, the worker died, the data changed meanwhile.
     FAILED = "failed", "failed"
     CANCELLED = "cancelled", "cancelled"
 
@@ -27,7 +30,7 @@ class JobPhase(models.TextChoices):
     EXPORT = "export", "exporting"
 
 
-FINISHED = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
+FINISHED = (JobStatus.SUCCEEDED, JobStatus.REJECTED, JobStatus.FAILED, JobStatus.CANCELLED)
 ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
@@ -36,10 +39,15 @@ class SpreadsheetJob(models.Model):
 
     Life cycle of an import: ``queued`` → ``running`` (phase ``check``: every row read and
     checked, nothing written) → ``awaiting_confirmation`` (the preview) → ``queued`` →
-    ``running`` (phase ``write``: one transaction) → ``succeeded``; or ``failed`` (invalid rows,
-    unreadable file, the data changed since the preview, the worker died) or ``cancelled`` at any
-    point before the write commits. An export: ``queued`` → ``running`` → ``succeeded`` with a
-    file to download until ``expires_at``.
+    ``running`` (phase ``write``: one transaction) → ``succeeded``; or ``rejected`` (invalid rows
+    under the policy "only if every row is valid"), ``failed`` (unreadable file, the data changed
+    since the preview, the worker died) or ``cancelled`` at any point before the write commits.
+    An export: ``queued`` → ``running`` → ``succeeded`` with a file to download until
+    ``expires_at``.
+
+    ``run_token`` names the run that owns a running job: a write commits only if its run still
+    owns the job (checked in the write's own transaction), so a job the sweep declared dead can
+    never commit afterwards.
     """
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -55,6 +63,15 @@ class SpreadsheetJob(models.Model):
     file_name = models.CharField("file", max_length=255, help_text="As uploaded or downloaded.")
     file_format = models.CharField("format", max_length=4)
     options = models.JSONField(default=dict, blank=True)
+    skip_invalid = models.BooleanField(
+        "skip invalid rows",
+        default=False,
+        help_text="Import the valid rows and skip the invalid ones (else: only if every row is "
+        "valid).",
+    )
+    #: SHA-256 of the uploaded file: an identical file imported before is pointed out.
+    digest = models.CharField(max_length=64, blank=True)
+    run_token = models.UUIDField(null=True, blank=True, editable=False)
     #: The uploaded file (imports) or the written file (exports) in the default storage.
     stored_file = models.CharField(max_length=255, blank=True)
     error_file = models.CharField(max_length=255, blank=True)
@@ -66,7 +83,7 @@ class SpreadsheetJob(models.Model):
     bytes_read = models.BigIntegerField(default=0)
     new = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
-    skipped = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
     invalid = models.PositiveIntegerField(default=0)
     report = models.JSONField(default=dict, blank=True)
     message = models.TextField(blank=True)
@@ -83,6 +100,11 @@ class SpreadsheetJob(models.Model):
         indexes = [
             models.Index(fields=["owner", "-date_created"], name="job_owner_created_idx"),
             models.Index(fields=["status", "heartbeat_at"], name="job_status_heartbeat_idx"),
+            models.Index(
+                fields=["model", "digest"],
+                name="job_model_digest_idx",
+                condition=~models.Q(digest=""),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from .limits import ImportFileError, SheetLimitError, SheetLimits
+from .limits import ImportFileError, ReadBound, SheetLimitError, SheetLimits
 from .xlsx_reader import XlsxReader
 
 CSV = "csv"
@@ -53,8 +53,10 @@ def detect_format(name: str, head: bytes) -> str:
 class Table:
     """A file's header and its data rows as ``(spreadsheet row number, cells)``.
 
-    The header is row 1. ``progress`` reports how far the underlying file has been read (bytes
+    The header is row 1. ``position`` reports how far the underlying file has been read (bytes
     read, bytes in all) for progress bars; it is empty for tables built in memory.
+    ``formula_escaped``: text cells may carry the apostrophe a CSV export puts before text that
+    starts like a formula (``formulas.py``); a workbook's typed text cells never do.
     """
 
     headers: list[str]
@@ -64,6 +66,10 @@ class Table:
     position: Any = None
     #: What ``bytes_read()`` counts up to (the file's size, or an XLSX's inflated worksheet).
     size_hint: int = 0
+    formula_escaped: bool = True
+    file_format: str = CSV
+    #: Every cell is text (a CSV file's rows): the engine reads them without asking each cell.
+    all_text: bool = False
 
     @classmethod
     def from_rows(cls, headers: Iterable[Any], rows: Iterable[Sequence[Any]]) -> Table:
@@ -111,23 +117,42 @@ class _CountingReader(io.RawIOBase):
         return n
 
 
-def read_table(fileobj: IO[bytes], *, name: str, size: int, limits: SheetLimits) -> Table:
-    """Open ``fileobj`` (positioned at its start) as a table; rows are read lazily."""
+def read_table(
+    fileobj: IO[bytes],
+    *,
+    name: str,
+    size: int,
+    limits: SheetLimits,
+    bound: ReadBound | None = None,
+) -> Table:
+    """Open ``fileobj`` (positioned at its start) as a table; rows are read lazily. With a
+    ``bound`` (a read in a web request), reading raises ``ReadBoundReached`` past it."""
     limits.check_size(size)
     head = fileobj.read(4)
     fileobj.seek(0)
     file_format = detect_format(name, head)
     if file_format == XLSX:
-        reader = XlsxReader(fileobj, size=size, limits=limits)
-        table = _table_from_stream(
-            reader.rows(), size=size, position=lambda: reader.budget.used, limits=limits
-        )
+        reader = XlsxReader(fileobj, size=size, limits=limits, bound=bound)
+        try:
+            table = _table_from_stream(
+                reader.rows(), size=size, position=lambda: reader.budget.used, limits=limits
+            )
+        except BaseException:
+            reader.close()
+            raise
         table.size_hint = reader.inflated_size()
+        table.formula_escaped = False
+        table.file_format = XLSX
         return table
     counting = _CountingReader(fileobj)
-    return _table_from_stream(
-        _csv_rows(counting, limits), size=size, position=lambda: counting.consumed, limits=limits
+    table = _table_from_stream(
+        _csv_rows(counting, limits, bound),
+        size=size,
+        position=lambda: counting.consumed,
+        limits=limits,
     )
+    table.all_text = True
+    return table
 
 
 def _table_from_stream(
@@ -147,7 +172,9 @@ def _table_from_stream(
     )
 
 
-def _csv_rows(stream: _CountingReader, limits: SheetLimits) -> Iterator[tuple[int, list[str]]]:
+def _csv_rows(
+    stream: _CountingReader, limits: SheetLimits, bound: ReadBound | None
+) -> Iterator[tuple[int, list[str]]]:
     text = io.TextIOWrapper(
         io.BufferedReader(stream, buffer_size=256 * 1024), encoding="utf-8-sig", newline=""
     )
@@ -155,18 +182,28 @@ def _csv_rows(stream: _CountingReader, limits: SheetLimits) -> Iterator[tuple[in
     try:
         first = text.readline(limits.max_cell_chars * 4)
         delimiter = max(_DELIMITERS, key=first.count) if first else ","
-        csv.field_size_limit(limits.max_cell_chars)
+        # One more for the apostrophe a CSV export puts before formula-like text: the cell's
+        # text itself is within the limit (checked below).
+        max_chars = limits.max_cell_chars
+        csv.field_size_limit(max_chars + 1)
         reader = csv.reader(itertools.chain([first], text), delimiter=delimiter, strict=False)
         rows = cells = 0
         max_columns = limits.max_columns
         for number, row in enumerate(reader, start=1):
+            if max(map(len, row), default=0) > max_chars and any(
+                len(c) > max_chars and c[0] != "'" for c in row
+            ):
+                raise limits.cell_error(f"A cell of row {number}")
             if len(row) > max_columns:
                 extra = [c for c in row[max_columns:] if c.strip()]
                 if extra:
                     raise limits.column_error(f"Row {number} has a value in a column that")
                 row = row[:max_columns]
-            filled = sum(1 for c in row if c and not c.isspace())
-            if not filled:
+            # Cells with a value (one of blanks counts too: a limit, not a report).
+            filled = len(row) - row.count("")
+            if bound is not None:
+                bound.check(rows, stream.consumed)
+            if not filled or "".join(row).isspace():
                 continue
             rows += 1
             cells += filled

@@ -8,6 +8,7 @@ engine over it, so an exported dataset imports back unchanged. Only the public `
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, ClassVar
 
 import tablib
@@ -17,9 +18,11 @@ from import_export.fields import Field
 from import_export.resources import ModelResource
 from import_export.results import Error, InvalidRow, Result, RowResult
 
-from .engine import ImportReport, import_rows
+from .engine import import_rows
+from .export_rows import export_values, iso_text
 from .formulas import escape_formula
 from .limits import ImportFileError
+from .plan import ImportReport
 from .readers import Table
 from .sheets import Sheet
 
@@ -48,14 +51,8 @@ class SheetResource(ModelResource):
         if queryset is None:
             queryset = self.sheet.model._default_manager.all()
         dataset = tablib.Dataset(headers=self.get_export_headers())
-        numeric = [c.numeric for c in self.sheet.columns]
-        for row in self.sheet.export_rows(queryset):
-            dataset.append(
-                [
-                    v if is_number or not isinstance(v, str) else escape_formula(v)
-                    for is_number, v in zip(numeric, row, strict=True)
-                ]
-            )
+        for row in export_values(self.sheet, queryset):
+            dataset.append([_dataset_value(v) for v in row])
         return dataset
 
     def import_data(
@@ -88,13 +85,21 @@ class SheetResource(ModelResource):
         return report_to_result(report)
 
 
+def _dataset_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return escape_formula(value)
+    if isinstance(value, dt.datetime):
+        return iso_text(value)
+    return value
+
+
 def report_to_result(report: ImportReport) -> Result:
     """The import-export ``Result`` for our report (totals, the preview rows, invalid rows)."""
     result = Result()
     result.diff_headers = list(report.columns)
     result.totals[RowResult.IMPORT_TYPE_NEW] = report.new
     result.totals[RowResult.IMPORT_TYPE_UPDATE] = report.updated
-    result.totals[RowResult.IMPORT_TYPE_SKIP] = report.skipped
+    result.totals[RowResult.IMPORT_TYPE_SKIP] = report.unchanged
     result.totals[RowResult.IMPORT_TYPE_INVALID] = report.invalid
     result.total_rows = report.total
     for preview in report.preview:

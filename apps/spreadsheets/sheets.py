@@ -1,37 +1,33 @@
 """How a model looks as a spreadsheet: its columns, how rows find their object, its row rules.
 
-Each importable model declares one :class:`Sheet` in its app's ``resources.py``; the engine
-(``engine.py``) does everything else: reading, resolving references in batches, matching rows to
-objects, validating, previewing, writing and exporting.
+Each importable model declares one :class:`Sheet` in its app's ``resources.py`` and registers it
+(``registry.py``); the engine does everything else: reading, resolving references in batches,
+matching rows to objects, validating, previewing, writing and exporting.
 
 - **Columns** (:class:`Column`): name, how a cell is parsed, which model field it sets, whether it
   is required, how it is exported. Export-only columns (a customer's name on an order, a total)
   have no parser and are ignored on import.
-- **Keys**: every sheet matches a row to its object by ``uuid``; a sheet may also have a natural
-  key (a customer's phone number, an item's name and size) used when ``uuid`` is blank.
+- **Keys** (:class:`Key`): every sheet matches a row to its object by ``uuid`` first, then by
+  each of its ``keys`` in order (a customer's phone number; an order's number, then its
+  external reference). The first key a row fills decides its object; the others must agree.
 - **References** (:class:`Reference`): a foreign key given by one of several keys (an order's
   customer by uuid or by phone).
 - **Row rules**: :meth:`Sheet.row_rules` sees each row with its resolved references and the
   current state of its object, and may add errors or derived values (an order's unit price).
+
+A sheet instance lives for one import: per-run state a sheet keeps between hooks (orders keep
+the confirmations still to queue) is an attribute set in its ``__init__``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.db import models
-from django.db.models import CharField, ExpressionWrapper, F, Func
-from django.utils import timezone
-from phonenumber_field.modelfields import PhoneNumberField
 
 if TYPE_CHECKING:
-    from django.db.backends.base.base import BaseDatabaseWrapper
-    from django.db.models.sql.compiler import SQLCompiler
-
     from apps.core.actors import Actor
 
     from .plan import ImportReport, PlannedRow
@@ -45,7 +41,10 @@ class Column:
 
     ``field``: the model field a parsed cell sets (default: the column's name; ``""`` for a
     column that only feeds a reference). ``export``: the queryset expression or field path the
-    export reads (default: ``field`` or the name). ``places``: decimal places written on export.
+    export reads (default: ``field`` or the name). ``numeric``: exported as a number cell;
+    ``places``: decimal places of a money column (exported with a number format). ``free_text``:
+    a text column compared as written, so a value stored before the text rule held still reads
+    back as unchanged. ``new_only``: used only when the row creates its object.
     """
 
     name: str
@@ -56,6 +55,7 @@ class Column:
     new_only: bool = False
     export: Any = None
     places: int | None = None
+    free_text: bool = False
 
     @property
     def imported(self) -> bool:
@@ -64,6 +64,23 @@ class Column:
     @property
     def target(self) -> str:
         return self.name if self.field is None else self.field
+
+
+@dataclass(frozen=True)
+class Key:
+    """A way to name the object a row is about: the model ``fields`` its columns set.
+
+    ``label`` formats a key's values for messages (``"phone number {0}"``). A ``creatable`` key
+    that matches nothing makes a new object with it; one that is not (an order number, which
+    the database allocates) is an error when it matches nothing.
+    """
+
+    fields: tuple[str, ...]
+    label: str
+    creatable: bool = True
+
+
+UUID_KEY = Key(("uuid",), "uuid {0}")
 
 
 @dataclass(frozen=True)
@@ -78,55 +95,18 @@ class RefKey:
 
 @dataclass(frozen=True)
 class Reference:
-    """A foreign key given in the file through one of several keys, tried in order."""
+    """A foreign key given in the file through one of several keys, tried in order.
+
+    ``read`` names fields of the referenced object read with it, for the row rules (an item's
+    price), found in ``PlannedRow.reference_values``.
+    """
 
     field: str
     model: type[models.Model]
     keys: tuple[RefKey, ...]
     required: str
     error_column: str
-    fetch: tuple[str, ...] = ()
-
-
-class UUIDText(Func):
-    """A uuid column as text with dashes on every database (SQLite stores 32 hex digits)."""
-
-    output_field = CharField()
-
-    def as_sql(
-        self,
-        compiler: SQLCompiler,
-        connection: BaseDatabaseWrapper,
-        function: str | None = None,
-        template: str | None = None,
-        arg_joiner: str | None = None,
-        **extra: Any,
-    ) -> tuple[str, Any]:
-        sql, params = compiler.compile(self.source_expressions[0])
-        return f"CAST({sql} AS text)", params
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        sql, params = compiler.compile(self.source_expressions[0])
-        parts = [(1, 8), (9, 4), (13, 4), (17, 4), (21, 12)]
-        text = " || '-' || ".join(f"substr({sql}, {start}, {length})" for start, length in parts)
-        return f"lower({text})", params * len(parts)
-
-
-def stored_value(model: type[models.Model], name: str) -> Any:
-    """The expression that reads field ``name`` (or its attname) as stored, for comparison with
-    parsed cells: phone numbers as their E.164 text, uuids as their canonical text."""
-    field_ = model._meta.get_field(name)
-    if isinstance(field_, PhoneNumberField):
-        return stored_text(name)
-    if isinstance(field_, models.UUIDField):
-        return UUIDText(name)
-    return F(field_.attname)  # type: ignore[union-attr]
-
-
-def stored_text(name: str) -> ExpressionWrapper:
-    """A column read as its stored text, skipping the field's Python conversion (phone numbers
-    are stored in E.164; parsing each one back costs more than the query)."""
-    return ExpressionWrapper(F(name), output_field=CharField())
+    read: tuple[str, ...] = ()
 
 
 class Sheet:
@@ -135,16 +115,14 @@ class Sheet:
     model: ClassVar[type[models.Model]]
     label: ClassVar[str]
     columns: ClassVar[tuple[Column, ...]]
-    #: Fields matched when ``uuid`` is blank; empty when rows match by uuid only.
-    natural_key: ClassVar[tuple[str, ...]] = ()
-    natural_key_label: ClassVar[str] = ""
+    #: Keys tried after ``uuid``, in order (empty: rows match by uuid only).
+    keys: ClassVar[tuple[Key, ...]] = ()
     references: ClassVar[tuple[Reference, ...]] = ()
-    #: Fields an update may change (attnames of foreign keys: ``customer_id``).
-    compared: ClassVar[tuple[str, ...]] = ()
+    #: Fields an import may change on an existing object (attnames of foreign keys:
+    #: ``customer_id``); an unchanged row leaves them as they are.
+    updatable: ClassVar[tuple[str, ...]] = ()
     #: Further fields of the stored object the row rules read (an order's status).
-    state: ClassVar[tuple[str, ...]] = ()
-    #: Fields written for new rows besides the compared ones (an order's unit price).
-    derived: ClassVar[tuple[str, ...]] = ()
+    read_for_rules: ClassVar[tuple[str, ...]] = ()
     #: Import options the sheet understands, with their defaults.
     options: ClassVar[Mapping[str, Any]] = {}
 
@@ -159,8 +137,15 @@ class Sheet:
         return next(c for c in cls.columns if c.name == name)
 
     @classmethod
-    def field_for(cls, name: str) -> models.Field:
-        return cls.model._meta.get_field(name)  # type: ignore[return-value]  # concrete here
+    def matching_keys(cls) -> tuple[Key, ...]:
+        """``uuid``, then the sheet's own keys: the order a row's object is looked for in."""
+        return (UUID_KEY, *cls.keys)
+
+    @classmethod
+    def key_columns(cls) -> set[str]:
+        """The columns that set a key's fields: a file without any of them matches nothing."""
+        fields = {f for key in cls.matching_keys() for f in key.fields}
+        return {c.name for c in cls.import_columns() if c.target in fields}
 
     # --- hooks ----------------------------------------------------------------------------------
 
@@ -168,8 +153,9 @@ class Sheet:
         """Check a row against the object it would change (``row.target``, or ``None`` for a
         new one) and set derived values in ``row.data``; add errors with ``row.error``."""
 
-    def check_plan(self, report: ImportReport, *, options: Mapping[str, Any]) -> None:
-        """Refuse the whole file after every row was checked (raise ``ImportFileError``)."""
+    def check_plan(self, report: ImportReport, *, options: Mapping[str, Any], actor: Actor) -> None:
+        """After every row was checked (and, in a write, written): refuse the whole file by
+        raising ``ImportFileError``, or finish what the batches began."""
 
     def after_write(
         self, created: Sequence[Any], *, options: Mapping[str, Any], actor: Actor
@@ -177,68 +163,8 @@ class Sheet:
         """Runs in the import's transaction after each batch it wrote (``created``: the uuids of
         its new rows, empty when the batch only updated rows)."""
 
-    # --- export ---------------------------------------------------------------------------------
-
-    def export_queryset(self, queryset: models.QuerySet) -> tuple[models.QuerySet, list[str]]:
-        """``queryset`` annotated with one expression per export column, and their names."""
-        names: list[str] = []
-        annotations: dict[str, Any] = {}
-        for index, column in enumerate(self.columns):
-            source = column.export if column.export is not None else column.target or column.name
-            if isinstance(source, str):
-                if source == "uuid" or source.endswith("__uuid"):
-                    source = UUIDText(source)
-                elif self._is_phone(source):
-                    source = stored_text(source)
-                else:
-                    source = F(source)
-            name = f"_x{index}"
-            annotations[name] = source
-            names.append(name)
-        return queryset.annotate(**annotations), names
-
-    def export_rows(self, queryset: models.QuerySet) -> Iterator[tuple[Any, ...]]:
-        """The export columns' values of each object, as Python values (numbers stay numbers,
-        uuids and datetimes become text: ISO 8601 in the site's time zone, to the
-        microsecond)."""
-        annotated, names = self.export_queryset(queryset)
-        rows = annotated.values_list(*names).iterator(chunk_size=2000)
-        zone = timezone.get_current_timezone()
-        cents = [
-            Decimal(1).scaleb(-c.places) if c.places is not None else None for c in self.columns
-        ]
-        converters: list[Callable[[Any], Any] | None] | None = None
-        for row in rows:
-            if converters is None:
-                # Decided on the first row: each column's values are of one type.
-                converters = [
-                    _export_converter(v, cent, zone) for v, cent in zip(row, cents, strict=True)
-                ]
-                if not any(converters):
-                    converters = []
-            if not converters:
-                yield row
-                continue
-            yield tuple(
-                value if f is None or value is None else f(value)
-                for f, value in zip(converters, row, strict=True)
-            )
-
-    def _is_phone(self, path: str) -> bool:
-        model = self.model
-        *relations, last = path.split("__")
-        try:
-            for name in relations:
-                model = model._meta.get_field(name).related_model  # type: ignore[assignment]
-            return isinstance(model._meta.get_field(last), PhoneNumberField)
-        except Exception:
-            return False
-
-
-def _export_converter(value: Any, cent: Decimal | None, zone: Any) -> Callable[[Any], Any] | None:
-    if cent is not None:
-        # SQLite drops the scale of a product: 200 instead of 200.00.
-        return lambda v: Decimal(v).quantize(cent)
-    if isinstance(value, dt.datetime):
-        return lambda v: v.astimezone(zone).isoformat(timespec="microseconds")
-    return None
+    def after_import(
+        self, report: ImportReport, *, options: Mapping[str, Any], actor: Actor
+    ) -> None:
+        """Runs once in the import's transaction when every batch is written, before it commits
+        (what is cheaper once per file than once per batch)."""

@@ -2,14 +2,14 @@
 
 from django_tasks import task
 
-from .jobs import job_run
+from .jobs.run import job_run
 from .models import SpreadsheetJob
 
 
 @task()
 def spreadsheet_job_task(job_id: int) -> str:
     """Run one queued job: an import's check or write, or an export."""
-    return job_run(job_id, live=True)
+    return job_run(job_id)
 
 
 def job_enqueue(job: SpreadsheetJob) -> None:

@@ -2,14 +2,15 @@
 
 Two strategies behind one interface:
 
-- :class:`CopyWriter` (PostgreSQL): new rows through ``COPY … FROM STDIN`` with primary keys
-  drawn from the table's sequence first, and their historical records through a second COPY of
-  the same lines; updates through one ``UPDATE … FROM (VALUES …)`` per batch, their historical
-  records by ``INSERT … SELECT`` from the rows just written (simple-history's signals do not
-  fire for rows that never went through ``save``).
-- :class:`BulkWriter` (any database): ``bulk_create_with_history`` / ``bulk_update_with_history``.
+- :class:`~apps.spreadsheets.copy_writer.CopyWriter` (PostgreSQL): new rows through
+  ``COPY … FROM STDIN`` with their historical records from the same lines, updates through one
+  ``UPDATE … FROM (VALUES …)`` per batch (``copy_writer.py``).
+- :class:`~apps.spreadsheets.bulk_writer.BulkWriter` (any database):
+  ``bulk_create_with_history`` / ``bulk_update_with_history`` (``bulk_writer.py``).
 
-Both run inside the engine's transaction and write the same rows and the same history. On a
+Both run inside the engine's transaction and write the same rows and the same history: each
+historical record names the importing user and the channel (``import``, or the command's), the
+file in its change reason. On a
 versioned model (``apps/core/versions.py``) an update bumps each row's version and is conditional
 on the version the engine read: a row changed meanwhile by someone else is not overwritten, the
 writer raises :class:`ConcurrentChangeError` instead (and the engine's transaction rolls back).
@@ -18,19 +19,14 @@ writer raises :class:`ConcurrentChangeError` instead (and the engine's transacti
 from __future__ import annotations
 
 import datetime as dt
-import io
-import os
-import uuid as uuid_module
 from collections.abc import Callable, Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
-from django.db import connection, models
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from django.db import models
 
-from apps.core.actors import Actor, Channel, actor_user
+from apps.core.actors import Actor, actor_user
 from apps.core.sequences import SequenceField, sequence_values
-from apps.core.versions import VERSION_FIELD, is_versioned
+from apps.core.versions import is_versioned
 
 # An update: the row's primary key, the fields to set, the version it was read at (or None).
 Update = tuple[int, Mapping[str, Any], "int | None"]
@@ -49,10 +45,14 @@ class History:
     """Who, through which channel and from which file, for the historical records of imported
     rows (``core.audit``: the columns every history row carries)."""
 
-    def __init__(self, actor: Actor, file_name: str | None) -> None:
+    def __init__(self, actor: Actor, *, channel: str, file_name: str | None) -> None:
         self.user = actor_user(actor)
-        self.channel = Channel.IMPORT
-        self.reason = f"import: {file_name or 'file'}"
+        self.channel = channel
+        self.reason = file_name or ""
+
+    def custom_attributes(self) -> dict[str, Any]:
+        """The history's columns beyond simple-history's own (``core.audit.AuditedHistory``)."""
+        return {"history_channel": self.channel}
 
 
 def _concrete_fields(model: type[models.Model]) -> list[models.Field]:
@@ -87,15 +87,15 @@ class Writer:
         # Numbers the database allocates (an order's number): drawn for a batch at once.
         self.sequence_fields = [f for f in self.fields if isinstance(f, SequenceField)]
 
-    def with_sequence_values(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """The rows with a fresh number for each sequence field they do not give."""
-        out = [dict(data) for data in rows]
+    def with_sequence_values(self, rows: Sequence[dict[str, Any]]) -> Sequence[dict[str, Any]]:
+        """The rows, each given a fresh number for every sequence field it does not give (set
+        in place: the rows are the engine's own, made for this write)."""
         for field in self.sequence_fields:
-            missing = [row for row in out if row.get(field.attname) is None]
+            missing = [row for row in rows if row.get(field.attname) is None]
             numbers = sequence_values(field, len(missing))
             for row, number in zip(missing, numbers, strict=True):
                 row[field.attname] = number
-        return out
+        return rows
 
     def complete(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """A new row's values for every concrete field (defaults filled in)."""
@@ -106,324 +106,25 @@ class Writer:
             row["date_modified"] = self.now
         return row
 
-    def insert(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+    def prepare(self, rows: Sequence[dict[str, Any]]) -> Any:
+        """New rows made ready to write (what costs Python work, not the database's): done by
+        the checking thread when a second one writes (``batch_writing.py``)."""
+        return self.with_sequence_values(rows)
+
+    def insert_prepared(self, prepared: Any) -> list[Any]:
+        """Write rows ``prepare`` made ready; their uuids."""
         raise NotImplementedError
 
+    def insert(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
+        """Write new rows (with their history); their uuids."""
+        return self.insert_prepared(self.prepare(rows)) if rows else []
+
     def update(self, rows: Sequence[Update]) -> None:
         raise NotImplementedError
 
 
-class BulkWriter(Writer):
-    batch_size = 1000
-
-    def insert(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
-        rows = self.with_sequence_values(rows)
-        objs = [self.model(**self.complete(data)) for data in rows]
-        bulk_create_with_history(
-            objs,
-            self.model,
-            batch_size=self.batch_size,
-            default_user=self.history.user,
-            default_change_reason=self.history.reason,
-            default_date=self.now,
-            custom_historical_attrs={"history_channel": self.history.channel},
-        )
-        return [obj.uuid for obj in objs]  # type: ignore[attr-defined]
-
-    def update(self, rows: Sequence[Update]) -> None:
-        """Re-read the rows in the engine's transaction (SQLite's begins ``IMMEDIATE``: no other
-        writer until it ends), check their versions, then write them with their history."""
-        if not rows:
-            return
-        objs = self.model._default_manager.in_bulk([pk for pk, _, _ in rows])
-        changed: set[str] = set()
-        stale = 0
-        for pk, data, version in rows:
-            obj = objs.get(pk)
-            if obj is None or (
-                self.versioned and version is not None and getattr(obj, VERSION_FIELD) != version
-            ):
-                stale += 1
-                continue
-            for name, value in data.items():
-                setattr(obj, name, value)
-                changed.add(name)
-            if self.has_modified:
-                obj.date_modified = self.now  # type: ignore[attr-defined]
-            if self.versioned:
-                setattr(obj, VERSION_FIELD, getattr(obj, VERSION_FIELD) + 1)
-        if stale:
-            raise ConcurrentChangeError(stale)
-        if self.has_modified:
-            changed.add("date_modified")
-        if self.versioned:
-            changed.add(VERSION_FIELD)
-        bulk_update_with_history(
-            [objs[pk] for pk, _, _ in rows],
-            self.model,
-            sorted(changed),
-            batch_size=self.batch_size // 2,
-            default_user=self.history.user,
-            default_change_reason=self.history.reason,
-            default_date=self.now,
-            custom_historical_attrs={"history_channel": self.history.channel},
-        )
-
-
-_MISSING = object()
-
-
-def uuid4_texts(count: int) -> list[str]:
-    """``count`` random (version 4) uuids as text, from one read of the system's randomness:
-    what ``str(uuid.uuid4())`` gives, several times faster for a batch of new rows."""
-    random = bytearray(os.urandom(16 * count))
-    out = []
-    for start in range(0, 16 * count, 16):
-        random[start + 6] = (random[start + 6] & 0x0F) | 0x40  # version 4
-        random[start + 8] = (random[start + 8] & 0x3F) | 0x80  # RFC 4122 variant
-        h = random[start : start + 16].hex()
-        out.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
-    return out
-
-
-def _copy_text(value: Any) -> str:
-    if value is None:
-        return "\\N"
-    if isinstance(value, str):
-        if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
-            return (
-                value.replace("\\", "\\\\")
-                .replace("\t", "\\t")
-                .replace("\n", "\\n")
-                .replace("\r", "\\r")
-            )
-        return value
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, int | Decimal | uuid_module.UUID):
-        return str(value)
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    as_e164 = getattr(value, "as_e164", None)
-    if as_e164 is not None:
-        return str(as_e164)
-    return _copy_text(str(value))
-
-
-class CopyWriter(Writer):
-    """PostgreSQL: COPY for inserts, one UPDATE … FROM (VALUES …) per batch for updates."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        quote = connection.ops.quote_name
-        self.table = quote(self.model._meta.db_table)
-        historical = self.model.history.model  # type: ignore[attr-defined]
-        history_columns = {f.column for f in historical._meta.concrete_fields}
-        # The fields the history keeps first (it may leave some out, e.g. ``date_modified``):
-        # a new row's historical record is then the start of the row's COPY line.
-        self.fields = sorted(self.fields, key=lambda f: f.column not in history_columns)
-        self.history_kept = sum(1 for f in self.fields if f.column in history_columns)
-        self.columns = [f.attname for f in self.fields]
-        self.copy_sql = (
-            f"COPY {self.table} ({', '.join(quote(f.column) for f in self.fields)}) FROM STDIN"
-        )
-        tracked = [
-            quote(f.column)
-            for f in historical._meta.concrete_fields
-            if not f.name.startswith("history_")
-        ]
-        # Identifiers come from the models' metadata; every value is a query parameter.
-        self.history_sql = (
-            f"INSERT INTO {quote(historical._meta.db_table)} ({', '.join(tracked)}, "  # noqa: S608
-            "history_date, history_change_reason, history_type, history_user_id, "
-            "history_channel) "
-            f"SELECT {', '.join(tracked)}, %s, %s, %s, %s, %s FROM {self.table} "
-            "WHERE {where}"
-        )
-        # New rows: their primary keys are drawn from the table's sequence first, so the rows
-        # and their historical records go in by two COPYs of the same lines (the record's line
-        # is the row's plus the history columns), with no read back of the rows just written.
-        pk = self.model._meta.pk
-        assert pk is not None
-        self.sequence: str | None = None
-        if pk.column in history_columns:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_get_serial_sequence(%s, %s)", [self.model._meta.db_table, pk.column]
-                )
-                self.sequence = cursor.fetchone()[0]
-        listed = ", ".join(quote(c) for c in [pk.column, *(f.column for f in self.fields)])
-        kept = ", ".join(
-            quote(c) for c in [pk.column, *(f.column for f in self.fields[: self.history_kept])]
-        )
-        self.copy_with_pk_sql = f"COPY {self.table} ({listed}) FROM STDIN"
-        self.history_copy_sql = (
-            f"COPY {quote(historical._meta.db_table)} ({kept}, history_date, "
-            "history_change_reason, history_type, history_user_id, history_channel) FROM STDIN"
-        )
-        user = self.history.user
-        self.history_suffix = "\t".join(
-            [
-                "",
-                _copy_text(self.now),
-                _copy_text(self.history.reason),
-                "+",
-                _copy_text(user.pk if user is not None else None),
-                _copy_text(self.history.channel),
-            ]
-        )
-
-    def _history(self, where: str, kind: str, keys: list[Any]) -> None:
-        user_id = self.history.user.pk if self.history.user is not None else None
-        with connection.cursor() as cursor:
-            cursor.execute(
-                self.history_sql.replace("{where}", where),
-                [self.now, self.history.reason, kind, user_id, self.history.channel, keys],
-            )
-
-    def _default_texts(self) -> dict[str, Callable[[], str]]:
-        """Each column's COPY text when a row does not give it: computed once when the default
-        is a constant (the import's time, a status), per row when it is a callable (a uuid)."""
-        out: dict[str, Callable[[], str]] = {}
-        for f in self.fields:
-            make = self.defaults[f.attname]
-            if f.attname == "date_modified" or (
-                isinstance(f, models.DateTimeField) and make() is self.now
-            ):
-                text = _copy_text(self.now)
-                out[f.attname] = lambda text=text: text  # type: ignore[misc]
-            elif f.has_default() and callable(f.default):
-                out[f.attname] = lambda make=make: _copy_text(make())  # type: ignore[misc]
-            else:
-                text = _copy_text(make())
-                out[f.attname] = lambda text=text: text  # type: ignore[misc]
-        return out
-
-    def _new_ids(self, count: int) -> list[int]:
-        assert self.sequence is not None
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [self.sequence, count])
-            return [row[0] for row in cursor.fetchall()]
-
-    def insert(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
-        if not rows:
-            return []
-        rows = self.with_sequence_values(rows)
-        ids = iter(self._new_ids(len(rows))) if self.sequence is not None else None
-        history = io.StringIO() if ids is not None else None
-        suffix = self.history_suffix
-        kept = self.history_kept
-        buffer = io.StringIO()
-        uuids: list[Any] = []
-        columns = self.columns
-        defaults = self._default_texts()
-        convert = _copy_text
-        uuid_field = self.by_attname["uuid"]
-        if uuid_field.default is uuid_module.uuid4:
-            fresh = iter(uuid4_texts(sum(1 for d in rows if d.get("uuid") is None)))
-            uuid_default: Callable[[], str] = fresh.__next__
-        else:
-            uuid_default = defaults["uuid"]
-        write = buffer.write
-        for data in rows:
-            cells = []
-            for c in columns:
-                value = data.get(c, _MISSING)
-                if c == "uuid":
-                    text = uuid_default() if value is _MISSING or value is None else str(value)
-                    uuids.append(text)
-                elif value is _MISSING:
-                    text = defaults[c]()
-                elif (kind := type(value)) is int or kind is Decimal:
-                    text = str(value)
-                elif (
-                    kind is str
-                    and "\\" not in value
-                    and "\t" not in value
-                    and ("\n" not in value and "\r" not in value)
-                ):
-                    text = value
-                else:
-                    text = convert(value)
-                cells.append(text)
-            if history is not None and ids is not None:
-                head = f"{next(ids)}\t" + "\t".join(cells[:kept])
-                history.write(f"{head}{suffix}\n")
-                rest = cells[kept:]
-                write(f"{head}\t" + "\t".join(rest) + "\n" if rest else f"{head}\n")
-            else:
-                write("\t".join(cells))
-                write("\n")
-        buffer.seek(0)
-        with connection.cursor() as cursor:
-            # psycopg2's copy_expert: Django's cursor wrapper has no COPY of its own.
-            if history is None:
-                cursor.cursor.copy_expert(self.copy_sql, buffer)
-            else:
-                cursor.cursor.copy_expert(self.copy_with_pk_sql, buffer)
-                history.seek(0)
-                cursor.cursor.copy_expert(self.history_copy_sql, history)
-        if history is None:
-            self._history("uuid = ANY(%s::uuid[])", "+", uuids)
-        return uuids
-
-    def update(self, rows: Sequence[Update]) -> None:
-        if not rows:
-            return
-        quote = connection.ops.quote_name
-        by_fields: dict[tuple[str, ...], list[Update]] = {}
-        for row in rows:
-            by_fields.setdefault(tuple(sorted(row[1])), []).append(row)
-        pk_field = self.model._meta.pk
-        assert pk_field is not None
-        pk_column = f"{self.table}.{quote(pk_field.column)}"
-        version = quote(VERSION_FIELD)
-        for names, group in by_fields.items():
-            fields = [self.by_attname[n] for n in names]
-            columns = [f.column for f in fields]
-            types = [f.db_type(connection) for f in fields]
-            pk_type = pk_field.rel_db_type(connection)  # type: ignore[attr-defined]  # django-stubs 5.2.9 lacks Field.rel_db_type
-            lead = f"%s::{pk_type}, %s::integer" if self.versioned else f"%s::{pk_type}"
-            row_sql = f"({lead}, " + ", ".join(f"%s::{t}" for t in types) + ")"
-            assignments = [f"{quote(c)} = v.{quote(c)}" for c in columns]
-            if self.has_modified:
-                assignments.append(f"{quote('date_modified')} = %s")
-            where = f"{pk_column} = v._pk"
-            if self.versioned:
-                # One statement reads and writes each row: a version that moved on since the
-                # engine read it (another writer committed meanwhile) matches nothing.
-                assignments.append(f"{version} = {self.table}.{version} + 1")
-                where += f" AND {self.table}.{version} = v._version"
-            # Parameters in statement order: SET's date_modified, then the VALUES rows.
-            params: list[Any] = [self.now] if self.has_modified else []
-            for pk, data, read_version in group:
-                params.append(pk)
-                if self.versioned:
-                    params.append(read_version)
-                params.extend(_db_value(data[n]) for n in names)
-            lead_names = "_pk, _version" if self.versioned else "_pk"
-            sql = (
-                f"UPDATE {self.table} SET {', '.join(assignments)} "  # noqa: S608
-                f"FROM (VALUES {', '.join([row_sql] * len(group))}) "
-                f"AS v({lead_names}, {', '.join(quote(c) for c in columns)}) "
-                f"WHERE {where}"
-            )
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                if cursor.rowcount != len(group):
-                    raise ConcurrentChangeError(len(group) - cursor.rowcount)
-        self._history(f"{quote(pk_field.column)} = ANY(%s)", "~", [pk for pk, _, _ in rows])
-
-
-def _db_value(value: Any) -> Any:
+def db_value(value: Any) -> Any:
     as_e164 = getattr(value, "as_e164", None)
     if as_e164 is not None:
         return str(as_e164)
     return value
-
-
-def writer_for(model: type[models.Model], *, history: History, now: dt.datetime) -> Writer:
-    """The fastest writer the database offers."""
-    if connection.vendor == "postgresql":
-        return CopyWriter(model, history=history, now=now)
-    return BulkWriter(model, history=history, now=now)

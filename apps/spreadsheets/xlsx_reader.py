@@ -1,48 +1,51 @@
-"""XLSX read as a stream, with limits, trusting nothing the file says about itself.
+"""The first visible worksheet of an XLSX file, one row at a time, reading only what Excel shows.
 
 openpyxl's read-only mode trusts a sheet's ``<dimension ref=…>`` and pads every row to the declared
 width (a 5 KB file declaring ``A1:XFD1048576`` asks for ~100 GB), and it loads the shared-string
-table whole. This reader walks the first worksheet's XML with ``lxml.etree.iterparse`` and counts
-as it goes:
+table whole. This reader walks the worksheet's XML with ``lxml.etree.iterparse`` (the archive:
+``xlsx_archive.py``), frees every element once read, and counts as it goes: shared strings
+(``IMPORT_XLSX_MAX_SHARED_STRINGS``), characters per cell, rows, cells with a value and the column
+of each cell (``IMPORT_MAX_COLUMNS``), whatever ``<dimension>`` claims.
 
-- bytes inflated from the archive, against ``IMPORT_XLSX_MAX_EXPANDED_BYTES`` and a compression
-  ratio (``IMPORT_XLSX_MAX_RATIO``) — whitespace padding and zip bombs stop there;
-- shared strings (``IMPORT_XLSX_MAX_SHARED_STRINGS``) and characters per cell;
-- rows, cells with a value, and the column of each cell (``IMPORT_MAX_COLUMNS``): a cell far to
-  the right is refused where it is met, whatever ``<dimension>`` claims;
-- XML with a document type declaration (entity definitions) is refused: Excel never writes one,
-  and no entity is ever expanded.
-
-Only openpyxl's public helpers for number formats and Excel serial dates are used.
+What Excel would not show is not read: rows and cells outside the worksheet's ``sheetData`` (in
+``extLst`` or another namespace), phonetic guides (``rPh``) of a text. A shared-text index must
+name an existing text; a cell written twice in a row makes that row an error (Excel keeps one of
+them); rows must come in order. Numbers are kept as exact text, or as written when they have
+more digits than any column holds (``cells.number_text``); text is unescaped (``_xHHHH_``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
-import posixpath
 import re
-import zipfile
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
 from lxml import etree
-from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
-from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel
+from openpyxl.utils.datetime import from_excel
 
-from .limits import ImportFileError, SheetLimitError, SheetLimits
+from .cells import FlaggedRow, NumberText, number_text
+from .limits import ImportFileError, ReadBound, SheetLimitError, SheetLimits
+from .xlsx_archive import MAIN_NAMESPACES, Budget, XlsxArchive, refuse_doctype
+from .xlsx_escape import xlsx_unescape
 
-_MAX_ENTRIES = 2_000
-_SMALL_PART_BYTES = 16 * 1024 * 1024  # workbook.xml, rels, styles: read whole, within the budget
-_MIN_BUDGET = 1024 * 1024
-_CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)$")
-_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_STRICT_REL_NS = "http://purl.oclc.org/ooxml/officeDocument/relationships"
+_CELL_REF = re.compile(r"([A-Z]{1,3})([1-9]\d{0,6})$")
+#: Excel's last row.
+MAX_ROW = 1_048_576
+#: Elements one cell or one shared text may hold (runs, properties): Excel writes a handful.
+_MAX_PARTS_PER_CELL = 10_000
 
 
-def _local(tag: Any) -> str:
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+def _tags(name: str) -> frozenset[str]:
+    return frozenset(f"{{{ns}}}{name}" for ns in MAIN_NAMESPACES)
+
+
+_C, _ROW, _SHEET_DATA, _V, _IS, _T, _R, _SI = (
+    _tags(n) for n in ("c", "row", "sheetData", "v", "is", "t", "r", "si")
+)
+#: Parents whose children belong to a cell or a text still being read.
+_CELL_PARTS = _C | _IS | _R | _SI | _tags("rPr") | _tags("rPh")
 
 
 def column_index(letters: str) -> int:
@@ -62,203 +65,55 @@ def column_letters(index: int) -> str:
     return letters
 
 
-class _Budget:
-    """Bytes that may still be inflated from the archive."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.used = 0
-
-    def spend(self, n: int) -> None:
-        self.used += n
-        if self.used > self.limit:
-            raise SheetLimitError(
-                "The workbook expands to more data than a spreadsheet of its size can hold "
-                f"(over {self.limit:,} bytes of XML): it is padded or damaged. Open it in your "
-                "spreadsheet program and save it again, or export it as CSV."
-            )
+def _text_of(el: Any) -> str:
+    """A text's characters: its ``t``, or the ``t`` of each rich-text run; never a phonetic
+    guide."""
+    parts = []
+    for child in el:
+        if child.tag in _T:
+            parts.append(child.text or "")
+        elif child.tag in _R:
+            parts.extend(t.text or "" for t in child if t.tag in _T)
+    return xlsx_unescape("".join(parts))
 
 
-class _MeteredPart(io.RawIOBase):
-    """A member of the archive, read in chunks that are charged to the budget."""
-
-    def __init__(self, raw: IO[bytes], budget: _Budget) -> None:
-        self.raw = raw
-        self.budget = budget
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        data = self.raw.read(65536 if size is None or size < 0 else min(size, 65536))
-        self.budget.spend(len(data))
-        return data
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
+def _damaged(what: str) -> ImportFileError:
+    return ImportFileError(f"The workbook is damaged ({what}).")
 
 
 class XlsxReader:
-    """The first worksheet of an XLSX file, one row at a time.
+    """``rows()`` yields ``(row number, values)``: text (str), numbers as exact decimal text
+    (:class:`NumberText`), booleans, or datetimes for cells formatted as dates; ``None`` for an
+    empty cell. A row Excel would not show as written is a :class:`FlaggedRow`."""
 
-    ``rows()`` yields ``(row number, values)``; values are text (str), numbers as exact decimal
-    text, booleans, or datetimes for cells formatted as dates; ``None`` for an empty cell.
-    """
-
-    def __init__(self, fileobj: IO[bytes], *, size: int, limits: SheetLimits) -> None:
+    def __init__(
+        self,
+        fileobj: IO[bytes],
+        *,
+        size: int,
+        limits: SheetLimits,
+        bound: ReadBound | None = None,
+    ) -> None:
         self.limits = limits
-        try:
-            self.archive = zipfile.ZipFile(fileobj)
-            members = self.archive.infolist()
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-            if hasattr(self, "archive"):
-                self.archive.close()
-            raise ImportFileError(
-                "The file could not be read as a spreadsheet: it may be damaged, "
-                "password-protected or saved in another format. Save it again as CSV UTF-8 or "
-                "XLSX."
-            ) from exc
-        if len(members) > _MAX_ENTRIES:
-            raise SheetLimitError("The workbook has too many parts to be a spreadsheet export.")
-        limit = max(
-            _MIN_BUDGET, min(limits.xlsx_max_expanded_bytes, limits.xlsx_max_ratio * max(size, 1))
-        )
-        declared = sum(m.file_size for m in members)
-        self.budget = _Budget(limit)
-        if declared > limit:
-            self.budget.spend(declared)  # refuses with the budget's message
-        self.names = {m.filename.lstrip("/"): m for m in members}
-        try:
-            self._locate_parts()
-        except BaseException:
-            self.archive.close()
-            raise
+        self.bound = bound
+        self.archive = XlsxArchive(fileobj, size=size, limits=limits, bound=bound)
+
+    @property
+    def budget(self) -> Budget:
+        return self.archive.budget
 
     def close(self) -> None:
         self.archive.close()
 
     def inflated_size(self) -> int:
-        """What the worksheet and its texts say they inflate to (for progress estimates)."""
-        parts = [self.sheet_part, self.shared_strings_part]
-        return sum(self.names[p].file_size for p in parts if p and p in self.names)
+        return self.archive.inflated_size()
 
-    # --- parts ------------------------------------------------------------------------------
-
-    def _open(self, name: str) -> IO[bytes]:
-        member = self.names.get(name)
-        if member is None:
-            raise ImportFileError(f"The workbook is incomplete: its part {name} is missing.")
-        try:
-            return io.BufferedReader(_MeteredPart(self.archive.open(member), self.budget))
-        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, ValueError) as exc:
-            raise ImportFileError(
-                "The workbook is damaged or encrypted (password-protected workbooks cannot be "
-                "imported). Save it again without a password."
-            ) from exc
-
-    def _parse_small(self, name: str) -> Any:
-        member = self.names.get(name)
-        if member is None:
-            raise ImportFileError(f"The workbook is incomplete: its part {name} is missing.")
-        with self._open(name) as part:
-            data = part.read(_SMALL_PART_BYTES + 1)
-        if len(data) > _SMALL_PART_BYTES:
-            raise SheetLimitError(f"The workbook's part {name} is too large.")
-        parser = etree.XMLParser(
-            resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
-        )
-        try:
-            root = etree.fromstring(data, parser)
-        except etree.XMLSyntaxError as exc:
-            raise ImportFileError(f"The workbook is damaged ({name} is not valid XML).") from exc
-        self._refuse_doctype(root.getroottree(), name)
-        return root
-
-    @staticmethod
-    def _refuse_doctype(tree: Any, name: str) -> None:
-        docinfo = tree.docinfo
-        if docinfo.doctype or docinfo.internalDTD is not None:
-            raise ImportFileError(
-                f"The workbook's {name} declares a document type (XML entities), which "
-                "spreadsheet programs never write: the file was refused."
-            )
-
-    def _relationships(self, part: str) -> dict[str, tuple[str, str]]:
-        """``{rId: (type suffix, target path)}`` of a part's relationships, if it has any."""
-        folder, base = posixpath.split(part)
-        rels = posixpath.join(folder, "_rels", base + ".rels")
-        if rels not in self.names:
-            return {}
-        out: dict[str, tuple[str, str]] = {}
-        for rel in self._parse_small(rels):
-            if _local(rel.tag) != "Relationship" or rel.get("TargetMode") == "External":
-                continue
-            target = rel.get("Target", "")
-            path = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
-            out[rel.get("Id", "")] = (
-                rel.get("Type", "").rsplit("/", 1)[-1],
-                posixpath.normpath(path),
-            )
-        return out
-
-    def _locate_parts(self) -> None:
-        workbook = next(
-            (p for t, p in self._relationships("").values() if t == "officeDocument"),
-            "xl/workbook.xml",
-        )
-        root = self._parse_small(workbook)
-        rels = self._relationships(workbook)
-        sheet_rid = None
-        self.epoch = WINDOWS_EPOCH
-        for el in root.iter():
-            name = _local(el.tag)
-            if name == "workbookPr" and el.get("date1904") in ("1", "true"):
-                self.epoch = MAC_EPOCH
-            elif name == "sheet" and sheet_rid is None:
-                sheet_rid = el.get(f"{{{_REL_NS}}}id") or el.get(f"{{{_STRICT_REL_NS}}}id")
-        if sheet_rid is None or sheet_rid not in rels:
-            raise ImportFileError("The workbook has no worksheet.")
-        self.sheet_part = rels[sheet_rid][1]
-        by_type = {t: p for t, p in rels.values()}
-        self.shared_strings_part = by_type.get("sharedStrings")
-        self.date_styles = self._date_styles(by_type.get("styles"))
-
-    def _date_styles(self, part: str | None) -> frozenset[int]:
-        """Indexes of the cell formats that show numbers as dates."""
-        if part is None or part not in self.names:
-            return frozenset()
-        root = self._parse_small(part)
-        custom: dict[int, str] = {}
-        formats: list[int] = []
-        for el in root.iter():
-            name = _local(el.tag)
-            if name == "numFmt":
-                try:
-                    custom[int(el.get("numFmtId", ""))] = el.get("formatCode", "")
-                except ValueError:
-                    continue
-            elif name == "cellXfs":
-                for xf in el:
-                    if _local(xf.tag) == "xf":
-                        try:
-                            formats.append(int(xf.get("numFmtId", "0")))
-                        except ValueError:
-                            formats.append(0)
-        dates = set()
-        for index, fmt_id in enumerate(formats):
-            code = custom.get(fmt_id) or BUILTIN_FORMATS.get(fmt_id, "")
-            if code and is_date_format(code):
-                dates.add(index)
-        return frozenset(dates)
-
-    def _iterparse(self, part: str, tags: tuple[str, ...]) -> Iterator[tuple[str, Any]]:
-        stream = self._open(part)
+    def _iterparse(self, part: str, budget: Budget | None = None) -> Iterator[Any]:
+        """Every element of ``part`` at its end, freed once its parent no longer needs it."""
+        stream = self.archive.open(part, budget)
         context = etree.iterparse(
             stream,
             events=("end",),
-            tag=tags,
             resolve_entities=False,
             no_network=True,
             load_dtd=False,
@@ -266,16 +121,30 @@ class XlsxReader:
             remove_blank_text=False,
         )
         checked = False
+        inside = 0
         try:
-            for event, el in context:
+            for _, el in context:
                 if not checked:
-                    self._refuse_doctype(el.getroottree(), part)
+                    refuse_doctype(el.getroottree(), part)
                     checked = True
-                yield event, el
-        except etree.XMLSyntaxError as exc:
-            raise ImportFileError(f"The workbook is damaged ({part} is not valid XML).") from exc
+                parent = el.getparent()
+                if parent is not None and parent.tag in _CELL_PARTS and el.tag not in _C:
+                    inside += 1
+                    if inside > _MAX_PARTS_PER_CELL:
+                        raise _damaged(f"{part} has a cell of {inside:,} parts")
+                    continue  # read with its cell or text
+                inside = 0
+                yield el
+                el.clear()
+                if parent is not None:
+                    while el.getprevious() is not None:
+                        del parent[0]
+        except etree.LxmlError as exc:
+            raise _damaged(f"{part} is not valid XML") from exc
         finally:
             stream.close()
+
+    # --- shared strings ---------------------------------------------------------------------
 
     def _string_cells_in_sheet(self) -> int:
         """How many cells of the sheet name a shared string (a quick scan of its bytes).
@@ -284,15 +153,11 @@ class XlsxReader:
         the shared-string table before it is read, so a table of millions of strings behind a
         sheet of two rows is refused after a few, not after seconds of parsing.
         """
-        member = self.names.get(self.sheet_part)
-        if member is None:
-            return 0
-        budget = _Budget(self.budget.limit)
         count = 0
         tail = b""
-        with self.archive.open(member) as raw:
+        scan = Budget(self.budget.limit, self.bound)
+        with self.archive.open(self.archive.sheet_part, scan) as raw:
             while chunk := raw.read(1024 * 1024):
-                budget.spend(len(chunk))
                 data = tail + chunk
                 count += data.count(b't="s"') + data.count(b"t='s'")
                 tail = data[-4:]
@@ -303,15 +168,16 @@ class XlsxReader:
         return count
 
     def _shared_strings(self) -> list[str]:
-        if self.shared_strings_part is None or self.shared_strings_part not in self.names:
+        part = self.archive.shared_strings_part
+        if part is None or part not in self.archive.names:
             return []
         strings: list[str] = []
         limit = min(self.limits.xlsx_max_shared_strings, self._string_cells_in_sheet() + 1000)
         max_chars = self.limits.max_cell_chars
-        for _, si in self._iterparse(self.shared_strings_part, ("{*}si",)):
-            text = "".join(
-                t.text or "" for t in si.iter("{*}t") if _local(t.getparent().tag) != "rPh"
-            )
+        for el in self._iterparse(part):
+            if el.tag not in _SI:
+                continue
+            text = _text_of(el)
             if len(text) > max_chars:
                 raise self.limits.cell_error(f"Shared string {len(strings) + 1}")
             strings.append(text)
@@ -326,9 +192,6 @@ class XlsxReader:
                     f"The workbook holds more than {limit:,} distinct texts, the most one import "
                     "reads. Split it into smaller files."
                 )
-            si.clear()
-            while si.getprevious() is not None:
-                del si.getparent()[0]
         return strings
 
     # --- rows -------------------------------------------------------------------------------
@@ -344,27 +207,36 @@ class XlsxReader:
         limits = self.limits
         max_columns = limits.max_columns
         max_chars = limits.max_cell_chars
-        date_styles = self.date_styles
         values: list[Any] = []
+        problem = ""
         row_number = 0
         next_column = 0
         rows = cells = 0
-        for _, el in self._iterparse(self.sheet_part, ("{*}c", "{*}row")):
-            tag = _local(el.tag)
-            if tag == "c":
+        for el in self._iterparse(self.archive.sheet_part):
+            tag = el.tag
+            parent = el.getparent()
+            if tag in _C:
+                if parent is None or parent.tag not in _ROW or not _in_sheet_data(parent):
+                    continue
                 ref = el.get("r")
                 if ref:
                     match = _CELL_REF.match(ref)
                     if match is None:
-                        raise ImportFileError(f"The workbook is damaged (cell reference {ref!r}).")
+                        raise _damaged(f"cell reference {ref[:20]!r}")
                     column = column_index(match.group(1))
+                    row_of_cell = parent.get("r")
+                    if row_of_cell is not None and row_of_cell != match.group(2):
+                        problem = problem or f"cell {ref} is written inside row {row_of_cell[:8]}"
                 else:
                     column = next_column
-                next_column = column + 1
-                value = self._cell_value(el, strings, date_styles)
-                el.clear()
-                while el.getprevious() is not None:
-                    del el.getparent()[0]
+                if column < next_column and not problem:
+                    where = ref or column_letters(column)
+                    problem = (
+                        f"cell {where} is written twice in the workbook (Excel shows only one "
+                        "of the two values): save the file again from your spreadsheet program"
+                    )
+                next_column = max(next_column, column + 1)
+                value = self._cell_value(el, strings, max_chars)
                 if value is None or value == "":
                     continue
                 if column >= max_columns:
@@ -374,60 +246,79 @@ class XlsxReader:
                 cells += 1
                 if column >= len(values):
                     values.extend([None] * (column + 1 - len(values)))
-                values[column] = value
+                if values[column] is None:
+                    values[column] = value
                 continue
-            # end of a row
+            if tag not in _ROW or parent is None or not _in_sheet_data(el):
+                continue
             number = el.get("r")
-            row_number = int(number) if number and number.isdigit() else row_number + 1
+            if number is None:
+                number_value = row_number + 1
+            elif number.isascii() and number.isdigit() and len(number) <= 7:
+                number_value = int(number)
+            else:
+                raise _damaged(f"row number {number[:20]!r}")
+            if number_value <= row_number or number_value > MAX_ROW:
+                raise _damaged(f"row {number_value} is out of order or repeated")
+            row_number = number_value
             next_column = 0
-            el.clear()
-            while el.getprevious() is not None:
-                del el.getparent()[0]
-            if values:
+            if values or problem:
                 rows += 1
                 limits.check_row(rows - 1, cells)  # the header row is not a data row
-                yield row_number, values
+                if self.bound is not None:
+                    self.bound.check(rows - 1, 0)
+                yield row_number, (FlaggedRow(values, problem) if problem else values)
                 values = []
+                problem = ""
 
-    def _cell_value(self, el: Any, strings: list[str], date_styles: frozenset[int]) -> Any:
+    def _cell_value(self, el: Any, strings: list[str], max_chars: int) -> Any:
         kind = el.get("t", "n")
         if kind == "inlineStr":
-            return "".join(t.text or "" for t in el.iter("{*}t"))
+            for child in el:
+                if child.tag in _IS:
+                    return _text_of(child)
+            return None
         raw = None
         for child in el:
-            if _local(child.tag) == "v":
+            if child.tag in _V:
                 raw = child.text
                 break
         if raw is None:
             return None
+        if len(raw) > max_chars:
+            raise self.limits.cell_error(f"Cell {el.get('r') or ''}".strip())
         if kind == "s":
-            try:
-                return strings[int(raw)]
-            except (ValueError, IndexError):
-                raise ImportFileError(
-                    "The workbook is damaged (a cell points at a missing shared text)."
-                ) from None
+            if not (raw.isascii() and raw.isdigit()) or int(raw) >= len(strings):
+                raise _damaged("a cell points at a missing shared text")
+            return strings[int(raw)]
         if kind in ("str", "e"):
-            return raw
+            return xlsx_unescape(raw)
         if kind == "b":
             return raw.strip() in ("1", "true")
         if kind == "d":
             return raw
         try:
-            number = Decimal(raw)
+            text = number_text(Decimal(raw))
         except InvalidOperation:
             return raw
-        if not number.is_finite():
-            return raw
+        if text is None:
+            return raw  # beyond any column: text for validation ("not a number")
         style = el.get("s")
-        if style is not None and style.isdigit() and int(style) in date_styles:
+        if style is not None and style.isdigit() and int(style) in self.archive.date_styles:
             try:
-                value = from_excel(float(number), self.epoch)
+                value = from_excel(float(text), self.archive.epoch)
             except (OverflowError, ValueError):
                 return raw
             if isinstance(value, dt.datetime | dt.date | dt.time):
                 return value
             return raw
-        if number == number.to_integral_value():
-            return str(int(number))
-        return format(number.normalize(), "f")
+        return NumberText(text)
+
+
+def _in_sheet_data(row: Any) -> bool:
+    """Whether a row element is a row of the worksheet's ``sheetData`` (not of an extension)."""
+    sheet_data = row.getparent()
+    if sheet_data is None or sheet_data.tag not in _SHEET_DATA:
+        return False
+    worksheet = sheet_data.getparent()
+    return worksheet is not None and worksheet.getparent() is None

@@ -257,9 +257,11 @@ IMPORT_XLSX_MAX_EXPANDED_BYTES = env.int("IMPORT_XLSX_MAX_EXPANDED_BYTES", defau
 IMPORT_XLSX_MAX_RATIO = env.int("IMPORT_XLSX_MAX_RATIO", default=100)
 IMPORT_XLSX_MAX_SHARED_STRINGS = env.int("IMPORT_XLSX_MAX_SHARED_STRINGS", default=1_048_576)
 IMPORT_PREVIEW_ROWS = env.int("IMPORT_PREVIEW_ROWS", default=100)
-# Spreadsheet jobs: uploads up to this size are checked and written in the request; bigger ones,
-# every XLSX export and CSV exports of more rows than EXPORT_SYNC_MAX_ROWS run on the worker.
-SPREADSHEET_SYNC_MAX_BYTES = env.int("SPREADSHEET_SYNC_MAX_BYTES", default=1024 * 1024)
+# Spreadsheet jobs: a web request checks (and writes) an upload itself up to this many rows and
+# bytes read (inflated, for XLSX) and hands the rest to the worker; every XLSX export and CSV
+# exports of more rows than EXPORT_SYNC_MAX_ROWS run on the worker.
+SPREADSHEET_REQUEST_MAX_ROWS = env.int("SPREADSHEET_REQUEST_MAX_ROWS", default=5_000)
+SPREADSHEET_REQUEST_MAX_BYTES = env.int("SPREADSHEET_REQUEST_MAX_BYTES", default=8 * 1024 * 1024)
 EXPORT_SYNC_MAX_ROWS = env.int("EXPORT_SYNC_MAX_ROWS", default=10_000)
 # Export files and error reports are kept this long; previews not confirmed expire too.
 SPREADSHEET_FILE_TTL_HOURS = env.int("SPREADSHEET_FILE_TTL_HOURS", default=24)

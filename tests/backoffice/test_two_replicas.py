@@ -20,9 +20,11 @@ from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
 from apps.customers.models import Customer
+from apps.customers.resources import CUSTOMER_SHEET
 from apps.notifications.models import SmsMessage
 from apps.orders.models import Order
-from apps.spreadsheets.jobs import job_confirm, job_export_create, job_import_create
+from apps.spreadsheets.jobs.create import job_export_create, job_import_create
+from apps.spreadsheets.jobs.states import job_confirm
 from apps.spreadsheets.models import JobStatus, SpreadsheetJob
 from apps.spreadsheets.tasks import job_enqueue
 from tests.factories import CustomerFactory, ItemFactory, UserFactory
@@ -156,10 +158,11 @@ def test_an_import_and_an_export_run_once_while_both_workers_poll(replicas, tmp_
     upload.write_text(rows)
     with upload.open("rb") as file:
         job = job_import_create(
-            model="customers.customer",
+            registration=CUSTOMER_SHEET,
             upload=file,
             file_name="people.csv",
             size=upload.stat().st_size,
+            skip_invalid=False,
             options={},
             actor=owner,
         )
@@ -173,7 +176,9 @@ def test_an_import_and_an_export_run_once_while_both_workers_poll(replicas, tmp_
     job_enqueue(job)
     _wait(lambda: _status(job) == JobStatus.SUCCEEDED, "the write")
     assert Customer.objects.filter(first_name="Two").count() == 2_000
-    export = job_export_create(model="customers.customer", query={}, file_format="csv", actor=owner)
+    export = job_export_create(
+        registration=CUSTOMER_SHEET, arguments={}, file_format="csv", actor=owner
+    )
     job_enqueue(export)
     job_enqueue(export)
     _wait(lambda: _status(export) == JobStatus.SUCCEEDED, "the export")

@@ -13,8 +13,10 @@ from django.test.utils import CaptureQueriesContext
 
 from apps.core.replica import PRIMARY, REPLICA, heavy_read_alias, note_write, replica_reads
 from apps.customers.models import Customer
+from apps.customers.resources import CUSTOMER_SHEET
 from apps.customers.services import customer_create
-from apps.spreadsheets.jobs import job_export_create, job_run
+from apps.spreadsheets.jobs.create import job_export_create
+from apps.spreadsheets.jobs.run import job_run
 from tests.factories import CustomerFactory, OrderFactory, UserFactory
 from tests.service_fixtures import replica_caught_up
 
@@ -154,10 +156,12 @@ def test_dashboard_history_and_list_counts_read_the_replica(replica, replica_set
 def test_an_export_job_reads_the_replica(replica, replica_settings):
     CustomerFactory.create_batch(4)
     owner = UserFactory(is_superuser=True)
-    job = job_export_create(model="customers.customer", query={}, file_format="csv", actor=owner)
+    job = job_export_create(
+        registration=CUSTOMER_SHEET, arguments={}, file_format="csv", actor=owner
+    )
     replica_caught_up()
     with _queries(REPLICA) as on_replica, _queries(PRIMARY) as on_primary:
-        assert job_run(job.pk, live=True) == "succeeded"
+        assert job_run(job.pk) == "succeeded"
     on_replica_sql = " ".join(q["sql"] for q in on_replica.captured_queries)
     assert "customers_customer" in on_replica_sql
     assert "UPDATE" not in on_replica_sql

@@ -10,7 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from apps.core.errors import StaleVersionError
 from apps.customers.services import customer_delete, customer_update
 from apps.items.models import Item
-from apps.items.services import item_delete, item_import_rows, item_update
+from apps.items.resources import item_import_rows
+from apps.items.services import item_delete, item_update
 from apps.orders.models import Order
 from apps.orders.services import order_create, order_delete, order_update
 from apps.spreadsheets.engine import PreviewOutdatedError
@@ -156,7 +157,7 @@ def test_a_spreadsheet_import_that_updates_a_row_bumps_its_version_and_records_i
         [[str(item.uuid), "Tee", "M", "12.00"], [str(other.uuid), "Cap", "S", "5.00"]],
     )
     report = item_import_rows(table=table)
-    assert (report.written, report.updated, report.skipped) == (True, 1, 1)
+    assert (report.written, report.updated, report.unchanged) == (True, 1, 1)
     item.refresh_from_db()
     other.refresh_from_db()
     assert (item.price, item.version) == (Decimal("12.00"), 2)
@@ -189,7 +190,8 @@ def test_the_writer_refuses_rows_changed_after_the_engine_read_them(model_factor
     conditional update (PostgreSQL) or the re-check in the transaction (SQLite) refuses it."""
     from django.utils import timezone
 
-    from apps.spreadsheets.writers import ConcurrentChangeError, History, writer_for
+    from apps.spreadsheets.engine import writer_for
+    from apps.spreadsheets.writers import ConcurrentChangeError, History
 
     row = model_factory()
     model = type(row)
@@ -198,7 +200,9 @@ def test_the_writer_refuses_rows_changed_after_the_engine_read_them(model_factor
     model.objects.filter(pk=row.pk).update(version=read_version + 1)  # someone else's write
     field = {"Item": "name", "Customer": "first_name", "Order": "quantity"}[model.__name__]
     value = 7 if field == "quantity" else "Imported"
-    writer = writer_for(model, history=History(None, "race.csv"), now=timezone.now())
+    writer = writer_for(
+        model, history=History(None, channel="import", file_name="race.csv"), now=timezone.now()
+    )
     with pytest.raises(ConcurrentChangeError) as caught, transaction.atomic():
         writer.update(
             [(fresh.pk, {field: value}, fresh.version), (row.pk, {field: value}, read_version)]

@@ -136,7 +136,7 @@ def test_a_command_records_the_command_channel():
 
 
 def test_an_import_records_the_importer_and_import():
-    from apps.orders.services import order_import_rows
+    from apps.orders.resources import order_import_rows
 
     importer = UserFactory()
     customer = CustomerFactory()
@@ -155,7 +155,7 @@ def test_an_import_records_the_importer_and_import():
     assert (record.history_user_id, record.history_channel, record.history_change_reason) == (
         importer.pk,
         "import",
-        "import: june.csv",
+        "june.csv",
     )
 
 

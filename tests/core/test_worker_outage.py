@@ -86,19 +86,20 @@ for n in range({count}):
 """
 
 START_IMPORT = """
-from apps.spreadsheets.jobs import job_import_create
+from apps.customers.resources import CUSTOMER_SHEET
+from apps.spreadsheets.jobs.create import job_import_create
 from apps.spreadsheets.tasks import job_enqueue
 with open({path!r}, "rb") as upload:
     job = job_import_create(
-        model="customers.customer", upload=upload, file_name="people.csv",
-        size={size}, options={{}}, actor=None,
+        registration=CUSTOMER_SHEET, upload=upload, file_name="people.csv",
+        size={size}, skip_invalid=False, options={{}}, actor=None,
     )
 job_enqueue(job)
 print(job.pk)
 """
 
 CONFIRM_IMPORT = """
-from apps.spreadsheets.jobs import job_confirm
+from apps.spreadsheets.jobs.states import job_confirm
 from apps.spreadsheets.models import SpreadsheetJob
 from apps.spreadsheets.tasks import job_enqueue
 job_enqueue(job_confirm(job=SpreadsheetJob.objects.get(pk={pk}), actor=None))

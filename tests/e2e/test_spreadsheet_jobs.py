@@ -49,7 +49,7 @@ def _file(path, rows: int, bad_row: int | None = None) -> None:
 def test_big_import_through_the_worker(
     live_server, watched_page, admin_login, importer, worker, screenshot, tmp_path, settings
 ):
-    settings.SPREADSHEET_SYNC_MAX_BYTES = 1024  # everything bigger goes to the worker
+    settings.SPREADSHEET_REQUEST_MAX_ROWS = 1  # beyond the first row, the worker checks it
     page = watched_page
     page.set_default_timeout(60_000)
     admin_login(page, importer.username)
@@ -66,11 +66,15 @@ def test_big_import_through_the_worker(
     page.locator("#import-summary").wait_for()
     assert "1 invalid" in page.locator("#import-summary").inner_text()
     assert "4002\tphone_number" in page.locator("#import-errors").inner_text()
+    assert "Rejected: 1 invalid row" in page.locator("#job-message").inner_text()
     with page.expect_download() as info:
-        page.click("a:has-text('Download the rows that failed')")
-    failed = list(csv.reader(io.StringIO(info.value.path().read_text(encoding="utf-8-sig"))))
-    assert failed[0] == ["first_name", "last_name", "phone_number", "error"]
-    assert failed[1][:3] == ["F4000", "L4000", "not-a-phone"]
+        page.click("a:has-text('Download the file with the errors marked')")
+    marked = list(csv.reader(io.StringIO(info.value.path().read_text(encoding="utf-8-sig"))))
+    assert marked[0] == ["first_name", "last_name", "phone_number", "error"]
+    assert len(marked) == 5_001  # the whole file: fixed and uploaded, every row goes in
+    assert marked[4_001][:3] == ["F4000", "L4000", "not-a-phone"]
+    assert marked[4_001][3].startswith("phone_number: ")
+    assert [r[3] for r in marked[1:4_001]] == [""] * 4_000
     assert Customer.objects.count() == 0
 
     good = tmp_path / "customers-fixed.csv"
@@ -85,7 +89,7 @@ def test_big_import_through_the_worker(
     page.click("button:has-text('Confirm import')")
     page.wait_for_url("**/spreadsheets/spreadsheetjob/**")
     page.locator("#job-status", has_text="Succeeded").wait_for()
-    assert "Import finished: 5000 new" in page.locator("#job-message").inner_text()
+    assert "Import finished: 5,000 new" in page.locator("#job-message").inner_text()
     job = SpreadsheetJob.objects.latest("pk")
     assert (job.status, job.new) == (JobStatus.SUCCEEDED, 5_000)
     assert Customer.objects.count() == 5_000

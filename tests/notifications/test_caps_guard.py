@@ -130,8 +130,9 @@ def test_import_whose_room_vanished_after_the_preview_writes_nothing(settings, i
     done = confirm(importer_client, "order", preview)
     assert done.status_code == 302
     assert _messages(done) == [
-        "Nothing was imported: This import would send 3 SMS confirmations, but the hourly SMS "
-        "cap now allows only 2 more (other messages were queued since the preview). Untick "
+        "Failed: nothing was imported. This import would send 3 SMS confirmations, but the "
+        "hourly SMS cap now allows only 2 more (other messages were queued since the preview). "
+        "Untick "
         "“Send SMS confirmations”, or import fewer new orders at a time. Upload the file again "
         "to review it."
     ]

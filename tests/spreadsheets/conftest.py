@@ -63,10 +63,11 @@ def export_url(model: str, query: str = "") -> str:
 
 
 def upload(client: Client, model: str, f, **extra):
-    """Step 1: upload. Format 0 is CSV, 1 is XLSX; the form picks it from the name. A refused
-    file answers the import page with the form's errors; otherwise the upload redirects to its
-    job's page, which is returned (its ``result`` is the preview)."""
-    data = {"resource": "0", "format": "0", "import_file": f, **extra}
+    """Step 1: upload (the format comes from the file's name and bytes; ``policy="skip"`` to
+    import the valid rows and skip the invalid ones). A refused file answers the import page
+    with the form's errors; otherwise the upload redirects to its job's page, which is returned
+    (its ``result`` is the preview)."""
+    data = {"import_file": f, **extra}
     response = client.post(import_url(model), data)
     if response.status_code == 302:
         assert "/spreadsheets/spreadsheetjob/" in response["Location"], response["Location"]
@@ -97,3 +98,17 @@ def export(client: Client, model: str, file_format: int, query: str = "") -> byt
 
 def page_text(response) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+
+def error_file(client: Client, preview_response) -> bytes:
+    """The error file offered on a job's page."""
+    job = preview_response.context["job"]
+    response = client.get(reverse("admin:spreadsheets_job_errors", args=[job.pk]))
+    assert response.status_code == 200, response
+    return b"".join(response.streaming_content)
+
+
+def csv_table(content: bytes) -> list[list[str]]:
+    import csv
+
+    return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 HEADER = ("first_name", "last_name", "phone_number")
 
@@ -96,7 +96,7 @@ def xlsx(
     return out.getvalue()
 
 
-def _streamed_part(name: str, chunks: Callable[[], object]) -> bytes:
+def _streamed_part(name: str, chunks: Callable[[], Iterator[bytes]]) -> bytes:
     """A workbook whose sheet is written in chunks (for parts of hundreds of megabytes)."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
@@ -105,7 +105,7 @@ def _streamed_part(name: str, chunks: Callable[[], object]) -> bytes:
         archive.writestr("xl/workbook.xml", _WORKBOOK)
         archive.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(False))
         with archive.open(name, "w", force_zip64=True) as part:
-            for chunk in chunks():  # type: ignore[attr-defined]
+            for chunk in chunks():
                 part.write(chunk)
     return out.getvalue()
 
@@ -256,6 +256,45 @@ def csv_many_rows(rows: int) -> bytes:
     return b"first_name,last_name,phone_number\n" + body
 
 
+def number_bomb() -> bytes:
+    """A ten-character number cell that written out is a million digits long."""
+    row = (
+        '<row r="2"><c r="A2" t="inlineStr"><is><t>Amina</t></is></c>'
+        '<c r="B2" t="inlineStr"><is><t>W</t></is></c><c r="C2"><v>1E+1000000</v></c></row>'
+    )
+    return xlsx(_sheet(HEADER_ROW + row))
+
+
+def bad_crc() -> bytes:
+    """A stored (not deflated) sheet one byte of which changed after its checksum was taken."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        archive.writestr("_rels/.rels", _ROOT_RELS)
+        archive.writestr("xl/workbook.xml", _WORKBOOK)
+        archive.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(False))
+        archive.writestr("xl/worksheets/sheet1.xml", _sheet(HEADER_ROW + GOOD_ROW))
+    data = bytearray(out.getvalue())
+    data[data.index(b"Amina")] ^= 0x20  # "amina": the CRC no longer matches
+    return bytes(data)
+
+
+def duplicate_sheet_part() -> bytes:
+    """Two parts of the same name: which one a reader takes is up to it."""
+    import warnings
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns of the duplicate it is asked to write
+        archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        archive.writestr("_rels/.rels", _ROOT_RELS)
+        archive.writestr("xl/workbook.xml", _WORKBOOK)
+        archive.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(False))
+        archive.writestr("xl/worksheets/sheet1.xml", _sheet(HEADER_ROW))
+        archive.writestr("xl/worksheets/sheet1.xml", _sheet(HEADER_ROW + GOOD_ROW))
+    return out.getvalue()
+
+
 #: name → (builder, file name, words the refusal must contain): a message on the upload field.
 CORPUS: dict[str, tuple[Callable[[], bytes], str, str]] = {
     "dimension bomb (columns)": (dimension_bomb_columns, "cols.xlsx", "Cell XFD2 is beyond column"),
@@ -270,15 +309,18 @@ CORPUS: dict[str, tuple[Callable[[], bytes], str, str]] = {
     "many parts": (many_parts, "parts.xlsx", "too many parts"),
     "huge cell": (huge_cell, "cell.xlsx", "holds more than 32,767 characters"),
     "missing shared string": (missing_shared_string, "sst-ref.xlsx", "missing shared text"),
-    "no worksheet": (no_worksheet, "nosheet.xlsx", "has no worksheet"),
+    "no worksheet": (no_worksheet, "nosheet.xlsx", "has no visible worksheet"),
     "encrypted workbook": (ole_encrypted, "locked.xlsx", "is not an Excel workbook"),
     "CSV named .xlsx": (csv_named_xlsx, "text.xlsx", "is not an Excel workbook"),
     "CSV too many columns": (csv_too_many_columns, "wide.csv", "beyond column 50"),
     "CSV huge field": (csv_huge_field, "field.csv", "holds more than 32,767 characters"),
+    "bad CRC": (bad_crc, "crc.xlsx", "The workbook is damaged"),
+    "part named twice": (duplicate_sheet_part, "twice.xlsx", "appears twice"),
 }
 
 #: Files whose claims are ignored rather than refused: read in a moment, shown with row errors.
 ROW_ERRORS: dict[str, tuple[Callable[[], bytes], str, int, str]] = {
     "dimension bomb (rows)": (dimension_bomb_rows, "rows.xlsx", 1_048_576, "last name is required"),
     "NUL in a CSV cell": (csv_nul_bytes, "nul.csv", 2, "contains a NUL (U+0000)"),
+    "number bomb": (number_bomb, "number.xlsx", 2, "is not a valid phone number"),
 }

@@ -54,7 +54,7 @@ def test_round_trip_changes_nothing(data, tmp_path, model, suffix):
     before = list(MODELS[model].objects.order_by("pk").values_list())
     code, out, err = run("import_file", model, str(path))
     assert code == 0, out + err
-    assert f"{count:,} rows: 0 new, 0 to update, {count:,} unchanged (skipped), 0 invalid." in out
+    assert f"{count:,} rows: 0 new, 0 to update, {count:,} unchanged, 0 invalid." in out
     assert out.strip().endswith("Import finished.")
     assert list(MODELS[model].objects.order_by("pk").values_list()) == before
     jobs = SpreadsheetJob.objects.order_by("pk")
@@ -62,7 +62,7 @@ def test_round_trip_changes_nothing(data, tmp_path, model, suffix):
         ("export", JobStatus.SUCCEEDED),
         ("import", JobStatus.SUCCEEDED),
     ]
-    assert jobs[1].skipped == count
+    assert jobs[1].unchanged == count
 
 
 def test_invalid_rows_exit_1_list_the_problems_and_write_nothing(tmp_path):
@@ -72,11 +72,11 @@ def test_invalid_rows_exit_1_list_the_problems_and_write_nothing(tmp_path):
     )
     code, out, _ = run("import_file", "customers", str(path))
     assert code == 1
-    assert "2 rows: 1 new, 0 to update, 0 unchanged (skipped), 1 invalid." in out
+    assert "2 rows: 1 new, 0 to update, 0 unchanged, 1 invalid." in out
     assert "  row 3, first_name: first name is required" in out
     assert "Nothing was imported" in out
     assert Customer.objects.count() == 0
-    assert SpreadsheetJob.objects.get().status == JobStatus.FAILED
+    assert SpreadsheetJob.objects.get().status == JobStatus.REJECTED
 
 
 def test_dry_run_checks_and_writes_nothing(tmp_path):
@@ -84,7 +84,7 @@ def test_dry_run_checks_and_writes_nothing(tmp_path):
     path.write_text("first_name,last_name,phone_number\nAmina,Wanjiru,+254711000001\n")
     code, out, _ = run("import_file", "customers", str(path), "--dry-run")
     assert code == 0
-    assert "Dry run: every row is valid; nothing was written." in out
+    assert "Dry run: nothing was written." in out
     assert Customer.objects.count() == 0
 
 

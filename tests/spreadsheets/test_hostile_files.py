@@ -24,7 +24,7 @@ def _named(data: bytes, name: str) -> io.BytesIO:
 
 
 @pytest.mark.parametrize("name", list(hostile.CORPUS))
-@override_settings(SPREADSHEET_SYNC_MAX_BYTES=64 * 1024 * 1024)  # checked in the request
+@override_settings(SPREADSHEET_REQUEST_MAX_BYTES=2 * 1024**3)  # checked in the request
 def test_hostile_file_is_refused_with_a_clear_message(importer_client, name):
     # Each file is built by its own test (the zip bomb takes seconds to compress): with the
     # suite spread over processes, no process builds files for tests it does not run.

@@ -17,7 +17,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from apps.customers.models import Customer
-from apps.spreadsheets.jobs import jobs_sweep
+from apps.spreadsheets.jobs.sweep import jobs_sweep
 from apps.spreadsheets.models import JobStatus, SpreadsheetJob
 from tests.conftest import ALL_DOMAIN_PERMS
 from tests.factories import ItemFactory, OrderFactory, UserFactory
@@ -54,7 +54,7 @@ def importer_client(db) -> Client:
     return client
 
 
-@override_settings(SPREADSHEET_SYNC_MAX_BYTES=10)
+@override_settings(SPREADSHEET_REQUEST_MAX_ROWS=1)
 def test_a_big_file_is_checked_and_written_by_the_worker(importer_client):
     response = importer_client.post(
         import_url("customer"),
@@ -108,7 +108,7 @@ def test_invalid_rows_make_an_error_report_in_the_uploaded_format(importer_clien
     )
     job = _job(response)
     job.refresh_from_db()
-    assert (job.status, job.invalid, job.new) == (JobStatus.FAILED, 2, 1)
+    assert (job.status, job.invalid, job.new) == (JobStatus.REJECTED, 2, 1)
     page = _page(importer_client, job)
     assert page.context["errors_available"] and not page.context["can_confirm"]
     download = importer_client.get(reverse("admin:spreadsheets_job_errors", args=[job.pk]))
@@ -121,13 +121,15 @@ def test_invalid_rows_make_an_error_report_in_the_uploaded_format(importer_clien
         sheet = load_workbook(io.BytesIO(body), read_only=True).active
         got = [["" if v is None else str(v) for v in r] for r in sheet.iter_rows(values_only=True)]
     assert got[0] == ["first_name", "last_name", "phone_number", "notes", "error"]
-    assert [r[:4] for r in got[1:]] == [rows[2], rows[3]]  # only the failing rows, as uploaded
-    assert got[1][4] == "row 3: first_name: first name is required"
-    assert got[2][4].startswith("row 4: phone_number: “not-a-phone” is not a valid phone number")
+    # Nothing was imported: the whole file comes back, as uploaded, the invalid rows marked.
+    assert [r[:4] for r in got[1:]] == rows[1:]
+    assert got[1][4] == ""
+    assert got[2][4] == "first_name: first name is required"
+    assert got[3][4].startswith("phone_number: “not-a-phone” is not a valid phone number")
     assert Customer.objects.count() == 0
 
 
-@override_settings(SPREADSHEET_SYNC_MAX_BYTES=10)
+@override_settings(SPREADSHEET_REQUEST_MAX_ROWS=1)
 def test_cancel_a_queued_and_a_previewed_job(importer_client):
     first = _job(
         importer_client.post(
@@ -202,9 +204,10 @@ def test_big_csv_and_every_xlsx_export_are_jobs_with_a_download(importer_client)
     download = importer_client.get(reverse("admin:spreadsheets_job_download", args=[job.pk]))
     text = b"".join(download.streaming_content).decode("utf-8-sig")
     lines = list(csv.reader(io.StringIO(text)))
-    assert lines[0][:3] == ["uuid", "customer_uuid", "customer_phone"]
-    assert len(lines) == 4 and {line[9] for line in lines[1:]} == {"25.00"}
-    assert all(line[2].startswith("'+254") for line in lines[1:])
+    assert lines[0][:4] == ["uuid", "number", "external_reference", "customer_uuid"]
+    rows = [dict(zip(lines[0], line, strict=True)) for line in lines[1:]]
+    assert len(rows) == 3 and {row["total"] for row in rows} == {"25.00"}
+    assert all(row["customer_phone"].startswith("'+254") for row in rows)
 
     with override_settings(EXPORT_SYNC_MAX_ROWS=1000):
         xlsx_job = _job(importer_client.post(export_url("order"), {"resource": "0", "format": "1"}))
@@ -265,7 +268,7 @@ def test_the_sweep_fails_jobs_whose_worker_died_and_expires_forgotten_previews(i
     assert line.startswith("1 jobs of dead workers failed, 1 previews expired")
     dead.refresh_from_db()
     assert dead.status == JobStatus.FAILED
-    assert "worker stopped while running this job: nothing was imported" in dead.message
+    assert "run stopped while working on this job: nothing was imported" in dead.message
     running.refresh_from_db()
     assert running.status == JobStatus.CANCELLED
     assert not default_storage.exists(running.stored_file)

@@ -1,5 +1,5 @@
-"""``manage.py export_file <customers|items|orders> PATH [--format csv|xlsx]``: every row of the
-model in the admin's export columns, written to PATH (CSV through the database's COPY on
+"""``manage.py export_file <sheet> PATH [--format csv|xlsx] [--as USERNAME]``: every row of the
+sheet's model in its export columns, written to PATH (CSV through the database's COPY on
 PostgreSQL). Recorded as a spreadsheet job."""
 
 import os
@@ -9,36 +9,37 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from apps.spreadsheets.cli import CommandObserver, TerminalProgress, job_for_command, model_label
+from apps.spreadsheets.cli import CommandObserver, TerminalProgress, command_actor
 from apps.spreadsheets.exports import csv_write, xlsx_write
-from apps.spreadsheets.jobs import JobCancelled, _finish, spreadsheet_admin
+from apps.spreadsheets.jobs.create import job_for_command
+from apps.spreadsheets.jobs.exports import export_queryset
+from apps.spreadsheets.jobs.states import JobCancelled, job_finish
 from apps.spreadsheets.models import JobKind, JobStatus
+from apps.spreadsheets.registry import sheet_names, sheet_registration_named
 
 
 class Command(BaseCommand):
     help = "Export customers, items or orders to a CSV or XLSX file."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("model", choices=["customers", "items", "orders"])
+        parser.add_argument("sheet", choices=sheet_names())
         parser.add_argument("path")
         parser.add_argument("--format", choices=["csv", "xlsx"], help="default: from PATH")
+        parser.add_argument("--as", dest="username", metavar="USERNAME", help="who exports it")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         path = Path(opts["path"])
         file_format = opts["format"] or path.suffix.lower().lstrip(".")
         if file_format not in ("csv", "xlsx"):
             raise CommandError("Give --format csv or xlsx (or a PATH ending in .csv or .xlsx).")
-        label = model_label(opts["model"])
-        model_admin = spreadsheet_admin(label)
-        queryset = model_admin.model._default_manager.all().order_by(
-            *model_admin.get_ordering(None) or ["pk"]
-        )
+        registration = sheet_registration_named(opts["sheet"])
+        queryset = export_queryset(registration, {})
         job = job_for_command(
             kind=JobKind.EXPORT,
-            model=label,
+            registration=registration,
             file_name=str(path),
             file_format=file_format,
-            options={},
+            actor=command_actor(opts["username"]),
         )
         job.rows_total = queryset.count()
         job.save(update_fields=["rows_total"])
@@ -48,15 +49,15 @@ class Command(BaseCommand):
         partial = path.with_name(path.name + ".part")
         try:
             with open(partial, "wb") as out:
-                rows = write(model_admin.sheet, queryset, out, observer.rows)
+                rows = write(registration.sheet(), queryset, out, observer.rows)
             os.replace(partial, path)
         except (OSError, JobCancelled) as exc:
             partial.unlink(missing_ok=True)
-            _finish(job, JobStatus.FAILED, message=f"No file was written: {exc}")
+            job_finish(job, JobStatus.FAILED, message=f"Failed: no file was written: {exc}")
             self.stderr.write(f"No file was written: {exc}")
             sys.exit(1)
         terminal.show(rows, rows, final=True)
-        _finish(
+        job_finish(
             job,
             JobStatus.SUCCEEDED,
             rows_read=rows,
@@ -64,5 +65,5 @@ class Command(BaseCommand):
             message=f"Export finished: {rows:,} rows.",
         )
         self.stdout.write(
-            f"Wrote {rows:,} {opts['model']} to {path} ({path.stat().st_size:,} bytes)."
+            f"Wrote {rows:,} {opts['sheet']} to {path} ({path.stat().st_size:,} bytes)."
         )

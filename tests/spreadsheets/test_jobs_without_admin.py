@@ -4,6 +4,7 @@ as its selector's arguments, and the worker runs jobs with the model admins gone
 import io
 from contextlib import contextmanager
 from decimal import Decimal
+from urllib.parse import urlencode
 
 import pytest
 from django.contrib import admin
@@ -76,12 +77,28 @@ def test_an_export_job_stores_the_lists_filters_as_selector_arguments(importer_c
     assert arguments["filters"]["total__lte"] == ["20000"]
     assert arguments["filters"]["date_created__gte"][0].startswith("2000-01-01T00:00:00")
     assert arguments["search"] == "wanjiru"
-    assert "customer__first_name" in arguments["search_fields"]
+    assert set(arguments) == {"filters", "search", "ordering"}
     assert arguments["ordering"][0] == "-total"
     # The same rows as the list shows.
     assert list(ORDER_SHEET.export_selector(**arguments).values_list("pk", flat=True)) == [
         orders["big"].pk
     ]
+
+
+def test_an_export_searches_as_the_list_does(importer_client, orders):
+    """The search text is read by the orders' search rules: a phone in its local form, and a
+    name's words in any order, find what the list finds."""
+    amina = orders["big"].customer
+    local_phone = "0" + str(amina.phone_number)[4:]
+    for text in (local_phone, "wanjiru amina"):
+        listed = importer_client.get(reverse("admin:orders_order_changelist"), {"q": text})
+        assert listed.status_code == 200
+        shown = {o.pk for o in listed.context["cl"].result_list}
+        assert shown == {orders["big"].pk, orders["small"].pk}, text
+        SpreadsheetJob.objects.all().delete()
+        arguments = _export_job(importer_client, urlencode({"q": text})).options["selector"]
+        exported = set(ORDER_SHEET.export_selector(**arguments).values_list("pk", flat=True))
+        assert exported == shown, text
 
 
 def test_the_worker_runs_an_export_without_the_admin(orders):

@@ -6,7 +6,7 @@
 
 Measures, on PostgreSQL, with placed orders written in bulk beforehand:
 
-1. **Baseline — the in-request path**: ``services.order_transition_many`` on
+1. **Baseline — the in-request path**: ``transitions.order_transition_many`` on
    ``ORDERS_BULK_ACTION_MAX`` orders (500 by default), as the admin's list move runs it: time and
    queries per order.
 2. **Job, asked**: ``move_jobs.order_move_job_create`` for N orders (what the admin's "confirm"
@@ -125,7 +125,7 @@ def main() -> None:
     from apps.orders.models import Order, OrderMoveJob
     from apps.orders.move_job_runner import order_move_job_run
     from apps.orders.move_jobs import order_move_job_create
-    from apps.orders.services import order_transition_many
+    from apps.orders.transitions import order_transition_many
 
     seed(customers=5000, items=50)
     user, _ = User.objects.get_or_create(

@@ -52,7 +52,7 @@ def _copy(cursor: object, table: str, columns: list[str], lines: list[str]) -> f
     start = time.perf_counter()
     for at in range(0, len(lines), 100_000):
         chunk = io.StringIO("".join(lines[at : at + 100_000]))
-        cursor.copy_expert(  # type: ignore[attr-defined]
+        cursor.copy_expert(  # type: ignore[attr-defined]  # psycopg2 cursor, typed as object
             f"COPY {table} ({', '.join(columns)}) FROM STDIN", chunk
         )
     return time.perf_counter() - start

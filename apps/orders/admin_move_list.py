@@ -4,7 +4,7 @@ past ``ORDERS_BULK_ACTION_MAX`` orders, handed to the worker as a job.
 The page says how many of the selection can make the move and why the others cannot (by
 status), how many SMS it sends (with an example text) and whether the hourly cap has room, and
 asks for the reason once when the move needs one. The move itself goes through
-``services.order_transition_many``, each order conditional on the version the list showed; a
+``transitions.order_transition_many``, each order conditional on the version the list showed; a
 job (``move_jobs.order_move_job_create``, its page ``admin_move_jobs``) does the same on the
 worker.
 """
@@ -38,8 +38,8 @@ from .rules import (
     cancel_reasons,
     order_transition_allowed,
 )
-from .services import TransitionOutcome, order_transition_many
 from .sms import order_sms_draft, orders_with_relations
+from .transitions import TransitionOutcome, order_transition_many
 
 
 def plural(n: int, word: str) -> str:

@@ -5,7 +5,7 @@ For every move the table holds, :func:`with_moves` gives the order admin:
 - a list action ``<verb>_orders`` that asks first on a page of its own, then moves the selection
   in the request or hands it to the worker as a job (``admin_move_list``);
 - a row action ``<verb>_row`` and a page action ``<verb>_detail``, each behind a dialog (a POST,
-  never a link that writes), through ``services.order_transition``;
+  never a link that writes), through ``transitions.order_transition``;
 - ``has_<verb>_order_permission``: the user's permission, and on one order whether its status
   allows the move. The rows' "…" menus and the order page offer only the moves that status
   allows (``row_actions``), so nothing is offered that would then be refused.
@@ -41,8 +41,8 @@ from .admin_sms import SmsPreviewDialogForm
 from .models import Order
 from .moves import MOVES, Move
 from .rules import order_transition_allowed
-from .services import order_transition
 from .sms import order_sms_resend_kind
+from .transitions import order_transition
 
 STATUS_COLOURS: dict[str, str] = {
     "placed": "info",

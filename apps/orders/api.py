@@ -30,13 +30,8 @@ from .api_serializers import (
 from .api_timeline import TimelinePagination
 from .models import Order
 from .selectors import ORDER_SEARCH, order_list
-from .services import (
-    order_create,
-    order_delete,
-    order_sms_resend,
-    order_transition,
-    order_update,
-)
+from .services import order_create, order_delete, order_sms_resend, order_update
+from .transitions import order_transition
 
 LOCKED_409 = (
     "`order_locked`: the order is dispatched, delivered or cancelled, so its customer, item and "

@@ -59,7 +59,7 @@ class Order(models.Model):
         validators=[MinValueValidator(Decimal("0"))],
         help_text="The item's price when the order was created.",
     )
-    # Changed only by ``services.order_transition``. The database default makes adding the
+    # Changed only by ``transitions.order_transition``. The database default makes adding the
     # column to a large table a catalogue change (no rewrite) and covers rows written without it.
     status = models.CharField(
         "status",
@@ -77,7 +77,7 @@ class Order(models.Model):
         help_text="When the order last moved; empty while it is still as it was placed "
         "(then its creation time is when it entered its status).",
     )
-    # Set by ``services.order_transition`` when the order is cancelled: one of
+    # Set by ``transitions.order_transition`` when the order is cancelled: one of
     # ``rules.cancel_reasons()`` (configured codes, or "other" with words saying why).
     cancel_reason = models.CharField(
         "cancellation reason",

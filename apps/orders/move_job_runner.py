@@ -1,7 +1,7 @@
 """The worker's side of a bulk move: batches through the one service that moves orders.
 
 Each batch (``ORDERS_MOVE_JOB_BATCH`` orders, in primary-key order) is one transaction: the
-moves (``services.order_transition_many``: the row locks, the version each move is conditional
+moves (``transitions.order_transition_many``: the row locks, the version each move is conditional
 on, the events, the SMS), the batch's orders marked done and the job's counts. Between batches
 the job's heartbeat is stored and a cancel honoured.
 """
@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from .models import Order
 from .move_job_models import MoveJobStatus, OrderMoveJob, OrderMoveJobOrder
-from .services import order_transition_many
+from .transitions import order_transition_many
 
 logger = logging.getLogger(__name__)
 

@@ -31,8 +31,8 @@ from apps.core.errors import DomainError
 from .models import Order
 from .move_job_models import MoveJobStatus, OrderMoveJob, OrderMoveJobOrder
 from .rules import TRANSITIONS, order_transition_allowed
-from .services import order_transition_check
 from .tasks import order_move_job_enqueue
+from .transitions import order_transition_check
 
 INSERT_BATCH = 5000
 

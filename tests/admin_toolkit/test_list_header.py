@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from apps.customers.models import Customer
 from apps.orders.models import Order
-from apps.orders.services import order_transition
+from apps.orders.transitions import order_transition
 from tests.admin_pages import list_queries
 from tests.factories import CustomerFactory, ItemFactory, OrderFactory
 

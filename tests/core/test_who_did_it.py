@@ -13,7 +13,8 @@ from apps.customers.models import Customer
 from apps.items.models import Item
 from apps.notifications.models import SmsMessage
 from apps.orders.models import Order, OrderEvent
-from apps.orders.services import order_note_add, order_sms_resend, order_transition
+from apps.orders.services import order_note_add, order_sms_resend
+from apps.orders.transitions import order_transition
 from apps.spreadsheets.engine import Table
 from tests.conftest import ALL_DOMAIN_PERMS
 from tests.factories import CustomerFactory, ItemFactory, OrderFactory, UserFactory

@@ -64,7 +64,8 @@ def _customer_with_orders():
     from django.utils import timezone
 
     from apps.orders.models import Order
-    from apps.orders.services import order_create, order_note_add, order_transition
+    from apps.orders.services import order_create, order_note_add
+    from apps.orders.transitions import order_transition
 
     customer = CustomerFactory(first_name="Zawadi")
     item = ItemFactory(name="Tee", size="M", price=Decimal("100.00"))

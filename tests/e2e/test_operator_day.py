@@ -12,8 +12,8 @@ from apps.accounts.roles import roles_sync
 from apps.notifications.models import SmsMessage
 from apps.orders.models import MoveJobStatus, Order, OrderEvent, OrderMoveJob
 from apps.orders.move_job_runner import order_move_job_run
-from apps.orders.services import order_transition
 from apps.orders.sms import order_sms_text
+from apps.orders.transitions import order_transition
 from tests.factories import CustomerFactory, OrderFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True, databases="__all__"), pytest.mark.e2e]

@@ -13,7 +13,8 @@ from django_tasks_db.models import DBTaskResult
 
 from apps.notifications.models import SmsMessage, SmsStatus
 from apps.orders.checks import order_sms_settings_check
-from apps.orders.services import order_create, order_transition
+from apps.orders.services import order_create
+from apps.orders.transitions import order_transition
 from tests.factories import CustomerFactory, ItemFactory, OrderFactory, UserFactory
 from tests.notifications.conftest import run_worker
 from tests.sms_helpers import sms_status_queue, sms_status_text

@@ -12,7 +12,8 @@ from django.urls import reverse
 from apps.accounts.roles import roles_sync
 from apps.notifications.models import SmsMessage
 from apps.orders.models import Order, OrderEvent
-from apps.orders.services import order_note_add, order_transition, order_update
+from apps.orders.services import order_note_add, order_update
+from apps.orders.transitions import order_transition
 from tests.admin_pages import list_queries
 from tests.conftest import ALL_DOMAIN_PERMS
 from tests.factories import CustomerFactory, ItemFactory, OrderFactory, UserFactory

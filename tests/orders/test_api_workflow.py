@@ -6,7 +6,8 @@ from django.utils import timezone
 
 from apps.notifications.models import SmsMessage
 from apps.orders.models import Order, OrderEvent
-from apps.orders.services import order_note_add, order_transition
+from apps.orders.services import order_note_add
+from apps.orders.transitions import order_transition
 from tests.api_helpers import assert_error
 from tests.conftest import ALL_DOMAIN_PERMS
 from tests.factories import ItemFactory, OrderFactory, UserFactory

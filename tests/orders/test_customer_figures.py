@@ -16,7 +16,8 @@ from apps.customers.services import customer_note_add
 from apps.orders.models import Order
 from apps.orders.resources import order_import_rows
 from apps.orders.selectors import order_summary_for_customer
-from apps.orders.services import order_note_add, order_transition
+from apps.orders.services import order_note_add
+from apps.orders.transitions import order_transition
 from apps.spreadsheets.readers import Table
 from tests.conftest import ALL_DOMAIN_PERMS
 from tests.factories import CustomerFactory, ItemFactory, OrderFactory, UserFactory

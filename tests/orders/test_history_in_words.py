@@ -6,7 +6,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from apps.orders.services import order_note_add, order_transition, order_update
+from apps.orders.services import order_note_add, order_update
+from apps.orders.transitions import order_transition
 from tests.factories import ItemFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db

@@ -16,7 +16,8 @@ from apps.notifications.models import SmsMessage
 from apps.orders.models import MoveJobStatus, Order, OrderEvent, OrderMoveJob
 from apps.orders.move_job_runner import order_move_job_run
 from apps.orders.move_jobs import MoveJobError, order_move_job_create, order_move_jobs_sweep
-from apps.orders.services import order_transition, order_update
+from apps.orders.services import order_update
+from apps.orders.transitions import order_transition
 from tests.factories import OrderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,8 @@ from django.urls import reverse
 
 from apps.notifications.models import SmsMessage
 from apps.orders.models import Order, OrderEvent
-from apps.orders.services import order_create, order_delete, order_transition
+from apps.orders.services import order_create, order_delete
+from apps.orders.transitions import order_transition
 from tests.conftest import ALL_DOMAIN_PERMS
 from tests.factories import CustomerFactory, ItemFactory, OrderFactory, UserFactory
 

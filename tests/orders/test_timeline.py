@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from apps.notifications.models import SmsMessage
 from apps.orders.models import Order, OrderEvent
-from apps.orders.services import order_create, order_note_add, order_transition, order_update
+from apps.orders.services import order_create, order_note_add, order_update
 from apps.orders.timeline import (
     InvalidCursorError,
     customer_timeline,
@@ -17,6 +17,7 @@ from apps.orders.timeline import (
     timeline_cursor_decode,
     timeline_cursor_encode,
 )
+from apps.orders.transitions import order_transition
 from tests.factories import CustomerFactory, ItemFactory, OrderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -16,14 +16,8 @@ from apps.orders.rules import (
     OrderLockedError,
     order_transitions_from,
 )
-from apps.orders.services import (
-    order_create,
-    order_delete,
-    order_note_add,
-    order_transition,
-    order_transition_many,
-    order_update,
-)
+from apps.orders.services import order_create, order_delete, order_note_add, order_update
+from apps.orders.transitions import order_transition, order_transition_many
 from tests.factories import CustomerFactory, ItemFactory, OrderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import pytest
 
 from apps.orders.models import Order, OrderStatus
 from apps.orders.resources import order_import_rows
-from apps.orders.services import order_transition
+from apps.orders.transitions import order_transition
 from apps.spreadsheets.readers import Table
 from tests.factories import CustomerFactory, ItemFactory, OrderFactory, UserFactory
 

@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 from apps.customers.models import Customer
 from apps.items.models import Item
 from apps.orders.models import Order, OrderStatus
-from apps.orders.services import order_transition
+from apps.orders.transitions import order_transition
 from tests.factories import UserFactory
 
 from .conftest import confirm, export, upload

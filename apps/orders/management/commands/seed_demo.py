@@ -20,8 +20,9 @@ from apps.customers.services import customer_create
 from apps.items.models import Item, Size
 from apps.items.services import item_create
 from apps.orders.models import Order, OrderStatus
-from apps.orders.services import order_create, order_transition
+from apps.orders.services import order_create
 from apps.orders.stats import customer_order_stats_rebuild
+from apps.orders.transitions import order_transition
 
 #: The moves that take a new order to each status (demo data goes through the services).
 PATHS = {

@@ -16,6 +16,13 @@ class AccountsConfig(AppConfig):
 
         user_logged_in.connect(mark_sso_session, dispatch_uid="accounts.mark_sso_session")
 
+        from django.contrib.auth.signals import user_logged_in as django_user_logged_in
+
+        from .middleware import mark_signed_in_at
+
+        # Django's signal: every way of signing in (SSO, password, the tests' force_login).
+        django_user_logged_in.connect(mark_signed_in_at, dispatch_uid="accounts.signed_in_at")
+
         from django.db.models.signals import post_migrate
 
         from .roles import roles_sync

@@ -42,3 +42,15 @@ def sso_settings_check(app_configs: Any = None, **kwargs: Any) -> list[Any]:
             )
         )
     return problems
+
+
+@register()
+def sign_in_age_check(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    if settings.SIGN_IN_MAX_AGE_SECONDS < 300:
+        return [
+            Error(
+                "SIGN_IN_MAX_AGE_SECONDS is under 300: people would be signed out while they work.",
+                id="accounts.E004",
+            )
+        ]
+    return []

@@ -318,6 +318,12 @@ SMS_SENDING_TIMEOUT_SECONDS = env.int("SMS_SENDING_TIMEOUT_SECONDS", default=300
 # Break-glass password login on the admin (SSO is the normal way in once configured).
 LOCAL_LOGIN_ENABLED = env.bool("LOCAL_LOGIN_ENABLED", default=True)
 
+# How long a sign-in to the admin (SSO or password) lasts before the person signs in again (an
+# SSO user then goes back through the IdP, which re-reads their groups); the session cookie
+# lasts as long. apps/accounts/middleware.py.
+SIGN_IN_MAX_AGE_SECONDS = env.int("SIGN_IN_MAX_AGE_SECONDS", default=12 * 3600)
+SESSION_COOKIE_AGE = SIGN_IN_MAX_AGE_SECONDS
+
 # Staff SSO (django-allauth) and API bearer tokens (mozilla-django-oidc), docs/sso.md.
 # Everything is off while OIDC_ISSUER is unset.
 OIDC_ISSUER = env.str("OIDC_ISSUER", default="")

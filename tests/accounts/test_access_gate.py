@@ -1,12 +1,16 @@
 """One gate for people on /v1 and in the admin (apps/accounts/access.py): active staff only,
 however they signed in; a session whose user lost access ends at its next request."""
 
+import time
+
 import pytest
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import Group, Permission
 from django.test import Client
 from rest_framework.test import APIClient
 
+from apps.accounts.checks import sign_in_age_check
+from apps.accounts.middleware import SIGNED_IN_AT_KEY
 from apps.accounts.services import service_account_create
 from tests.factories import UserFactory
 
@@ -75,3 +79,48 @@ def test_service_accounts_use_the_api_but_never_a_session():
 def test_requests_without_a_session_cost_no_query(django_assert_num_queries):
     with django_assert_num_queries(0):
         assert Client().get("/v1/customers").status_code == 401
+
+
+def test_a_sign_in_older_than_its_max_age_ends_in_the_admin_and_on_the_api(settings):
+    settings.SIGN_IN_MAX_AGE_SECONDS = 3600
+    user = UserFactory(perms=VIEW)
+    admin, api = _signed_in(user), _signed_in(user)
+    assert isinstance(admin.session[SIGNED_IN_AT_KEY], int)  # dated at sign-in
+    assert admin.get("/admin/").status_code == 200
+
+    for client in (admin, api):
+        session = client.session
+        session[SIGNED_IN_AT_KEY] -= 3599  # a second short of the age: still signed in
+        session.save()
+    assert admin.get("/admin/").status_code == 200
+    assert api.get("/v1/customers").status_code == 200
+
+    for client in (admin, api):
+        session = client.session
+        session[SIGNED_IN_AT_KEY] -= 1
+        session.save()
+    response = admin.get("/admin/", follow=True)
+    assert response.redirect_chain[0][0].startswith("/admin/login/")
+    assert "Your sign-in is over 1 hour old: please sign in again." in (response.content.decode())
+    assert SESSION_KEY not in admin.session
+    assert api.get("/v1/customers").status_code == 401
+    # Signing in again starts a new day.
+    admin.force_login(user)
+    assert admin.get("/admin/").status_code == 200
+
+
+def test_a_session_from_before_sign_ins_were_dated_counts_from_now():
+    user = UserFactory(perms=VIEW)
+    client = _signed_in(user)
+    session = client.session
+    del session[SIGNED_IN_AT_KEY]
+    session.save()
+    assert client.get("/admin/").status_code == 200
+    assert abs(client.session[SIGNED_IN_AT_KEY] - time.time()) < 60
+
+
+def test_a_sign_in_age_under_five_minutes_is_refused_at_start_up(settings):
+    settings.SIGN_IN_MAX_AGE_SECONDS = 60
+    assert [e.id for e in sign_in_age_check()] == ["accounts.E004"]
+    settings.SIGN_IN_MAX_AGE_SECONDS = 12 * 3600
+    assert sign_in_age_check() == []

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, logout
 from django.http import HttpRequest, HttpResponse

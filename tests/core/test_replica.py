@@ -3,10 +3,12 @@ replica that lags (replay paused) or is down, read your writes, and the readers 
 
 from __future__ import annotations
 
+import io
 import logging
 import time
 
 import pytest
+from django.core.management import call_command
 from django.db import connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -174,3 +176,42 @@ def test_an_export_job_reads_the_replica(replica, replica_settings):
     assert any("UPDATE" in q["sql"] for q in on_primary.captured_queries)
     job.refresh_from_db()
     assert job.rows_total == 4
+
+
+def test_a_streamed_csv_export_reads_the_replica_unless_its_reader_just_wrote(
+    replica, replica_settings
+):
+    CustomerFactory.create_batch(3)
+    person = UserFactory(is_superuser=True)
+    client = Client()
+    client.force_login(person)
+    replica_caught_up()
+    url = "/admin/customers/customer/export/"
+    with _queries(REPLICA) as on_replica, _queries(PRIMARY) as on_primary:
+        response = client.post(url, {"resource": "0", "format": "0"})
+        body = b"".join(response.streaming_content)
+    assert response.status_code == 200
+    assert body.count(b"\n") == 4  # header and three rows
+    assert "customers_customer" in " ".join(q["sql"] for q in on_replica.captured_queries)
+    assert "customers_customer" not in " ".join(q["sql"] for q in on_primary.captured_queries)
+    # Right after this person's own write, their export reads the primary (it has the write).
+    note_write(person)
+    with _queries(REPLICA) as on_replica:
+        response = client.post(url, {"resource": "0", "format": "0"})
+        assert b"".join(response.streaming_content).count(b"\n") == 4
+    assert "customers_customer" not in " ".join(q["sql"] for q in on_replica.captured_queries)
+
+
+def test_export_file_reads_the_replica(replica, replica_settings, tmp_path):
+    CustomerFactory.create_batch(5)
+    replica_caught_up()
+    path = tmp_path / "customers.csv"
+    with _queries(REPLICA) as on_replica, _queries(PRIMARY) as on_primary:
+        call_command(
+            "export_file", "customers", str(path), stdout=io.StringIO(), stderr=io.StringIO()
+        )
+    assert path.read_bytes().count(b"\n") == 6
+    assert "customers_customer" in " ".join(q["sql"] for q in on_replica.captured_queries)
+    primary_sql = " ".join(q["sql"] for q in on_primary.captured_queries)
+    assert "customers_customer" not in primary_sql
+    assert "spreadsheets_" in primary_sql  # the job's record

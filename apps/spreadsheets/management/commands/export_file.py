@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from apps.core.replica import replica_reads
 from apps.spreadsheets.cli import CommandObserver, TerminalProgress, command_actor
 from apps.spreadsheets.exports import csv_write, xlsx_write
 from apps.spreadsheets.jobs.create import job_for_command
@@ -33,13 +34,17 @@ class Command(BaseCommand):
         if file_format not in ("csv", "xlsx"):
             raise CommandError("Give --format csv or xlsx (or a PATH ending in .csv or .xlsx).")
         registration = sheet_registration_named(opts["sheet"])
-        queryset = export_queryset(registration, {})
+        actor = command_actor(opts["username"])
+        # The rows come from the read replica when one is configured and up (core/replica.py);
+        # the job's own record is written on the primary.
+        with replica_reads(user=actor) as alias:
+            queryset = export_queryset(registration, {}).using(alias)
         job = job_for_command(
             kind=JobKind.EXPORT,
             registration=registration,
             file_name=str(path),
             file_format=file_format,
-            actor=command_actor(opts["username"]),
+            actor=actor,
         )
         job.rows_total = queryset.count()
         job.save(update_fields=["rows_total"])

@@ -256,6 +256,18 @@ def test_one_presentation_across_the_admin_and_the_api(
     figures = page.locator("#dashboard").inner_text()
     assert "new" in figures  # nothing yesterday: today's orders are "new", not "+inf %"
     assert not re.search(r"\d{4,} ?%", figures)
+    # The charts have values on their axes; a chart of counts ticks at whole numbers only.
+    ticks = page.evaluate(
+        """() => [...document.querySelectorAll('#dashboard canvas')].map(c => {
+            const chart = Chart.getChart(c);
+            return {label: chart.data.datasets[0].label, display: chart.scales.y.options.display,
+                    values: chart.scales.y.ticks.map(t => t.value)};
+        })"""
+    )
+    orders_axis = next(t for t in ticks if t["label"] == "Orders")
+    assert orders_axis["values"] and all(float(v).is_integer() for v in orders_axis["values"])
+    assert max(orders_axis["values"]) >= 1
+    assert all(t["values"] for t in ticks), ticks
 
     page.goto(f"{live_server.url}/v1/orders/{order.uuid}/?format=api")
     body = page.locator(".response-info pre").inner_text()

@@ -1,7 +1,7 @@
 """Several replicas of the product on this machine: gunicorn instances on their own ports and
 ``db_worker`` processes, all against one PostgreSQL database and one Redis, as the stack runs
 several web and worker tasks. Used by tests/backoffice/test_two_replicas.py and
-bench/two_replicas.py.
+bench/shared_cache.py and bench/replica_export.py.
 """
 
 from __future__ import annotations

@@ -116,7 +116,7 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 def add_jobs_connection(databases: dict[str, Any]) -> None:
     """A second connection to the same PostgreSQL database: a spreadsheet job stores its progress
-    through it while its import's transaction is open (apps/spreadsheets/jobs.py)."""
+    through it while its import's transaction is open (apps/spreadsheets/jobs/observer.py)."""
     if databases["default"]["ENGINE"].endswith("postgresql"):
         databases["jobs"] = {**databases["default"], "TEST": {"MIRROR": "default"}}
 

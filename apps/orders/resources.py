@@ -94,6 +94,10 @@ class OrderSheet(Sheet):
         Column("unit_price", numeric=True, places=2),
         Column("total", export=TOTAL, numeric=True, places=2),
         Column("status", parse=cells.rule(order_status_clean)),
+        # Exported for people, ignored on import: a cancellation's reason code and its words
+        # (a cancellation is a move, made in the admin or through /v1, not by a file).
+        Column("cancel_reason"),
+        Column("cancel_reason_text", free_text=True),
         Column("date_created", parse=cells.aware_datetime, new_only=True),
     )
     references = (

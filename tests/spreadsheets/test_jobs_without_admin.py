@@ -16,6 +16,7 @@ from apps.customers.models import Customer
 from apps.customers.resources import customer_import_rows
 from apps.orders.models import Order
 from apps.orders.resources import ORDER_SHEET, order_import_rows
+from apps.orders.transitions import order_transition
 from apps.spreadsheets.jobs.create import job_export_create
 from apps.spreadsheets.jobs.run import job_run
 from apps.spreadsheets.models import JobStatus, SpreadsheetJob
@@ -170,3 +171,25 @@ def test_a_filter_an_export_cannot_reproduce_is_a_message(rf):
     spec = BigSpenders(rf.get("/"), {"big": ["yes"]}, Order, admin.site.get_model_admin(Order))
     with pytest.raises(UnexportableFilterError, match="“big spenders” cannot be applied"):
         filter_lookups(spec)
+
+
+def test_an_order_export_says_why_an_order_was_cancelled(tmp_path, settings):
+    settings.ORDER_CANCEL_REASONS = ["out_of_stock=Out of stock"]
+    user = UserFactory(is_superuser=True)
+    coded, other, open_order = OrderFactory(), OrderFactory(), OrderFactory()
+    order_transition(order=coded, to="cancelled", reason_code="out_of_stock", actor=user)
+    order_transition(
+        order=other, to="cancelled", reason="Customer moved, call\nFriday", actor=user
+    )
+    path = tmp_path / "orders.csv"
+    call_command("export_file", "orders", str(path), stdout=io.StringIO(), stderr=io.StringIO())
+    header, *rows = csv_table(path.read_bytes())
+    assert header[-4:-1] == ["status", "cancel_reason", "cancel_reason_text"]
+    by_number = {row[header.index("number")]: row for row in rows}
+    reason = header.index("cancel_reason")
+    assert by_number[str(coded.number)][reason : reason + 2] == ["out_of_stock", ""]
+    assert by_number[str(other.number)][reason : reason + 2] == [
+        "other",
+        "Customer moved, call\nFriday",
+    ]
+    assert by_number[str(open_order.number)][reason : reason + 2] == ["", ""]

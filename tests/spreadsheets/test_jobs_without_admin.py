@@ -178,9 +178,7 @@ def test_an_order_export_says_why_an_order_was_cancelled(tmp_path, settings):
     user = UserFactory(is_superuser=True)
     coded, other, open_order = OrderFactory(), OrderFactory(), OrderFactory()
     order_transition(order=coded, to="cancelled", reason_code="out_of_stock", actor=user)
-    order_transition(
-        order=other, to="cancelled", reason="Customer moved, call\nFriday", actor=user
-    )
+    order_transition(order=other, to="cancelled", reason="Customer moved, call\nFriday", actor=user)
     path = tmp_path / "orders.csv"
     call_command("export_file", "orders", str(path), stdout=io.StringIO(), stderr=io.StringIO())
     header, *rows = csv_table(path.read_bytes())

@@ -18,6 +18,10 @@ class CancelReasonFilter(DropdownFilter):
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return cancel_reasons()
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+    def field_lookups(self) -> dict[str, str]:
+        """The lookup the chosen reason makes (an export job stores it, ``list_arguments``)."""
         value = self.value()
-        return queryset.filter(cancel_reason=value) if value else queryset
+        return {"cancel_reason": value} if value else {}
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(**self.field_lookups())

@@ -6,7 +6,8 @@ without the admin, so each filter is turned into the field lookups it applies:
 - Django's field filters (choices, related objects, booleans, all values: unfold's dropdown and
   autocomplete filters are these) keep their lookups in ``used_parameters``;
 - range filters (unfold's numeric and date ranges) become ``__gte``/``__lte``;
-  ``admin_toolkit.filters.DayRangeFilter`` says its own lookups (``field_lookups``);
+- a filter with a ``field_lookups()`` method says its own (``admin_toolkit.filters.DayRangeFilter``,
+  the orders' cancellation reason);
 - a parameter no filter took (``?customer__id__exact=3`` from a link) is a lookup already.
 
 A filter of another kind cannot be exported faithfully: :class:`UnexportableFilterError`.
@@ -28,8 +29,6 @@ from django.contrib.admin import (
 from django.db.models import F, OrderBy
 from django.http import HttpRequest
 from unfold.contrib.filters.admin import RangeDateFilter, RangeNumericFilter, RangeNumericListFilter
-
-from apps.admin_toolkit.filters import DayRangeFilter
 
 _LOOKUP_FILTERS = (
     ChoicesFieldListFilter,
@@ -57,8 +56,10 @@ def filter_lookups(spec: ListFilter) -> dict[str, list[Any]]:
     if not spec.has_output() or not getattr(spec, "used_parameters", None):
         return {}
     used = spec.used_parameters
-    if isinstance(spec, DayRangeFilter):
-        return {k: _values(v) for k, v in spec.field_lookups().items()}
+    own_lookups = getattr(spec, "field_lookups", None)
+    if callable(own_lookups):
+        # A filter that says its own lookups (``DayRangeFilter``, an app's own list filter).
+        return {k: _values(v) for k, v in own_lookups().items()}
     if isinstance(spec, RangeNumericFilter | RangeNumericListFilter | RangeDateFilter):
         name = spec.parameter_name
         out = {}

@@ -191,3 +191,37 @@ def test_an_order_export_says_why_an_order_was_cancelled(tmp_path, settings):
         "Customer moved, call\nFriday",
     ]
     assert by_number[str(open_order.number)][reason : reason + 2] == ["", ""]
+
+
+def test_an_export_of_a_list_filtered_by_statuses_and_reason_writes_what_the_list_shows(
+    importer_client, settings
+):
+    """Every filter of the order list reaches the export: several statuses at once, and the
+    cancellation reason (a filter of the orders' own)."""
+    settings.ORDER_CANCEL_REASONS = ["out_of_stock=Out of stock", "duplicate=Duplicate"]
+    user = UserFactory(is_superuser=True)
+    stock, duplicate, other = OrderFactory(), OrderFactory(), OrderFactory()
+    confirmed, placed = OrderFactory(), OrderFactory()
+    order_transition(order=stock, to="cancelled", reason_code="out_of_stock", actor=user)
+    order_transition(order=duplicate, to="cancelled", reason_code="duplicate", actor=user)
+    order_transition(order=other, to="cancelled", reason="Moved away", actor=user)
+    order_transition(order=confirmed, to="confirmed", actor=user)
+    cases = {
+        "cancel_reason=out_of_stock": {stock.pk},
+        "status__exact=cancelled&status__exact=confirmed": {
+            stock.pk,
+            duplicate.pk,
+            other.pk,
+            confirmed.pk,
+        },
+        "status__exact=cancelled&cancel_reason=other": {other.pk},
+    }
+    for query, expected in cases.items():
+        listed = importer_client.get(f"{reverse('admin:orders_order_changelist')}?{query}")
+        assert listed.status_code == 200
+        assert {o.pk for o in listed.context["cl"].result_list} == expected, query
+        SpreadsheetJob.objects.all().delete()
+        arguments = _export_job(importer_client, query).options["selector"]
+        exported = set(ORDER_SHEET.export_selector(**arguments).values_list("pk", flat=True))
+        assert exported == expected, (query, arguments)
+    assert placed.pk not in expected

@@ -22,12 +22,12 @@ from .rules import MAX_NOTE_LENGTH
 from .services import order_note_add
 from .timeline import (
     InvalidCursorError,
-    TimelineEntry,
     TimelinePage,
     order_timeline,
     timeline_cursor_decode,
     timeline_cursor_encode,
 )
+from .timeline_sources import TimelineEntry
 
 TIMELINE_PAGE_SIZE = 50
 TIMELINE_COLOURS: dict[str, str] = {

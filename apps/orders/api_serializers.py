@@ -15,7 +15,8 @@ from apps.notifications.models import SmsKind, SmsStatus
 
 from .models import EXTERNAL_REFERENCE_MAX_LENGTH, OrderStatus
 from .rules import MAX_QUANTITY, MAX_REASON_LENGTH
-from .timeline import TimelineEntry, timeline_jsonable
+from .timeline import timeline_jsonable
+from .timeline_sources import TimelineEntry
 
 
 class OrderCustomerSerializer(serializers.Serializer):

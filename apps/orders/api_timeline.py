@@ -11,11 +11,11 @@ from apps.api_toolkit.pagination import KeysetCursorPagination
 from .models import Order
 from .timeline import (
     InvalidCursorError,
-    TimelineEntry,
     order_timeline,
     timeline_cursor_decode,
     timeline_cursor_encode,
 )
+from .timeline_sources import TimelineEntry
 
 
 class TimelinePagination(KeysetCursorPagination):

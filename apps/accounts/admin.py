@@ -18,6 +18,7 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import display
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
+from apps.admin_toolkit.history import HistoryIdsMixin
 from apps.core.actors import Channel
 
 from .models import ServiceAccount
@@ -101,7 +102,7 @@ class ServiceAccountForm(forms.ModelForm):
 
 
 @admin.register(ServiceAccount)
-class ServiceAccountAdmin(SimpleHistoryAdmin, ModelAdmin):
+class ServiceAccountAdmin(HistoryIdsMixin, SimpleHistoryAdmin, ModelAdmin):
     """Machine clients (client-credentials tokens) allowed to call /v1; the history page shows
     who created and changed each, through which channel, and the access it was given."""
 

@@ -13,7 +13,10 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from django.http import HttpRequest
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.text import capfirst
 
 from apps.core.dates import format_datetime
@@ -46,7 +49,42 @@ def changes_in_words(changes: Sequence[dict[str, Any]]) -> str:
     return "; ".join(f"{c['field']}: {c['old'] or '—'} → {c['new'] or '—'}" for c in changes)
 
 
-class HistoryInWordsMixin:
+def _require_id(field: models.Field, value: Any) -> None:
+    """404 unless ``value`` (from a URL) can be a value of the primary key ``field``."""
+    try:
+        field.to_python(unquote(str(value)))
+    except ValidationError:
+        raise Http404("No such record.") from None
+
+
+class HistoryIdsMixin:
+    """For a ``SimpleHistoryAdmin``: its pages pass the ids of the URL to the database as they
+    come, so an id the key cannot hold ("abc", or "³", which ``str.isdigit`` accepts) was a 500
+    there. It is a 404 here, as for the change page."""
+
+    model: type[models.Model]
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict | None = None
+    ) -> HttpResponse:
+        _require_id(self.model._meta.pk, object_id)
+        return super().history_view(request, object_id, extra_context=extra_context)  # type: ignore[misc]  # SimpleHistoryAdmin's
+
+    def history_form_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        version_id: str,
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        _require_id(self.model._meta.pk, object_id)
+        _require_id(models.AutoField(), version_id)  # history_id: simple-history's AutoField
+        return super().history_form_view(  # type: ignore[misc]  # SimpleHistoryAdmin's
+            request, object_id, version_id, extra_context=extra_context
+        )
+
+
+class HistoryInWordsMixin(HistoryIdsMixin):
     """For a ``SimpleHistoryAdmin``: every change listed, and a summary column in words."""
 
     history_list_display: Sequence[str] = (SUMMARY_COLUMN,)

@@ -24,6 +24,7 @@ from django.http import HttpRequest
 
 from apps.core.money import format_money
 from apps.core.replica import replica_reads
+from apps.core.text import is_ascii_digits
 
 from .counts import DEFAULT_BOUND, bounded_count, bounded_count_and_sum
 
@@ -59,7 +60,7 @@ def _chip_value(spec: Any, values: list[str]) -> str:
     labels: dict[str, str] = {}
     if isinstance(spec, RelatedFieldListFilter):
         model = spec.field.related_model
-        keys = [v for v in values if v.isdigit()]
+        keys = [v for v in values if is_ascii_digits(v)]
         if isinstance(model, type) and keys:
             labels = {str(o.pk): str(o) for o in model._default_manager.filter(pk__in=keys)}
     elif isinstance(spec, SimpleListFilter):

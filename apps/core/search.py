@@ -41,6 +41,8 @@ import phonenumbers
 from django.conf import settings
 from django.utils.text import smart_split, unescape_string_literal
 
+from apps.core.text import is_ascii_digits
+
 #: Digits a phone term needs at least (fewer match a large share of every number).
 PHONE_MIN_DIGITS = 4
 #: Hex digits a uuid prefix needs at least (the references texted to customers have 8).
@@ -48,7 +50,8 @@ UUID_PREFIX_MIN = 8
 #: Digits of the largest number a ``bigint`` holds, less one (larger numbers are not numbers).
 NUMBER_MAX_DIGITS = 18
 
-_PHONE_TEXT = re.compile(r"^\+?[\d\s().\-/]+$")
+_PHONE_TEXT = re.compile(r"^\+?[0-9\s().\-/]+$")
+_DIGITS = frozenset("0123456789")
 _HEX = re.compile(r"^[0-9a-f]+$")
 _UUID_DASHES = (8, 13, 18, 23)
 
@@ -107,7 +110,7 @@ def search_terms(text: str) -> list[Term]:
     text = text.strip()
     if not text:
         return []
-    if _PHONE_TEXT.match(text) and (" " in text or "+" in text or not text.isdigit()):
+    if _PHONE_TEXT.match(text) and (" " in text or "+" in text or not is_ascii_digits(text)):
         # Digits with separators: one number, however many groups it was typed in.
         term = _phone_or_number(text)
         if term is not None:
@@ -116,14 +119,14 @@ def search_terms(text: str) -> list[Term]:
 
 
 def _term(word: str) -> Term:
-    if word.startswith("#") and word[1:].isdigit():
+    if word.startswith("#") and is_ascii_digits(word[1:]):
         digits = word[1:]
         if len(digits) <= NUMBER_MAX_DIGITS:
             return Term(text=word, number=int(digits), readings=("number",))
         return Term(text=word, readings=())
     lowered = word.lower()
     uuid_range = _uuid_range(lowered)
-    if word.isdigit():
+    if is_ascii_digits(word):
         term = _phone_or_number(word)
         assert term is not None
         if uuid_range is not None:
@@ -138,10 +141,10 @@ def _term(word: str) -> Term:
     if uuid_range is not None:
         # A hex word with a digit is a reference; one of letters only (``acceeded``) may be a
         # word too.
-        if any(c.isdigit() for c in lowered):
+        if any(c in _DIGITS for c in lowered):
             return Term(text=word, uuid_range=uuid_range, readings=("uuid",))
         return Term(text=word, uuid_range=uuid_range, word=word, readings=("uuid", "word"))
-    if _PHONE_TEXT.match(word) and any(c.isdigit() for c in word):
+    if _PHONE_TEXT.match(word) and any(c in _DIGITS for c in word):
         term = _phone_or_number(word)
         if term is not None:
             return term
@@ -149,10 +152,10 @@ def _term(word: str) -> Term:
 
 
 def _phone_or_number(text: str) -> Term | None:
-    digits = re.sub(r"\D", "", text)
+    digits = re.sub(r"[^0-9]", "", text)
     if not digits:
         return None
-    number = int(digits) if text.isdigit() and len(digits) <= NUMBER_MAX_DIGITS else None
+    number = int(digits) if is_ascii_digits(text) and len(digits) <= NUMBER_MAX_DIGITS else None
     prefix = phone_prefix(text)
     readings = tuple(r for r, v in (("number", number), ("phone", prefix)) if v is not None)
     return Term(text=text, number=number, phone_prefix=prefix, readings=readings)
@@ -167,7 +170,7 @@ def phone_prefix(text: str) -> str | None:
     ``+254722555101``, ``722555101`` → ``+254722555101``.
     """
     stripped = text.strip()
-    digits = re.sub(r"\D", "", stripped)
+    digits = re.sub(r"[^0-9]", "", stripped)
     if len(digits) < PHONE_MIN_DIGITS:
         return None
     if stripped.startswith("+"):

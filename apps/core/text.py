@@ -130,3 +130,9 @@ def note_clean(text: object) -> str:
     if len(value) > NOTE_MAX_LENGTH:
         raise ValueError(f"A note is at most {NOTE_MAX_LENGTH} characters.")
     return text_check(value, multiline=True)
+
+
+def is_ascii_digits(value: str) -> bool:
+    """Whether ``value`` is one or more of the digits 0-9. ``str.isdigit`` also says yes to
+    "³" or "٣", which ``int`` refuses or reads, and which no id, number or style index holds."""
+    return value.isascii() and value.isdigit()

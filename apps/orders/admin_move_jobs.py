@@ -16,6 +16,7 @@ from unfold.decorators import display
 
 from apps.admin_toolkit.errors import admin_errors
 from apps.core.dates import format_datetime
+from apps.core.text import is_ascii_digits
 
 from .move_job_models import MOVE_JOB_ACTIVE, MoveJobStatus, OrderMoveJob
 from .move_job_runner import order_move_job_summary
@@ -141,7 +142,7 @@ class OrderMoveJobAdmin(ModelAdmin):
     def _job(self, request: HttpRequest, object_id: str) -> OrderMoveJob:
         job = (
             self.get_queryset(request).filter(pk=int(object_id)).first()
-            if object_id.isdigit()
+            if is_ascii_digits(object_id)
             else None
         )
         if job is None or not self.has_view_permission(request, job):

@@ -24,6 +24,7 @@ from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextareaWidget
 from apps.admin_toolkit.errors import admin_errors
 from apps.admin_toolkit.mixins import ROW_VERSION_PREFIX, row_versions_posted
 from apps.core.actors import Channel
+from apps.core.text import is_ascii_digits
 from apps.notifications.services import sms_hourly_room
 
 from .admin_move_jobs import move_job_url
@@ -154,7 +155,7 @@ class OrderMoveListAdminMixin:
         form = MoveReasonForm(request.POST if posted else None)
         if request.POST.get("post") == "yes" and (not move.reason_required or form.is_valid()):
             versions = {
-                int(pk): v for pk, v in row_versions_posted(request).items() if pk.isdigit()
+                int(pk): v for pk, v in row_versions_posted(request).items() if is_ascii_digits(pk)
             }
             reason = form.cleaned_data["reason"] if move.reason_required else None
             code = form.cleaned_data["reason_code"] if move.reason_required else None

@@ -28,6 +28,7 @@ from unfold.utils import display_for_label
 
 from apps.admin_toolkit.errors import admin_errors
 from apps.core.actors import Channel
+from apps.core.text import is_ascii_digits
 from apps.notifications.services import RESEND_PERMISSION
 
 from .admin_move_list import (
@@ -156,7 +157,7 @@ class OrderMovesAdminMixin(OrderMoveListAdminMixin):
             pk = unquote(key)
             cache[key] = (
                 Order.objects.filter(pk=pk).values_list("status", flat=True).first()
-                if pk.isdigit()
+                if is_ascii_digits(pk)
                 else None
             )
         return cache[key]

@@ -22,6 +22,7 @@ from unfold.forms import BaseDialogForm
 
 from apps.admin_toolkit.errors import admin_errors
 from apps.core.actors import Channel
+from apps.core.text import is_ascii_digits
 from apps.notifications.admin import SmsMessageInline, sms_status_badge
 from apps.notifications.models import SmsKind
 from apps.notifications.services import RESEND_PERMISSION, sms_hourly_room
@@ -64,7 +65,7 @@ class SmsPreviewDialogForm(BaseDialogForm):
         pk = unquote(str(object_id or ""))
         order = (
             Order.objects.select_related("customer", "item").filter(pk=pk).first()
-            if pk.isdigit()
+            if is_ascii_digits(pk)
             else None
         )
         if order is None:

@@ -22,6 +22,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 
 from apps.core.actors import actor_label, channel_label
 from apps.core.money import format_money
+from apps.core.text import is_ascii_digits
 from apps.customers.models import Customer, CustomerNote
 from apps.items.models import Item
 from apps.notifications.models import SmsMessage
@@ -65,7 +66,7 @@ def cursor_key_value(key: str) -> Any:
     prefix, _, rest = key.partition(":")
     if prefix in ("e", "n", "s"):
         return uuid_module.UUID(hex=rest)
-    if prefix == "h" and rest.isdigit() and len(rest) <= 19:
+    if prefix == "h" and is_ascii_digits(rest) and len(rest) <= 19:
         return int(rest)
     raise ValueError(f"unknown key {key!r}")
 

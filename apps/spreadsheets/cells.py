@@ -21,6 +21,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from phonenumber_field.phonenumber import to_python as phone_to_python
 
+from apps.core.text import is_ascii_digits
+
 from .limits import quoted
 
 Parser = Callable[[str], Any]
@@ -137,7 +139,7 @@ def integer(*, label: str, maximum: int) -> Parser:
     digits = len(str(maximum))
 
     def parse(value: str) -> int:
-        if not value.isdigit() or not value.isascii() or len(value.lstrip("0")) > digits:
+        if not is_ascii_digits(value) or len(value.lstrip("0")) > digits:
             raise ValueError(f"{label} {quoted(value)} is not a whole number")
         number = int(value)
         if not 1 <= number <= maximum:

@@ -25,12 +25,14 @@ from typing import IO, Any
 from lxml import etree
 from openpyxl.utils.datetime import from_excel
 
+from apps.core.text import is_ascii_digits
+
 from .cells import FlaggedRow, NumberText, number_text
 from .limits import ImportFileError, ReadBound, SheetLimitError, SheetLimits
 from .xlsx_archive import MAIN_NAMESPACES, Budget, XlsxArchive, refuse_doctype
 from .xlsx_escape import xlsx_unescape
 
-_CELL_REF = re.compile(r"([A-Z]{1,3})([1-9]\d{0,6})$")
+_CELL_REF = re.compile(r"([A-Z]{1,3})([1-9][0-9]{0,6})$")
 #: Excel's last row.
 MAX_ROW = 1_048_576
 #: Elements one cell or one shared text may hold (runs, properties): Excel writes a handful.
@@ -254,7 +256,7 @@ class XlsxReader:
             number = el.get("r")
             if number is None:
                 number_value = row_number + 1
-            elif number.isascii() and number.isdigit() and len(number) <= 7:
+            elif is_ascii_digits(number) and len(number) <= 7:
                 number_value = int(number)
             else:
                 raise _damaged(f"row number {number[:20]!r}")
@@ -288,7 +290,7 @@ class XlsxReader:
         if len(raw) > max_chars:
             raise self.limits.cell_error(f"Cell {el.get('r') or ''}".strip())
         if kind == "s":
-            if not (raw.isascii() and raw.isdigit()) or int(raw) >= len(strings):
+            if not is_ascii_digits(raw) or int(raw) >= len(strings):
                 raise _damaged("a cell points at a missing shared text")
             return strings[int(raw)]
         if kind in ("str", "e"):
@@ -304,7 +306,7 @@ class XlsxReader:
         if text is None:
             return raw  # beyond any column: text for validation ("not a number")
         style = el.get("s")
-        if style is not None and style.isdigit() and int(style) in self.archive.date_styles:
+        if style is not None and is_ascii_digits(style) and int(style) in self.archive.date_styles:
             try:
                 value = from_excel(float(text), self.archive.epoch)
             except (OverflowError, ValueError):

@@ -99,3 +99,39 @@ def test_export_with_unknown_list_parameters_is_a_message(superuser_client):
     response = superuser_client.post(url, {"resource": "0", "format": "0"})
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:orders_order_changelist")
+
+
+def _object_urls(object_id: str) -> list[str]:
+    """Every admin view of one object (change, history, delete, the row and page actions, a
+    job's page…) of every registered model, addressed as ``object_id``."""
+    urls = []
+    for model_admin in admin.site._registry.values():
+        for pattern in model_admin.get_urls():
+            names = list(getattr(pattern.pattern, "converters", {}))
+            if pattern.name and names in (["object_id"], ["object_id", "version_id"]):
+                # A record of the history page: the id is bogus in each place in turn.
+                for kwargs in (
+                    [{"object_id": object_id}]
+                    if len(names) == 1
+                    else [
+                        {"object_id": object_id, "version_id": "1"},
+                        {"object_id": "1", "version_id": object_id},
+                    ]
+                ):
+                    urls.append(reverse(f"admin:{pattern.name}", kwargs=kwargs))
+    return urls
+
+
+@pytest.mark.parametrize("object_id", ["³", "٣", "①", "abc", "99999999999999999999999", "-1"])
+def test_object_pages_of_an_id_that_is_none_never_500(superuser_client, object_id):
+    """``str.isdigit`` says yes to "³" and "٣"; a page that checks ids with it and then asks
+    the database answers 500. Every object page of every admin: a redirect, a 404 or a 400."""
+    urls = _object_urls(object_id)
+    assert len(urls) > 30, urls
+    failures = []
+    for url in urls:
+        for method in ("get", "post"):
+            response = getattr(superuser_client, method)(url)
+            if response.status_code >= 500:
+                failures.append(f"{method.upper()} {url} {response.status_code}")
+    assert failures == []

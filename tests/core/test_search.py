@@ -122,3 +122,14 @@ def test_limits(settings):
     with pytest.raises(SearchTextError):
         search_terms("a b c d")
     assert search_terms("   ") == []
+
+
+@pytest.mark.parametrize("typed", ["³", "#³", "²³⁴", "٣٤٥", "#٣٤٥", "①②③", "१२३४५६७", "+²⁵⁴ ⁷²²"])
+def test_digits_other_than_0_to_9_are_words(typed):
+    """``str.isdigit`` says yes to superscripts, circled and other scripts' digits: none of them
+    is an order number, a phone or a reference."""
+    terms = search_terms(typed)
+    assert terms, typed
+    for term in terms:
+        assert term.number is None and term.phone_prefix is None, (typed, term)
+        assert term.uuid_range is None, (typed, term)

@@ -230,3 +230,13 @@ def test_name_words_are_served_by_the_trigram_indexes(world):
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "customer_first_name_trgm_idx" in plan and "customer_last_name_trgm_idx" in plan
+
+
+@pytest.mark.parametrize("typed", ["³", "#³", "٣٤٥", "0722 ³⁵⁵"])
+def test_digits_of_other_scripts_find_nothing_everywhere(superuser, client, api, world, typed):
+    assert api.get("/v1/orders", {"search": typed}).json()["results"] == []
+    assert api.get("/v1/customers", {"search": typed}).status_code == 200
+    client.force_login(superuser)
+    listed = client.get(reverse("admin:orders_order_changelist"), {"q": typed})
+    assert listed.status_code == 200
+    assert list(listed.context["cl"].result_list) == []

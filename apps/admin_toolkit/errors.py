@@ -12,8 +12,9 @@ A ``DomainError`` shows its ``message``, a ``ValidationError`` its messages, a
 ``PermissionDenied`` its reason; anything else is a bug and propagates.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -58,3 +59,31 @@ def admin_errors(
     except ADMIN_MAPPED_ERRORS as exc:
         outcome.message = admin_error_message(exc)
         messages.error(request, f"{prefix}{outcome.message}{suffix}")
+
+
+def form_error_messages(request: HttpRequest, form: Any, *, prefix: str = "") -> None:
+    """A form's field errors as admin messages, each after ``prefix`` ("Note not added: ")."""
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, f"{prefix}{error}")
+
+
+def admin_form_submit(
+    request: HttpRequest,
+    form: Any,
+    write: Callable[[dict[str, Any]], Any],
+    *,
+    failure_prefix: str,
+    success: str,
+) -> bool:
+    """Call ``write`` with a valid form's data, through the one error mapping; the form's errors
+    or the service's refusal are messages after ``failure_prefix``, success says ``success``.
+    True when the write happened."""
+    if not form.is_valid():
+        form_error_messages(request, form, prefix=failure_prefix)
+        return False
+    with admin_errors(request, prefix=failure_prefix) as failed:
+        write(form.cleaned_data)
+    if not failed:
+        messages.success(request, success)
+    return not failed

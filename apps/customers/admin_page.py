@@ -4,7 +4,6 @@ panel's timeline shows them) and the panels apps above add (``panels.py``)."""
 from typing import Any
 
 from django import forms
-from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -12,7 +11,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 from unfold.widgets import UnfoldAdminTextareaWidget
 
-from apps.admin_toolkit.errors import admin_errors
+from apps.admin_toolkit.errors import admin_form_submit
 from apps.core.actors import Channel, actor_label
 from apps.core.text import NOTE_MAX_LENGTH
 
@@ -56,21 +55,15 @@ class CustomerPageAdminMixin:
             raise Http404("No such customer.")
         if not self.has_note_customer_permission(request):
             raise PermissionDenied
-        form = CustomerNoteForm(request.POST)
-        if form.is_valid():
-            with admin_errors(request, prefix="Note not added: ") as failed:
-                customer_note_add(
-                    customer=customer,
-                    text=form.cleaned_data["text"],
-                    actor=request.user,
-                    channel=Channel.ADMIN,
-                )
-            if not failed:
-                messages.success(request, f"Note added to {customer.full_name}.")
-        else:
-            for errors in form.errors.values():
-                for error in errors:
-                    messages.error(request, f"Note not added: {error}")
+        admin_form_submit(
+            request,
+            CustomerNoteForm(request.POST),
+            lambda data: customer_note_add(
+                customer=customer, text=data["text"], actor=request.user, channel=Channel.ADMIN
+            ),
+            failure_prefix="Note not added: ",
+            success=f"Note added to {customer.full_name}.",
+        )
         return HttpResponseRedirect(self.customer_url(customer) + "#timeline")
 
     def render_change_form(

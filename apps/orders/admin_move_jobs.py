@@ -4,8 +4,7 @@
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -15,8 +14,8 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
 from apps.admin_toolkit.errors import admin_errors
+from apps.admin_toolkit.owned import OwnedRecordsAdminMixin
 from apps.core.dates import format_datetime
-from apps.core.text import is_ascii_digits
 
 from .move_job_models import MOVE_JOB_ACTIVE, MoveJobStatus, OrderMoveJob
 from .move_job_runner import order_move_job_summary
@@ -80,7 +79,7 @@ def move_job_report(job: OrderMoveJob) -> list[str]:
 
 
 @admin.register(OrderMoveJob)
-class OrderMoveJobAdmin(ModelAdmin):
+class OrderMoveJobAdmin(OwnedRecordsAdminMixin, ModelAdmin):
     """Bulk moves: one's own, or everyone's for superusers."""
 
     list_display = ("started_display", "__str__", "owner", "status_display", "outcome_display")
@@ -89,27 +88,6 @@ class OrderMoveJobAdmin(ModelAdmin):
     list_per_page = 50
     show_full_result_count = False
     change_form_template = "admin/orders/ordermovejob/job.html"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[OrderMoveJob]:
-        qs = super().get_queryset(request).select_related("owner")
-        return qs if request.user.is_superuser else qs.filter(owner=request.user.pk)
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.is_active and request.user.is_staff)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if not (request.user.is_active and request.user.is_staff):
-            return False
-        return obj is None or request.user.is_superuser or obj.owner_id == request.user.pk
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @display(description="asked at", ordering="date_created")
     def started_display(self, job: OrderMoveJob) -> str:
@@ -140,14 +118,7 @@ class OrderMoveJobAdmin(ModelAdmin):
         ]
 
     def _job(self, request: HttpRequest, object_id: str) -> OrderMoveJob:
-        job = (
-            self.get_queryset(request).filter(pk=int(object_id)).first()
-            if is_ascii_digits(object_id)
-            else None
-        )
-        if job is None or not self.has_view_permission(request, job):
-            raise Http404("No such bulk move.")
-        return job
+        return self.owned_record_or_404(request, object_id, what="bulk move")
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None

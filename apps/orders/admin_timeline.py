@@ -14,7 +14,11 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 from unfold.widgets import UnfoldAdminTextareaWidget
 
-from apps.admin_toolkit.errors import ADMIN_MAPPED_ERRORS, admin_error_message, admin_errors
+from apps.admin_toolkit.errors import (
+    ADMIN_MAPPED_ERRORS,
+    admin_error_message,
+    admin_form_submit,
+)
 from apps.core.actors import Channel
 
 from .models import Order
@@ -115,20 +119,15 @@ class OrderTimelineAdminMixin:
         form = NoteForm(request.POST)
         if request.headers.get("X-Requested-With") == "fetch":
             return self.add_note_in_place(request, order, form)
-        if form.is_valid():
-            with admin_errors(request, prefix="Note not added: ") as failed:
-                order_note_add(
-                    order=order,
-                    text=form.cleaned_data["text"],
-                    actor=request.user,
-                    channel=Channel.ADMIN,
-                )
-            if not failed:
-                messages.success(request, f"Note added to {order}.")
-        else:
-            for errors in form.errors.values():
-                for error in errors:
-                    messages.error(request, f"Note not added: {error}")
+        admin_form_submit(
+            request,
+            form,
+            lambda data: order_note_add(
+                order=order, text=data["text"], actor=request.user, channel=Channel.ADMIN
+            ),
+            failure_prefix="Note not added: ",
+            success=f"Note added to {order}.",
+        )
         return HttpResponseRedirect(self.order_url(order) + "#timeline")
 
     def add_note_in_place(self, request: HttpRequest, order: Order, form: NoteForm) -> JsonResponse:

@@ -18,7 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
-from apps.admin_toolkit.errors import admin_errors
+from apps.admin_toolkit.errors import admin_errors, form_error_messages
 from apps.admin_toolkit.listing import HeaderPart, ListHeaderAdminMixin
 from apps.core.actors import Channel
 
@@ -174,9 +174,7 @@ class SavedViewsAdminMixin(ListHeaderAdminMixin):
         form = SaveViewForm(request.POST)
         query = _query(request.POST.get("query", ""))
         if not form.is_valid():
-            for errors in form.errors.values():
-                for error in errors:
-                    messages.error(request, f"View not saved: {error}")
+            form_error_messages(request, form, prefix="View not saved: ")
             return HttpResponseRedirect(self._changelist_url(query))
         data = form.cleaned_data
         list_key = self.saved_views_list_key()

@@ -19,7 +19,6 @@ from django.contrib import admin, messages
 from django.contrib.admin.exceptions import NotRegistered
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
-from django.db.models import QuerySet
 from django.http import (
     FileResponse,
     Http404,
@@ -38,6 +37,7 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
 from apps.admin_toolkit.errors import admin_errors
+from apps.admin_toolkit.owned import OwnedRecordsAdminMixin
 
 from .job_presentation import ImportPreview, job_progress
 from .jobs.reports import report_from_json
@@ -70,7 +70,7 @@ def _plural_of(job: SpreadsheetJob) -> str:
 
 
 @admin.register(SpreadsheetJob)
-class SpreadsheetJobAdmin(ModelAdmin):
+class SpreadsheetJobAdmin(OwnedRecordsAdminMixin, ModelAdmin):
     """The imports and exports people ran: their own, or everyone's for superusers."""
 
     list_display = (
@@ -89,29 +89,6 @@ class SpreadsheetJobAdmin(ModelAdmin):
     list_per_page = 50
     show_full_result_count = False
     change_form_template = "admin/spreadsheets/job.html"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[SpreadsheetJob]:
-        qs = super().get_queryset(request).select_related("owner")
-        if request.user.is_superuser:
-            return qs
-        return qs.filter(owner=request.user.pk)
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_active and request.user.is_staff
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if not (request.user.is_active and request.user.is_staff):
-            return False
-        return obj is None or request.user.is_superuser or obj.owner_id == request.user.pk
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @display(description="model")
     def model_display(self, job: SpreadsheetJob) -> str:
@@ -163,13 +140,7 @@ class SpreadsheetJobAdmin(ModelAdmin):
         ]
 
     def _job(self, request: HttpRequest, object_id: str) -> SpreadsheetJob:
-        try:
-            job = self.get_queryset(request).filter(pk=int(object_id)).first()
-        except (TypeError, ValueError):
-            job = None
-        if job is None or not self.has_view_permission(request, job):
-            raise Http404("No such job.")
-        return job
+        return self.owned_record_or_404(request, object_id, what="job")
 
     def _can_import(self, request: HttpRequest, job: SpreadsheetJob) -> bool:
         try:

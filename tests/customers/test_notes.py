@@ -82,6 +82,17 @@ def test_the_customer_page_adds_notes_and_shows_them(superuser, client):
     assert 'id="customer-notes-latest"' not in html  # the timeline shows it already
     assert client.post(url, {"text": "  "}).status_code == 302
     assert CustomerNote.objects.count() == 1
+    # Each way a note is refused says so: the form's own check, and the note rule's.
+    for text, said in (
+        ("", "Note not added: This field is required."),
+        ("bell\x07", "Note not added: The text contains a control character (U+0007)"),
+    ):
+        followed = client.post(url, {"text": text}, follow=True)
+        shown = [str(m) for m in followed.context["messages"]]
+        assert any(m.startswith(said) for m in shown), (text, shown)
+    followed = client.post(url, {"text": "Second note"}, follow=True)
+    assert f"Note added to {customer.full_name}." in [str(m) for m in followed.context["messages"]]
+    assert CustomerNote.objects.count() == 2
 
 
 def test_without_the_permission_no_box_and_no_note(client):

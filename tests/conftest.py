@@ -1,10 +1,12 @@
 from collections import Counter
+from types import SimpleNamespace
 
 import pytest
 from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
 
+from apps.core import shared_cache
 from tests.factories import UserFactory
 
 ALL_DOMAIN_PERMS = [
@@ -50,6 +52,27 @@ def _api_settings(settings):
     cache.clear()
     yield
     cache.clear()
+
+
+class ThrottleClock:
+    """The clock of the fixed rate-limit windows (``apps.core.shared_cache.window_hit``), stopped
+    one second into a window of every length up to a day: a test's requests all fall into one
+    window however long they take, until the test moves the clock with :meth:`advance`."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_057_601.0  # 2027-01-16 00:00:01 UTC: a multiple of 86,400, plus one
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture(autouse=True)
+def throttle_clock(monkeypatch: pytest.MonkeyPatch) -> ThrottleClock:
+    """Every test in this process counts rate limits on a stopped clock (:class:`ThrottleClock`);
+    servers started as processes (tests/backoffice/test_two_replicas.py) keep the real one."""
+    clock = ThrottleClock()
+    monkeypatch.setattr(shared_cache, "time", SimpleNamespace(time=lambda: clock.now))
+    return clock
 
 
 @pytest.fixture

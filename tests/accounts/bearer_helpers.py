@@ -58,10 +58,29 @@ def signing_keys() -> SigningKeys:
     return provider.signing_keys()
 
 
-def wait_for_background_refresh(keys: SigningKeys, timeout: float = 10.0) -> None:
+def wait_for_background_refresh(keys: SigningKeys, *, since: float, timeout: float = 10.0) -> None:
+    """Wait until a key download that started after ``since`` (``time.monotonic()``) has ended.
+
+    A request that finds the keys due starts their refresh on a thread of its own, which may not
+    have begun when the request returns: "nothing in flight" alone does not mean it is over.
+    """
     deadline = time.monotonic() + timeout
-    while keys.client.flights.in_flight(keys.flight_key):
+    while keys.last_attempt < since or keys.client.flights.in_flight(keys.flight_key):
         assert time.monotonic() < deadline, "the key refresh did not finish"
+        time.sleep(0.01)
+
+
+def _fresh(keys: SigningKeys) -> bool:
+    cached = keys.cached()
+    return cached is not None and cached[1]
+
+
+def wait_for_fresh_keys(keys: SigningKeys, timeout: float = 10.0) -> None:
+    """Wait until the cached keys are fresh and no download is in flight: a refresh that a
+    request started in the background (the IdP answering) has reached the IdP and ended."""
+    deadline = time.monotonic() + timeout
+    while not _fresh(keys) or keys.client.flights.in_flight(keys.flight_key):
+        assert time.monotonic() < deadline, "the keys were not refreshed"
         time.sleep(0.01)
 
 

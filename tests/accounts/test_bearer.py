@@ -316,11 +316,12 @@ def test_idp_down_with_warm_keys_still_serves(settings, start_idp):
     assert client.get("/v1/customers", **bearer(idp.sign(sub="sub-bob"))).status_code == 200
     # Even once the cached keys are due for a refresh that cannot happen.
     time.sleep(1.1)
+    due = time.monotonic()
     assert client.get("/v1/customers", **bearer(idp.sign(sub="sub-bob"))).status_code == 200
     # A kid nobody has seen needs the IdP: 503 once, then refused without waiting on the IdP
     # again until OIDC_JWKS_MIN_REFRESH_SECONDS have passed.
     keys = signing_keys()
-    wait_for_background_refresh(keys)
+    wait_for_background_refresh(keys, since=due)  # the refresh that request started (and failed)
     keys.last_attempt = time.monotonic() - settings.OIDC_JWKS_MIN_REFRESH_SECONDS
     rotated = bearer(idp.sign(sub="sub-bob", key=make_rsa_key("rotated")))
     assert client.get("/v1/customers", **rotated).status_code == 503

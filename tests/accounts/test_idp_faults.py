@@ -22,6 +22,8 @@ from tests.accounts.bearer_helpers import (
     bearer,
     group_with,
     provision_sso_user,
+    signing_keys,
+    wait_for_fresh_keys,
 )
 from tests.idp_fixtures import TestIdP, configure_sso
 
@@ -233,7 +235,8 @@ def test_frozen_idp_warm_keys_keep_serving_the_rest_fails_fast(settings, start_i
     pace = Pace()
     pace.measure(threads, lambda: get(token))
     time.sleep(1.1)
-    assert get(token).status_code == 200  # keys refreshed while the IdP answers
+    assert get(token).status_code == 200  # keys due: refreshed in the background
+    wait_for_fresh_keys(signing_keys())  # ...while the IdP answers, and counted before the outage
     before = idp.request_count()
 
     idp.pause()
